@@ -1,0 +1,33 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+import 'bootstrap/dist/css/bootstrap.min.css'
+import 'bootstrap-icons/font/bootstrap-icons.min.css'
+import './styles/theme.css'
+import App from './App.vue'
+import router from './router'
+import { setSessionHandlers } from './api/client'
+import { useAuthStore } from './stores/auth'
+import { useToastStore } from './stores/toasts'
+
+const app = createApp(App)
+app.use(createPinia())
+
+setSessionHandlers({
+  expired() {
+    useToastStore().error('Your session has ended. Please sign in again.')
+    const here = router.currentRoute.value
+    if (here.name !== 'login') router.push({ name: 'login', query: { redirect: here.fullPath } })
+  },
+  passwordChange() {
+    const auth = useAuthStore()
+    router.push(`/${auth.role || 'doctor'}/password`)
+  },
+})
+
+// Refresh the stored user (role, block state, must_change_password) before the first navigation.
+const auth = useAuthStore()
+const ready = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()
+ready.finally(() => {
+  app.use(router)
+  app.mount('#app')
+})

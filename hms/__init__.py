@@ -1,0 +1,148 @@
+"""Hospital Management System: the application factory."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+
+from flask import Flask, abort, send_from_directory
+from hms.config import Settings
+
+# Domain packages, in the order their blueprints register. Each has views.py with `blueprints`,
+# and may have cli.py with `commands` (click commands added under `flask hms ...`).
+DOMAIN_PACKAGES = (
+    "health",
+    "accounts",
+    "directory",
+    "scheduling",
+    "clinical",
+    "notifications",
+    "reports",
+    "exports",
+    "audit",
+)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build a configured application; tests pass their own Settings, everything else reads the environment."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
+    app.config["HMS"] = settings
+    _configure(app, settings)
+    _init_extensions(app, settings)
+    _register_domains(app)
+    _register_spa(app, settings)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    from datetime import timedelta
+
+    app.config.update(
+        TESTING=settings.testing,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=(
+            {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            if settings.is_sqlite
+            else {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        ),
+        JWT_SECRET_KEY=settings.jwt_secret,
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        API_TITLE="Hospital Management System API",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        CACHE_TYPE="RedisCache" if settings.redis_url else "SimpleCache",
+        CACHE_REDIS_URL=settings.redis_url,
+        CACHE_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")),
+        CACHE_DEFAULT_TIMEOUT=settings.cache_seconds,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")) + "rl",
+    )
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from hms.common.auth import init_jwt
+    from hms.common.db import configure_sqlite_engine
+    from hms.common.errors import register_error_handlers
+    from hms.extensions import api, cache, db, jwt, limiter, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if settings.is_sqlite:
+            configure_sqlite_engine(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    jwt.init_app(app)
+    init_jwt(app)
+    cache.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    register_error_handlers(app)
+    if settings.redis_url:
+        import redis
+
+        app.extensions["hms_redis"] = redis.Redis.from_url(settings.redis_url)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        db.session.remove()
+
+
+def _register_domains(app: Flask) -> None:
+    from hms.extensions import api
+
+    for package in DOMAIN_PACKAGES:
+        views = importlib.import_module(f"hms.{package}.views")
+        for blueprint in getattr(views, "blueprints", []):
+            api.register_blueprint(blueprint)
+        if importlib.util.find_spec(f"hms.{package}.cli") is not None:
+            cli = importlib.import_module(f"hms.{package}.cli")
+            for command in getattr(cli, "commands", []):
+                app.cli.add_command(command)
+
+    import swagger_ui_bundle
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        """Swagger UI from the installed package: nothing is fetched from a CDN."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_spa(app: Flask, settings: Settings) -> None:
+    """Serve the built Vue app at / with history-mode fallback; /api and /fhir never fall back to HTML."""
+    dist = Path(settings.frontend_dist)
+
+    @app.get("/", defaults={"path": ""})
+    @app.get("/<path:path>")
+    def spa(path: str):
+        if path.startswith(("api/", "fhir/")) or path in {"api", "fhir"}:
+            abort(404)
+        candidate = dist / path
+        if path and candidate.is_file():
+            return send_from_directory(dist, path)
+        if (dist / "index.html").is_file():
+            response = send_from_directory(dist, "index.html")
+            response.headers["Cache-Control"] = "no-cache"
+            return response
+        return (
+            "<!doctype html><title>HMS</title><h1>Hospital Management System</h1>"
+            "<p>The web front end is not built yet: run <code>make run</code> (or <code>make frontend</code>)."
+            " The API is at <a href='/api/docs'>/api/docs</a>.</p>",
+            200,
+        )

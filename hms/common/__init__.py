@@ -1,0 +1,1 @@
+"""Pieces every domain package shares: errors, pagination, roles, the clock, the database helpers."""

@@ -1,0 +1,141 @@
+"""The one place that decides who is calling and what their role lets them reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+
+from hms.common.errors import Forbidden, NotFound, error_response
+from hms.extensions import db, jwt
+from hms.models import Doctor, Patient, RevokedToken, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Endpoints a user who must change their password may still call.
+PASSWORD_CHANGE_EXEMPT = {"accounts.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Require a valid access token of an active user with one of `roles` (any role when none is given)."""
+
+    def decorator(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            user: User = current_user
+            if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_EXEMPT:
+                raise Forbidden("You must change your password first.", code="password_change_required")
+            if roles and user.role not in roles:
+                raise Forbidden("Your role does not allow this.")
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def login_required(fn: F) -> F:
+    return roles_required()(fn)
+
+
+def current_doctor() -> Doctor:
+    doctor = current_user.doctor
+    if doctor is None:
+        raise Forbidden("Only doctors may do this.")
+    return doctor
+
+
+def current_patient() -> Patient:
+    patient = current_user.patient
+    if patient is None:
+        raise Forbidden("Only patients may do this.")
+    return patient
+
+
+def client_ip() -> str | None:
+    return request.remote_addr if request else None
+
+
+def revoke_token(*, jti: str, expires_at: datetime) -> None:
+    """Put a token id on the blocklist: Redis when configured (shared by all processes), else the database."""
+    redis_client = current_app.extensions.get("hms_redis")
+    if redis_client is not None:
+        ttl = max(1, int((expires_at - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
+        redis_client.setex(f"hms:revoked:{jti}", ttl, "1")
+        return
+    if db.session.query(RevokedToken.id).filter_by(jti=jti).first() is None:
+        db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
+    db.session.commit()
+
+
+def is_token_revoked(jti: str) -> bool:
+    redis_client = current_app.extensions.get("hms_redis")
+    if redis_client is not None:
+        return bool(redis_client.exists(f"hms:revoked:{jti}"))
+    return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
+
+
+def init_jwt(app: Flask) -> None:
+    """Wire Flask-JWT-Extended to our users, blocklist and error format."""
+
+    @jwt.user_identity_loader
+    def _identity(user: User | int) -> str:
+        return str(user.id if isinstance(user, User) else user)
+
+    @jwt.user_lookup_loader
+    def _lookup(_header: dict, payload: dict) -> User | None:
+        user = db.session.get(User, int(payload["sub"]))
+        if user is None or not user.is_active:
+            return None
+        if user.tokens_valid_after is not None:
+            issued = datetime.fromtimestamp(payload["iat"], UTC).replace(tzinfo=None)
+            if issued < user.tokens_valid_after.replace(microsecond=0):
+                return None
+        return user
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict, payload: dict) -> bool:
+        return is_token_revoked(payload["jti"])
+
+    @jwt.unauthorized_loader
+    def _missing(reason: str):
+        return error_response(401, "unauthorized", "Authentication is required: send a Bearer token.")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str):
+        return error_response(401, "invalid_token", f"The token is not valid: {reason}.")
+
+    @jwt.expired_token_loader
+    def _expired(_header: dict, _payload: dict):
+        return error_response(401, "token_expired", "The token has expired; refresh it or log in again.")
+
+    @jwt.revoked_token_loader
+    def _revoked_response(_header: dict, _payload: dict):
+        return error_response(401, "token_revoked", "The token has been revoked; log in again.")
+
+    @jwt.user_lookup_error_loader
+    def _lookup_failed(_header: dict, _payload: dict):
+        return error_response(
+            401, "token_revoked", "This session is no longer valid (account blocked or password changed)."
+        )
+
+    @jwt.needs_fresh_token_loader
+    def _needs_fresh(_header: dict, _payload: dict):
+        return error_response(401, "fresh_token_required", "Log in again to do this.")
+
+
+def token_claims() -> dict[str, Any]:
+    return get_jwt()
+
+
+def get_or_404(model: type, entity_id: int, message: str | None = None) -> Any:
+    """Load one row by id or raise NotFound with a message that names what was missing."""
+    row = db.session.get(model, entity_id)
+    if row is None:
+        raise NotFound(message or f"{model.__name__} {entity_id} was not found.")
+    return row

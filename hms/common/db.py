@@ -1,0 +1,53 @@
+"""Database helpers: engine set-up per dialect and the transaction that serialises writers of one patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from hms.extensions import db
+
+
+def configure_sqlite_engine(engine: Engine) -> None:
+    """WAL, a busy timeout and foreign keys, and let a caller ask for BEGIN IMMEDIATE.
+
+    pysqlite starts transactions lazily and never IMMEDIATE; we take transaction control so that a
+    service can open a write transaction that serialises with other writers from its first statement.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def begin_write(*, lock_patient_id: int | None = None) -> None:
+    """Start a fresh transaction that serialises with other writers before any rule is checked.
+
+    On SQLite this is BEGIN IMMEDIATE (one writer at a time); on PostgreSQL a row lock on the patient,
+    so two requests by one patient cannot both pass the overlap check.
+    """
+    from hms.models import Patient
+
+    session = db.session
+    session.commit()
+    if is_sqlite():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    elif lock_patient_id is not None:
+        session.execute(select(Patient.id).where(Patient.id == lock_patient_id).with_for_update())

@@ -1,0 +1,169 @@
+"""One settings object, read from the environment, so every process configures itself the same way."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and point them at psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@dataclass
+class Settings:
+    """Everything the application reads from its environment, typed and defaulted for a laptop."""
+
+    env: str = "development"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str | None = None
+    timezone: str = "Asia/Kolkata"
+    booking_horizon_days: int = 7
+    reminder_hour: int = 8
+    export_ttl_days: int = 7
+    jwt_secret: str = ""
+    access_token_minutes: int = 30
+    refresh_token_days: int = 14
+    admin_password: str | None = None
+    demo_data: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = False
+    mail_from: str = "hospital@localhost"
+    webhook_url: str | None = None
+    sms_enabled: bool = False
+    sms_url: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    login_ip_failures_per_minute: int = 30
+    cache_seconds: int = 300
+    public_url: str = "http://127.0.0.1:5000"
+    frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
+    testing: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Read HMS_* and the usual service URLs; overrides win (tests use them)."""
+        instance_path = Path(_env("HMS_INSTANCE_PATH", str(PROJECT_ROOT / "instance")))  # type: ignore[arg-type]
+        port = _env("HMS_PORT", "5000")
+        settings = cls(
+            env=_env("HMS_ENV", "development") or "development",
+            instance_path=instance_path,
+            database_url=_env("DATABASE_URL", "") or "",
+            redis_url=_env("REDIS_URL"),
+            timezone=_env("HMS_TIMEZONE", "Asia/Kolkata") or "Asia/Kolkata",
+            booking_horizon_days=_env_int("HMS_BOOKING_HORIZON_DAYS", 7),
+            reminder_hour=_env_int("HMS_REMINDER_HOUR", 8),
+            export_ttl_days=_env_int("HMS_EXPORT_TTL_DAYS", 7),
+            jwt_secret=_env("HMS_JWT_SECRET", "") or "",
+            access_token_minutes=_env_int("HMS_ACCESS_TOKEN_MINUTES", 30),
+            refresh_token_days=_env_int("HMS_REFRESH_TOKEN_DAYS", 14),
+            admin_password=_env("HMS_ADMIN_PASSWORD"),
+            demo_data=_env_bool("HMS_DEMO_DATA", False),
+            smtp_host=_env("HMS_SMTP_HOST"),
+            smtp_port=_env_int("HMS_SMTP_PORT", 25),
+            smtp_user=_env("HMS_SMTP_USER"),
+            smtp_password=_env("HMS_SMTP_PASSWORD"),
+            smtp_tls=_env_bool("HMS_SMTP_TLS", False),
+            mail_from=_env("HMS_MAIL_FROM", "hospital@localhost") or "hospital@localhost",
+            webhook_url=_env("HMS_WEBHOOK_URL"),
+            sms_enabled=_env_bool("HMS_SMS_ENABLED", False),
+            sms_url=_env("HMS_SMS_URL"),
+            cors_origins=[o.strip() for o in (_env("HMS_CORS_ORIGINS", "") or "").split(",") if o.strip()],
+            login_max_failures=_env_int("HMS_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_env_int("HMS_LOGIN_LOCK_MINUTES", 15),
+            login_ip_failures_per_minute=_env_int("HMS_LOGIN_IP_FAILURES_PER_MINUTE", 30),
+            cache_seconds=_env_int("HMS_CACHE_SECONDS", 300),
+            public_url=_env("HMS_PUBLIC_URL", f"http://127.0.0.1:{port}") or f"http://127.0.0.1:{port}",
+        )
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        settings.finalise()
+        return settings
+
+    def finalise(self) -> None:
+        """Fill what depends on other settings and refuse unsafe production configurations."""
+        self.instance_path = Path(self.instance_path)
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.instance_path / 'hms.sqlite3'}"
+        self.database_url = normalise_database_url(self.database_url)
+        ZoneInfo(self.timezone)  # fail at start, not at the first booking, on a misspelt zone
+        if not 1 <= self.booking_horizon_days <= 90:
+            raise ValueError("HMS_BOOKING_HORIZON_DAYS must be between 1 and 90")
+        if not self.jwt_secret:
+            if self.env == "production":
+                raise RuntimeError("HMS_JWT_SECRET must be set when HMS_ENV=production")
+            self.jwt_secret = self._development_secret()
+
+    def _development_secret(self) -> str:
+        """A secret generated once per instance folder, so tokens survive restarts on a laptop."""
+        path = self.instance_path / "jwt_secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def exports_dir(self) -> Path:
+        path = self.instance_path / "exports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def mailbox_dir(self) -> Path:
+        path = self.instance_path / "mailbox"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def broker_url(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"sqlalchemy+sqlite:///{self.instance_path / 'broker.sqlite3'}"
+
+    @property
+    def result_backend(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"db+sqlite:///{self.instance_path / 'celery-results.sqlite3'}"

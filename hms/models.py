@@ -1,0 +1,371 @@
+"""Every table of the product in one place (SPEC §3), so a reader sees the whole data model at once."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hms.common.clock import utcnow_naive
+from hms.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    DOCTOR = "doctor"
+    PATIENT = "patient"
+
+
+class AppointmentStatus(enum.StrEnum):
+    BOOKED = "booked"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+ACTIVE_STATUSES = (AppointmentStatus.BOOKED.value, AppointmentStatus.COMPLETED.value)
+_ACTIVE_SQL = text("status IN ('booked', 'completed')")
+
+
+class VisitType(enum.StrEnum):
+    IN_PERSON = "in_person"
+    FOLLOW_UP = "follow_up"
+    EMERGENCY = "emergency"
+    TELE = "tele"
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    SMS = "sms"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ExportStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    NOTIFIED = "notified"
+    CANCELLED = "cancelled"
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'doctor', 'patient')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Tokens issued before this moment are refused: blocking or a password change ends every session at once.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+    doctor: Mapped[Doctor | None] = relationship(back_populates="user", uselist=False)
+    patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+
+    doctors: Mapped[list[Doctor]] = relationship(back_populates="department")
+
+
+class Doctor(db.Model):
+    __tablename__ = "doctors"
+    __table_args__ = (CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    specialization: Mapped[str | None] = mapped_column(String(120), index=True)
+    qualifications: Mapped[str | None] = mapped_column(Text)
+    experience_years: Mapped[int | None] = mapped_column(Integer)
+    consultation_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    about: Mapped[str | None] = mapped_column(Text)
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default=text("30"))
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    # Set when DELETE met clinical history: the doctor is deactivated and hidden, never removed.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(back_populates="doctor")
+    department: Mapped[Department | None] = relationship(back_populates="doctors")
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    blood_group: Mapped[str | None] = mapped_column(String(4))
+    height_cm: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    allergies: Mapped[str | None] = mapped_column(Text)
+    medical_history: Mapped[str | None] = mapped_column(Text)
+    emergency_contact: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(back_populates="patient")
+
+
+class AvailabilityWindow(db.Model):
+    """One working window of a doctor on one date; several may exist per day."""
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("start_time < end_time", name="window_order"),
+        Index("ix_availability_doctor_date", "doctor_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+
+class BlockedSlot(db.Model):
+    """A single slot the doctor switched off inside a window."""
+
+    __tablename__ = "blocked_slots"
+    __table_args__ = (UniqueConstraint("doctor_id", "date", "start_time", name="uq_blocked_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("status IN ('booked', 'completed', 'cancelled', 'no_show')", name="status"),
+        CheckConstraint("start_time < end_time", name="time_order"),
+        # The race-proof rule of SPEC §4: one active appointment per doctor and slot start.
+        Index(
+            "uq_appointment_active_slot",
+            "doctor_id",
+            "date",
+            "start_time",
+            unique=True,
+            sqlite_where=_ACTIVE_SQL,
+            postgresql_where=_ACTIVE_SQL,
+        ),
+        # A patient holds at most one active appointment with one doctor on one day.
+        Index(
+            "uq_appointment_active_patient_doctor_day",
+            "patient_id",
+            "doctor_id",
+            "date",
+            unique=True,
+            sqlite_where=_ACTIVE_SQL,
+            postgresql_where=_ACTIVE_SQL,
+        ),
+        Index("ix_appointment_doctor_date", "doctor_id", "date"),
+        Index("ix_appointment_patient_date", "patient_id", "date"),
+        Index("ix_appointment_status_date", "status", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, onupdate=utcnow_naive)
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    cancelled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rescheduled_from: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+
+    patient: Mapped[Patient] = relationship()
+    doctor: Mapped[Doctor] = relationship()
+    treatment: Mapped[Treatment | None] = relationship(back_populates="appointment", uselist=False)
+
+
+class Treatment(db.Model):
+    """The clinical record of one visit; edited only by the appointment's doctor, every change audited."""
+
+    __tablename__ = "treatments"
+    __table_args__ = (
+        CheckConstraint("visit_type IN ('in_person', 'follow_up', 'emergency', 'tele')", name="visit_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    diagnosis: Mapped[str | None] = mapped_column(Text)
+    prescription: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    visit_type: Mapped[str] = mapped_column(String(16), default=VisitType.IN_PERSON.value)
+    tests_ordered: Mapped[str | None] = mapped_column(Text)
+    precautions: Mapped[str | None] = mapped_column(Text)
+    follow_up_date: Mapped[date | None] = mapped_column(Date)
+    medicines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, onupdate=utcnow_naive)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="treatment")
+
+
+class Notification(db.Model):
+    """The outbox: every outgoing message is a row first, then a task sends it (and retries it)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'webhook', 'sms')", name="channel"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        # Reminders are idempotent: a second run of the daily job cannot add a second row.
+        Index(
+            "uq_notification_reminder",
+            "appointment_id",
+            "kind",
+            "channel",
+            unique=True,
+            sqlite_where=text("kind = 'reminder'"),
+            postgresql_where=text("kind = 'reminder'"),
+        ),
+        Index("ix_notification_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(48), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=NotificationStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportJob(db.Model):
+    __tablename__ = "export_jobs"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.PENDING.value, index=True)
+    file: Mapped[str | None] = mapped_column(String(512))
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(db.Model):
+    """Append-only record of who did what to which record, chained by hash so edits are detectable."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(48))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class WaitlistEntry(db.Model):
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'notified', 'cancelled')", name="status"),
+        Index(
+            "uq_waitlist_active",
+            "patient_id",
+            "doctor_id",
+            "date",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        Index("ix_waitlist_doctor_date", "doctor_id", "date", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=WaitlistStatus.WAITING.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RevokedToken(db.Model):
+    """Logged-out token ids when no Redis is configured; rows past expires_at may be purged."""
+
+    __tablename__ = "revoked_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

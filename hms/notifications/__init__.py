@@ -1,0 +1,1 @@
+"""Outgoing messages: the Notification outbox and the tasks that deliver it."""
