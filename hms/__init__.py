@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, abort, send_from_directory
+
 from hms.config import Settings
 
 # Domain packages, in the order their blueprints register. Each has views.py with `blueprints`,
@@ -22,6 +23,7 @@ DOMAIN_PACKAGES = (
     "reports",
     "exports",
     "audit",
+    "analytics",
 )
 
 

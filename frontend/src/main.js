@@ -12,13 +12,17 @@ import { useToastStore } from './stores/toasts'
 const app = createApp(App)
 app.use(createPinia())
 
+let started = false
+
 setSessionHandlers({
   expired() {
+    if (!started) return // stale token at start-up: the route guard sends the visitor to /login
     useToastStore().error('Your session has ended. Please sign in again.')
     const here = router.currentRoute.value
     if (here.name !== 'login') router.push({ name: 'login', query: { redirect: here.fullPath } })
   },
   passwordChange() {
+    if (!started) return
     const auth = useAuthStore()
     router.push(`/${auth.role || 'doctor'}/password`)
   },
@@ -30,4 +34,5 @@ const ready = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolv
 ready.finally(() => {
   app.use(router)
   app.mount('#app')
+  started = true
 })

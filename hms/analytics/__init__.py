@@ -1,0 +1,1 @@
+"""Dashboard figures and chart series, computed with aggregate queries."""
