@@ -96,6 +96,10 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
     api.init_app(app)
     register_error_handlers(app)
+    importlib.import_module("hms.common.security").init_security(app)
+    from hms.celery_app import celery_init_app
+
+    celery_init_app(app)
     if settings.redis_url:
         import redis
 

@@ -1,5 +1,78 @@
-"""HTTP endpoints of this domain (filled in by its issue)."""
+"""Sign-up, sign-in, tokens and the current session: /api/auth/..."""
 
+from __future__ import annotations
+
+from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
-blueprints: list[Blueprint] = []
+from hms.accounts import service
+from hms.accounts.schemas import (
+    AccessTokenRead,
+    ChangePasswordArgs,
+    LoginArgs,
+    LogoutArgs,
+    LogoutRead,
+    MeRead,
+    RegisterArgs,
+    TokensRead,
+)
+from hms.common.auth import client_ip, login_required
+
+# The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
+blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
+
+
+@blp.route("/register", methods=["POST"])
+@blp.arguments(RegisterArgs)
+@blp.response(201, TokensRead)
+def register(data):
+    """Register as a patient; answers with tokens, so the new patient is signed in."""
+    return service.register(data=data)
+
+
+@blp.route("/login", methods=["POST"])
+@blp.arguments(LoginArgs)
+@blp.response(200, TokensRead)
+def login(data):
+    """Sign in with username or email and password."""
+    return service.login(identifier=data["username"], password=data["password"], ip=client_ip())
+
+
+@blp.route("/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@blp.response(200, AccessTokenRead)
+def refresh():
+    """A new access token; send the refresh token as the Bearer token."""
+    return service.refresh(user=current_user)
+
+
+@blp.route("/logout", methods=["POST"])
+@login_required
+@blp.arguments(LogoutArgs)
+@blp.response(200, LogoutRead)
+def logout(data):
+    """Revoke the presented access token (and the refresh token, when given in the body)."""
+    service.logout(user=current_user, access_payload=get_jwt(), refresh_token=data.get("refresh_token"))
+    return {"message": "Signed out."}
+
+
+@blp.route("/me", methods=["GET"])
+@login_required
+@blp.response(200, MeRead)
+def me():
+    """The signed-in user with their doctor or patient profile."""
+    return service.me(user=current_user)
+
+
+@blp.route("/change-password", methods=["POST"])
+@login_required
+@blp.arguments(ChangePasswordArgs)
+@blp.response(200, TokensRead)
+def change_password(data):
+    """Change the password; other sessions end, this one continues with the fresh tokens returned."""
+    return service.change_password(
+        user=current_user, current_password=data["current_password"], new_password=data["new_password"]
+    )
+
+
+blueprints: list[Blueprint] = [blp]

@@ -1,18 +1,41 @@
-"""Writing and verifying the audit chain."""
+"""Writing, listing and verifying the audit chain."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
 from flask_jwt_extended import current_user
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
-from hms.common.clock import utcnow_naive
+from hms.common.clock import local_datetime, utcnow_naive
+from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import AuditEvent, User
+
+# PostgreSQL: one transaction-scoped advisory lock serialises every writer of the chain.
+CHAIN_LOCK_KEY = 424242
+_WROTE = "hms_audit_wrote"
+_READ_ONLY_VERBS = {"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW"}
+
+
+@sa_event.listens_for(Engine, "before_cursor_execute")
+def _mark_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Remember that this connection's transaction has written (ORM flush, Core DML or raw SQL alike)."""
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SELECT"
+    if verb not in _READ_ONLY_VERBS:
+        connection.info[_WROTE] = True
+
+
+@sa_event.listens_for(Engine, "commit")
+@sa_event.listens_for(Engine, "rollback")
+def _transaction_ended(connection: Any) -> None:
+    connection.info.pop(_WROTE, None)
 
 
 def _digest(event: AuditEvent) -> str:
@@ -59,26 +82,25 @@ def record(
 ) -> AuditEvent:
     """Add an audit record to the current transaction; it commits (or rolls back) with the change it describes.
 
-    The chain is extended under a lock on the newest record's position so concurrent writers cannot fork it.
+    The chain is extended while holding the chain lock (see _lock_chain), so concurrent writers cannot fork it.
+    `details` is stored as JSON: dates, decimals and other values are kept as their text.
     """
     actor = actor or _request_actor()
+    _lock_chain()  # may flush or reopen the transaction: read the actor afterwards (a new user gets its id)
+    actor_values = (actor.id, actor.username, actor.role) if actor else (None, None, None)
     event = AuditEvent(
         at=utcnow_naive(),
-        actor_id=actor.id if actor else None,
-        actor_username=actor.username if actor else None,
-        actor_role=actor.role if actor else None,
+        actor_id=actor_values[0],
+        actor_username=actor_values[1],
+        actor_role=actor_values[2],
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         patient_id=patient_id,
         ip=request.remote_addr if has_request_context() else None,
-        details=details or {},
+        details=json.loads(json.dumps(details or {}, default=str)),
     )
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(db.text("SELECT pg_advisory_xact_lock(424242)"))
-    previous = db.session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    previous = db.session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
     event.prev_hash = previous or ""
     db.session.add(event)
     db.session.flush()
@@ -87,13 +109,77 @@ def record(
     return event
 
 
+def _lock_chain() -> None:
+    """Become the only writer of the chain until this transaction ends, so the newest hash cannot change under us.
+
+    PostgreSQL: an advisory transaction lock. SQLite: a write transaction (one writer at a time). A deferred
+    SQLite transaction that has only read so far (e.g. the token's user lookup, or the clinical record being
+    read and audited) cannot be upgraded safely once another writer has committed (SQLITE_BUSY without
+    waiting), so it is ended and reopened as BEGIN IMMEDIATE, which waits its turn. A transaction that has
+    already written holds the write lock and needs nothing.
+    """
+    session = db.session()
+    if db.engine.dialect.name == "postgresql":
+        session.execute(db.text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY})"))
+        return
+    if db.engine.dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE" or connection.info.get(_WROTE):
+            return
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # the caller's own write takes the lock (waiting for it if it can)
+            return
+        session.commit()  # read-only so far: nothing to lose
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def verify_chain() -> tuple[int, AuditEvent | None]:
     """Walk the chain in order; return how many records were checked and the first broken one, if any."""
     previous = ""
     checked = 0
-    for event in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+    statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    for event in db.session.execute(statement).scalars():
         if event.prev_hash != previous or event.hash != _digest(event):
             return checked, event
         previous = event.hash or ""
         checked += 1
     return checked, None
+
+
+def _stored_moment(day: date) -> datetime:
+    """Hospital-local midnight of `day` in the stored form (naive UTC)."""
+    return local_datetime(day, time(0)).astimezone(UTC).replace(tzinfo=None)
+
+
+def list_events(
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    patient_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> dict[str, Any]:
+    """A page of audit events, newest first; dates are hospital-local days, both ends included.
+
+    Reading the log is not itself audited: it holds no clinical content and would only add noise.
+    """
+    statement = select(AuditEvent)
+    if actor_id is not None:
+        statement = statement.where(AuditEvent.actor_id == actor_id)
+    if action:
+        statement = statement.where(func.lower(AuditEvent.action).contains(action.strip().lower(), autoescape=True))
+    if entity:
+        statement = statement.where(func.lower(AuditEvent.entity).contains(entity.strip().lower(), autoescape=True))
+    if patient_id is not None:
+        statement = statement.where(AuditEvent.patient_id == patient_id)
+    if date_from is not None:
+        statement = statement.where(AuditEvent.at >= _stored_moment(date_from))
+    if date_to is not None:
+        statement = statement.where(AuditEvent.at < _stored_moment(date_to + timedelta(days=1)))
+    statement = statement.order_by(AuditEvent.id.desc())
+    return paginate(statement, page=page, per_page=per_page)

@@ -36,9 +36,7 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
 def paginate(statement: Select, *, page: int = 1, per_page: int = 20, scalars: bool = True) -> dict[str, Any]:
     """Run one count and one page query; never load the whole list."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    total = db.session.execute(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
+    total = db.session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     page_statement = statement.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(page_statement)
     items = list(result.scalars()) if scalars else list(result)

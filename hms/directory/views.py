@@ -1,5 +1,231 @@
-"""HTTP endpoints of this domain (filled in by its issue)."""
+"""The public directory (/api/departments, /api/doctors) and the admin's people management (/api/admin/...)."""
+
+from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-blueprints: list[Blueprint] = []
+from hms.common.auth import roles_required
+from hms.common.pagination import page_of
+from hms.directory import service
+from hms.directory.schemas import (
+    AdminDoctorArgs,
+    AdminPatientArgs,
+    DeleteResult,
+    DepartmentArgs,
+    DepartmentCreate,
+    DepartmentDetail,
+    DepartmentRead,
+    DepartmentUpdate,
+    DirectoryArgs,
+    DoctorCreate,
+    DoctorPublic,
+    DoctorRead,
+    DoctorUpdate,
+    PatientCreate,
+    PatientRead,
+    PatientUpdate,
+)
+
+public = Blueprint("directory", __name__, url_prefix="/api", description="Public directory of departments and doctors")
+admin = Blueprint(
+    "admin_people", __name__, url_prefix="/api/admin", description="Admin: departments, doctors, patients"
+)
+ADMIN = "admin"
+
+
+# ---- public ------------------------------------------------------------------------------------------------
+
+
+@public.route("/departments", methods=["GET"])
+@public.arguments(DepartmentArgs, location="query")
+@public.response(200, page_of(DepartmentRead))
+def list_departments(args):
+    """Departments with the number of doctors each has."""
+    return service.list_departments(**args)
+
+
+@public.route("/departments/<int:department_id>", methods=["GET"])
+@public.response(200, DepartmentDetail)
+def get_department(department_id: int):
+    """One department with its doctors."""
+    return service.get_department(department_id=department_id)
+
+
+@public.route("/doctors", methods=["GET"])
+@public.arguments(DirectoryArgs, location="query")
+@public.response(200, page_of(DoctorPublic))
+def list_doctors(args):
+    """Search doctors by name or specialization, department, and a free slot on a date."""
+    return service.search_doctors(**args)
+
+
+@public.route("/doctors/<int:doctor_id>", methods=["GET"])
+@public.response(200, DoctorPublic)
+def get_doctor(doctor_id: int):
+    """A doctor's public profile."""
+    return service.get_public_doctor(doctor_id=doctor_id)
+
+
+# ---- admin: departments ------------------------------------------------------------------------------------
+
+
+@admin.route("/departments", methods=["GET"])
+@roles_required(ADMIN)
+@admin.arguments(DepartmentArgs, location="query")
+@admin.response(200, page_of(DepartmentRead))
+def admin_list_departments(args):
+    """Every department."""
+    return service.admin_list_departments(**args)
+
+
+@admin.route("/departments", methods=["POST"])
+@roles_required(ADMIN)
+@admin.arguments(DepartmentCreate)
+@admin.response(201, DepartmentRead)
+def create_department(data):
+    """Add a department (names are unique)."""
+    return service.create_department(data=data)
+
+
+@admin.route("/departments/<int:department_id>", methods=["PUT"])
+@roles_required(ADMIN)
+@admin.arguments(DepartmentUpdate)
+@admin.response(200, DepartmentRead)
+def update_department(data, department_id: int):
+    """Rename or describe a department."""
+    return service.update_department(department_id=department_id, data=data)
+
+
+@admin.route("/departments/<int:department_id>", methods=["DELETE"])
+@roles_required(ADMIN)
+@admin.response(200, DeleteResult)
+def delete_department(department_id: int):
+    """Delete a department without doctors (409 has_doctors otherwise)."""
+    return service.delete_department(department_id=department_id)
+
+
+# ---- admin: doctors ----------------------------------------------------------------------------------------
+
+
+@admin.route("/doctors", methods=["GET"])
+@roles_required(ADMIN)
+@admin.arguments(AdminDoctorArgs, location="query")
+@admin.response(200, page_of(DoctorRead))
+def admin_list_doctors(args):
+    """Doctors, searched by name, specialization and department."""
+    return service.admin_list_doctors(**args)
+
+
+@admin.route("/doctors", methods=["POST"])
+@roles_required(ADMIN)
+@admin.arguments(DoctorCreate)
+@admin.response(201, DoctorRead)
+def create_doctor(data):
+    """Create a doctor's account; they must change the temporary password at first sign-in."""
+    return service.create_doctor(data=data)
+
+
+@admin.route("/doctors/<int:doctor_id>", methods=["GET"])
+@roles_required(ADMIN)
+@admin.response(200, DoctorRead)
+def admin_get_doctor(doctor_id: int):
+    """One doctor, archived ones included."""
+    return service.admin_get_doctor(doctor_id=doctor_id)
+
+
+@admin.route("/doctors/<int:doctor_id>", methods=["PUT"])
+@roles_required(ADMIN)
+@admin.arguments(DoctorUpdate)
+@admin.response(200, DoctorRead)
+def update_doctor(data, doctor_id: int):
+    """Edit a doctor."""
+    return service.update_doctor(doctor_id=doctor_id, data=data)
+
+
+@admin.route("/doctors/<int:doctor_id>", methods=["DELETE"])
+@roles_required(ADMIN)
+@admin.response(200, DeleteResult)
+def delete_doctor(doctor_id: int):
+    """Delete a doctor; one with appointment history is deactivated instead, and the answer says so."""
+    return service.delete_doctor(doctor_id=doctor_id)
+
+
+@admin.route("/doctors/<int:doctor_id>/block", methods=["POST"])
+@roles_required(ADMIN)
+@admin.response(200, DoctorRead)
+def block_doctor(doctor_id: int):
+    """Block a doctor: sign-in refused and existing sessions end at once."""
+    return service.set_doctor_active(doctor_id=doctor_id, active=False)
+
+
+@admin.route("/doctors/<int:doctor_id>/unblock", methods=["POST"])
+@roles_required(ADMIN)
+@admin.response(200, DoctorRead)
+def unblock_doctor(doctor_id: int):
+    """Unblock a doctor."""
+    return service.set_doctor_active(doctor_id=doctor_id, active=True)
+
+
+# ---- admin: patients ---------------------------------------------------------------------------------------
+
+
+@admin.route("/patients", methods=["GET"])
+@roles_required(ADMIN)
+@admin.arguments(AdminPatientArgs, location="query")
+@admin.response(200, page_of(PatientRead))
+def admin_list_patients(args):
+    """Patients, searched by name, email or phone."""
+    return service.admin_list_patients(**args)
+
+
+@admin.route("/patients", methods=["POST"])
+@roles_required(ADMIN)
+@admin.arguments(PatientCreate)
+@admin.response(201, PatientRead)
+def create_patient(data):
+    """Create a patient's account."""
+    return service.create_patient(data=data)
+
+
+@admin.route("/patients/<int:patient_id>", methods=["GET"])
+@roles_required(ADMIN)
+@admin.response(200, PatientRead)
+def admin_get_patient(patient_id: int):
+    """One patient's account and profile."""
+    return service.admin_get_patient(patient_id=patient_id)
+
+
+@admin.route("/patients/<int:patient_id>", methods=["PUT"])
+@roles_required(ADMIN)
+@admin.arguments(PatientUpdate)
+@admin.response(200, PatientRead)
+def update_patient(data, patient_id: int):
+    """Edit a patient."""
+    return service.update_patient(patient_id=patient_id, data=data)
+
+
+@admin.route("/patients/<int:patient_id>", methods=["DELETE"])
+@roles_required(ADMIN)
+@admin.response(200, DeleteResult)
+def delete_patient(patient_id: int):
+    """Delete a patient; one with history is deactivated instead, and the answer says so."""
+    return service.delete_patient(patient_id=patient_id)
+
+
+@admin.route("/patients/<int:patient_id>/block", methods=["POST"])
+@roles_required(ADMIN)
+@admin.response(200, PatientRead)
+def block_patient(patient_id: int):
+    """Block a patient: sign-in refused and existing sessions end at once."""
+    return service.set_patient_active(patient_id=patient_id, active=False)
+
+
+@admin.route("/patients/<int:patient_id>/unblock", methods=["POST"])
+@roles_required(ADMIN)
+@admin.response(200, PatientRead)
+def unblock_patient(patient_id: int):
+    """Unblock a patient."""
+    return service.set_patient_active(patient_id=patient_id, active=True)
+
+
+blueprints: list[Blueprint] = [public, admin]

@@ -1,13 +1,34 @@
-"""Queueing messages in the outbox, inside the caller's transaction, so an event and its message commit together."""
+"""Queueing messages in the outbox, inside the caller's transaction, so an event and its message commit together;
+and delivering them from the worker, with backoff, so a failure is recorded and retried, never lost."""
 
 from __future__ import annotations
 
+import logging
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
+from hms.common.clock import today_local, utcnow_naive
 from hms.extensions import db
-from hms.models import Channel, Notification, NotificationStatus, User
+from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+# While a worker sends a message the row is leased: the sweep and duplicate deliveries leave it alone.
+LEASE = timedelta(minutes=5)
+# A pending row never handed to a worker is re-dispatched by the sweep after this long.
+UNDISPATCHED_GRACE = timedelta(seconds=60)
+# A retry may arrive a little before its due time (clocks of two processes); accept it.
+EARLY_TOLERANCE = timedelta(seconds=5)
 
 
 def configured_channels() -> list[str]:
@@ -21,6 +42,16 @@ def configured_channels() -> list[str]:
     return channels
 
 
+def recipient_for(user: User, channel: str) -> str | None:
+    """The address a channel sends to: the email, the profile's phone for SMS, the configured URL for webhooks."""
+    if channel == Channel.EMAIL.value:
+        return user.email
+    if channel == Channel.SMS.value:
+        profile = user.patient or user.doctor
+        return profile.phone if profile else None
+    return None
+
+
 def queue(
     *,
     user: User,
@@ -31,19 +62,15 @@ def queue(
     data: dict[str, Any] | None = None,
     channels: list[str] | None = None,
 ) -> list[Notification]:
-    """Write one outbox row per channel; delivery happens after commit (see notifications.tasks)."""
+    """Write one outbox row per channel; delivery happens after commit (see hms.celery_app)."""
     rows = []
     for channel in channels or configured_channels():
-        recipient = user.email if channel == Channel.EMAIL.value else None
-        if channel == Channel.SMS.value:
-            profile = user.patient or user.doctor
-            recipient = profile.phone if profile else None
         row = Notification(
             user_id=user.id,
             appointment_id=appointment_id,
             channel=channel,
             kind=kind,
-            recipient=recipient,
+            recipient=recipient_for(user, channel),
             subject=subject,
             payload={"body": body, **(data or {})},
             status=NotificationStatus.PENDING.value,
@@ -56,6 +83,139 @@ def queue(
 
 
 def _schedule_after_commit(notification_ids: list[int]) -> None:
-    """Remember ids to hand to the worker once the transaction commits (a hook set by notifications.tasks)."""
+    """Remember ids to hand to the worker once the transaction commits (the listener is in hms.celery_app)."""
     pending = db.session.info.setdefault("hms_pending_notifications", [])
     pending.extend(notification_ids)
+
+
+def create_daily_reminders(*, day: date | None = None) -> list[int]:
+    """One reminder per booked appointment of a hospital-local day and channel; a second run adds nothing."""
+    day = day or today_local()
+    channels = configured_channels()
+    appointments = db.session.execute(
+        select(Appointment)
+        .where(Appointment.date == day, Appointment.status == AppointmentStatus.BOOKED.value)
+        .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
+        .order_by(Appointment.start_time, Appointment.id)
+    ).scalars()
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    created: list[int] = []
+    for appointment in appointments:
+        user = appointment.patient.user
+        if not user.is_active:
+            continue
+        when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
+        body = f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}."
+        for channel in channels:
+            statement = (
+                insert(Notification)
+                .values(
+                    user_id=user.id,
+                    appointment_id=appointment.id,
+                    channel=channel,
+                    kind="reminder",
+                    recipient=recipient_for(user, channel),
+                    subject=f"Reminder: your appointment today at {appointment.start_time:%H:%M}",
+                    payload={"body": body},
+                    status=NotificationStatus.PENDING.value,
+                    attempts=0,
+                    created_at=utcnow_naive(),
+                )
+                .on_conflict_do_nothing(
+                    index_elements=["appointment_id", "kind", "channel"],
+                    index_where=text("kind = 'reminder'"),
+                )
+                .returning(Notification.id)
+            )
+            new_id = db.session.execute(statement).scalar_one_or_none()
+            if new_id is not None:
+                created.append(new_id)
+    _schedule_after_commit(created)
+    db.session.commit()
+    return created
+
+
+@dataclass
+class DeliveryOutcome:
+    status: str  # sent | failed | pending (will be retried) | skipped
+    retry_in: float | None = None
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: about 1, 2, 4 … minutes, capped at an hour."""
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _claim(notification_id: int) -> bool:
+    """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
+    now = utcnow_naive()
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.PENDING.value,
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
+        )
+        .values(next_attempt_at=now + LEASE)
+    )
+    db.session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def deliver(*, notification_id: int) -> DeliveryOutcome:
+    """Send one outbox row through its channel and record the outcome (sent, retry later, or failed for good)."""
+    from hms.notifications import senders
+
+    if not _claim(notification_id):
+        return DeliveryOutcome("skipped")
+    row = db.session.get(Notification, notification_id)
+    assert row is not None
+    error: str | None = None
+    permanent = False
+    try:
+        senders.send(row)
+    except senders.PermanentDeliveryError as exc:
+        error, permanent = str(exc), True
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+    row.attempts = (row.attempts or 0) + 1
+    if error is None:
+        row.status, row.sent_at, row.error, row.next_attempt_at = (
+            NotificationStatus.SENT.value,
+            utcnow_naive(),
+            None,
+            None,
+        )
+        db.session.commit()
+        return DeliveryOutcome("sent")
+    row.error = error
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        row.status, row.next_attempt_at = NotificationStatus.FAILED.value, None
+        db.session.commit()
+        logger.error("Notification %s failed for good after %s attempts: %s", row.id, row.attempts, error)
+        return DeliveryOutcome("failed")
+    delay = backoff_seconds(row.attempts)
+    row.next_attempt_at = utcnow_naive() + timedelta(seconds=delay)
+    db.session.commit()
+    logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", row.id, row.attempts, error, delay)
+    return DeliveryOutcome("pending", retry_in=delay)
+
+
+def due_for_dispatch(*, limit: int = 500) -> list[int]:
+    """Pending rows whose retry is due, or that no worker ever received (a publish failed): the sweep resends them."""
+    now = utcnow_naive()
+    return list(
+        db.session.execute(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.PENDING.value,
+                or_(
+                    Notification.next_attempt_at <= now,
+                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - UNDISPATCHED_GRACE),
+                ),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        ).scalars()
+    )

@@ -1,5 +1,316 @@
-"""HTTP endpoints of this domain (filled in by its issue)."""
+"""HTTP endpoints of scheduling: public slots, the doctor's availability and appointments, the patient's bookings,
+waitlist and calendars, and the admin's appointment management."""
 
+from __future__ import annotations
+
+from flask import Response
+from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-blueprints: list[Blueprint] = []
+from hms.common.auth import current_doctor, current_patient, roles_required
+from hms.common.pagination import page_of
+from hms.scheduling import service
+from hms.scheduling.schemas import (
+    AdminAppointmentArgs,
+    AdminCancelCreate,
+    AppointmentCreate,
+    AppointmentRead,
+    AppointmentReschedule,
+    AvailabilityArgs,
+    AvailabilityRead,
+    AvailabilityTemplate,
+    AvailabilityUpdate,
+    CalendarRead,
+    CancelCreate,
+    DoctorAppointmentArgs,
+    DoctorAppointmentsArgs,
+    DoctorDashboard,
+    PatientAppointmentArgs,
+    PatientDashboard,
+    SlotsArgs,
+    SlotsRead,
+    ToggleCreate,
+    ToggleRead,
+    WaitlistArgs,
+    WaitlistCreate,
+    WaitlistRead,
+)
+
+blp = Blueprint("scheduling", __name__, url_prefix="/api", description="Availability, slots and appointments")
+DOCTOR, PATIENT, ADMIN = "doctor", "patient", "admin"
+
+
+def _ics(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+# ---- public --------------------------------------------------------------------------------------------------
+
+
+@blp.route("/doctors/<int:doctor_id>/slots", methods=["GET"])
+@blp.arguments(SlotsArgs, location="query")
+@blp.response(200, SlotsRead)
+def doctor_slots(args, doctor_id: int):
+    """A doctor's slots on a date, each marked available or not."""
+    return service.get_slots(doctor_id=doctor_id, day=args["date"])
+
+
+@blp.route("/calendar/<token>.ics", methods=["GET"])
+@blp.doc(security=[], responses={"200": {"description": "iCalendar feed", "content": {"text/calendar": {}}}})
+def calendar_feed(token: str):
+    """A doctor's private calendar feed (the token is the secret)."""
+    return _ics(service.doctor_feed(token=token), "appointments.ics")
+
+
+# ---- doctor --------------------------------------------------------------------------------------------------
+
+
+@blp.route("/doctor/availability", methods=["GET"])
+@roles_required(DOCTOR)
+@blp.arguments(AvailabilityArgs, location="query")
+@blp.response(200, AvailabilityRead)
+def get_availability(args):
+    """My windows and slots for a range of days (default: 7 days from today)."""
+    return service.availability(doctor_id=current_doctor().id, **args)
+
+
+@blp.route("/doctor/availability", methods=["PUT"])
+@roles_required(DOCTOR)
+@blp.arguments(AvailabilityUpdate)
+@blp.response(200, AvailabilityRead)
+def put_availability(data):
+    """Set the windows of the given dates; 409 has_appointments unless cancel_booked."""
+    return service.set_availability(doctor_id=current_doctor().id, **data)
+
+
+@blp.route("/doctor/availability/template", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.arguments(AvailabilityTemplate)
+@blp.response(200, AvailabilityRead)
+def post_template(data):
+    """Apply a weekly template (Mon=0 … Sun=6) to a date range."""
+    return service.apply_template(doctor_id=current_doctor().id, **data)
+
+
+@blp.route("/doctor/availability/toggle", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.arguments(ToggleCreate)
+@blp.response(200, ToggleRead)
+def post_toggle(data):
+    """Block or unblock one slot."""
+    return service.toggle_slot(doctor_id=current_doctor().id, day=data["date"], start=data["start"])
+
+
+@blp.route("/doctor/dashboard", methods=["GET"])
+@roles_required(DOCTOR)
+@blp.response(200, DoctorDashboard)
+def doctor_dashboard():
+    """Today, the next 7 days, counts and recent months."""
+    return service.doctor_dashboard(doctor_id=current_doctor().id)
+
+
+@blp.route("/doctor/appointments", methods=["GET"])
+@roles_required(DOCTOR)
+@blp.arguments(DoctorAppointmentArgs, location="query")
+@blp.response(200, page_of(AppointmentRead))
+def doctor_appointments(args):
+    """My appointments, filtered by date and status."""
+    return service.list_doctor_appointments(doctor_id=current_doctor().id, **args)
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/complete", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.response(200, AppointmentRead)
+def complete(appointment_id: int):
+    """Mark my appointment completed (not before its start)."""
+    return service.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="completed")
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/no-show", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.response(200, AppointmentRead)
+def no_show(appointment_id: int):
+    """Mark my appointment as a no-show (not before its start)."""
+    return service.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="no_show")
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/cancel", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.arguments(CancelCreate)
+@blp.response(200, AppointmentRead)
+def doctor_cancel(data, appointment_id: int):
+    """Cancel one of my appointments; the patient is told."""
+    current_doctor()
+    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
+
+
+@blp.route("/doctor/calendar", methods=["GET"])
+@roles_required(DOCTOR)
+@blp.response(200, CalendarRead)
+def get_calendar():
+    """My private calendar feed URL, or null."""
+    return service.calendar_url(doctor_id=current_doctor().id)
+
+
+@blp.route("/doctor/calendar", methods=["POST"])
+@roles_required(DOCTOR)
+@blp.response(200, CalendarRead)
+def create_calendar():
+    """Issue a new feed URL (the old one stops working)."""
+    return service.new_calendar_token(doctor_id=current_doctor().id)
+
+
+@blp.route("/doctor/calendar", methods=["DELETE"])
+@roles_required(DOCTOR)
+@blp.response(200, CalendarRead)
+def revoke_calendar():
+    """Revoke the feed URL."""
+    return service.revoke_calendar_token(doctor_id=current_doctor().id)
+
+
+# ---- patient -------------------------------------------------------------------------------------------------
+
+
+@blp.route("/patient/dashboard", methods=["GET"])
+@roles_required(PATIENT)
+@blp.response(200, PatientDashboard)
+def patient_dashboard():
+    """Upcoming visits, counts and visits per month."""
+    return service.patient_dashboard(patient_id=current_patient().id)
+
+
+@blp.route("/patient/appointments", methods=["GET"])
+@roles_required(PATIENT)
+@blp.arguments(PatientAppointmentArgs, location="query")
+@blp.response(200, page_of(AppointmentRead))
+def patient_appointments(args):
+    """My appointments (upcoming=true: soonest first; otherwise newest first)."""
+    return service.list_patient_appointments(patient_id=current_patient().id, **args)
+
+
+@blp.route("/patient/appointments", methods=["POST"])
+@roles_required(PATIENT)
+@blp.arguments(AppointmentCreate)
+@blp.response(201, AppointmentRead)
+def book(data):
+    """Book an available slot."""
+    return service.book(
+        patient_id=current_patient().id,
+        doctor_id=data["doctor_id"],
+        day=data["date"],
+        start=data["start_time"],
+        reason=data.get("reason"),
+    )
+
+
+@blp.route("/patient/appointments/<int:appointment_id>", methods=["GET"])
+@roles_required(PATIENT)
+@blp.response(200, AppointmentRead)
+def patient_appointment(appointment_id: int):
+    """One of my appointments."""
+    return service.get_patient_appointment(patient_id=current_patient().id, appointment_id=appointment_id)
+
+
+@blp.route("/patient/appointments/<int:appointment_id>", methods=["PUT"])
+@roles_required(PATIENT)
+@blp.arguments(AppointmentReschedule)
+@blp.response(200, AppointmentRead)
+def patient_reschedule(data, appointment_id: int):
+    """Move my appointment to another slot; the new appointment is returned."""
+    current_patient()
+    return service.reschedule(
+        actor=current_user, appointment_id=appointment_id, day=data["date"], start=data["start_time"]
+    )
+
+
+@blp.route("/patient/appointments/<int:appointment_id>/cancel", methods=["POST"])
+@roles_required(PATIENT)
+@blp.arguments(CancelCreate)
+@blp.response(200, AppointmentRead)
+def patient_cancel(data, appointment_id: int):
+    """Cancel my appointment before it starts."""
+    current_patient()
+    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
+
+
+@blp.route("/patient/appointments/<int:appointment_id>/ics", methods=["GET"])
+@roles_required(PATIENT)
+@blp.doc(responses={"200": {"description": "iCalendar file", "content": {"text/calendar": {}}}})
+def patient_ics(appointment_id: int):
+    """My appointment as an .ics file."""
+    content = service.appointment_ics(patient_id=current_patient().id, appointment_id=appointment_id)
+    return _ics(content, f"appointment-{appointment_id}.ics")
+
+
+@blp.route("/patient/waitlist", methods=["GET"])
+@roles_required(PATIENT)
+@blp.arguments(WaitlistArgs, location="query")
+@blp.response(200, page_of(WaitlistRead))
+def waitlist(args):
+    """My waitlist entries."""
+    return service.list_waitlist(patient_id=current_patient().id, **args)
+
+
+@blp.route("/patient/waitlist", methods=["POST"])
+@roles_required(PATIENT)
+@blp.arguments(WaitlistCreate)
+@blp.response(201, WaitlistRead)
+def join_waitlist(data):
+    """Wait for a slot of a doctor on a date."""
+    return service.join_waitlist(patient_id=current_patient().id, doctor_id=data["doctor_id"], day=data["date"])
+
+
+@blp.route("/patient/waitlist/<int:entry_id>", methods=["DELETE"])
+@roles_required(PATIENT)
+@blp.response(204)
+def leave_waitlist(entry_id: int):
+    """Leave the waitlist."""
+    service.leave_waitlist(patient_id=current_patient().id, entry_id=entry_id)
+
+
+# ---- admin ---------------------------------------------------------------------------------------------------
+
+
+@blp.route("/admin/appointments", methods=["GET"])
+@roles_required(ADMIN)
+@blp.arguments(AdminAppointmentArgs, location="query")
+@blp.response(200, page_of(AppointmentRead))
+def admin_appointments(args):
+    """All appointments, filtered, newest first."""
+    return service.list_all_appointments(**args)
+
+
+@blp.route("/admin/appointments/<int:appointment_id>", methods=["PUT"])
+@roles_required(ADMIN)
+@blp.arguments(AppointmentReschedule)
+@blp.response(200, AppointmentRead)
+def admin_reschedule(data, appointment_id: int):
+    """Reschedule any booked appointment (up to 90 days ahead)."""
+    return service.reschedule(
+        actor=current_user, appointment_id=appointment_id, day=data["date"], start=data["start_time"]
+    )
+
+
+@blp.route("/admin/appointments/<int:appointment_id>/cancel", methods=["POST"])
+@roles_required(ADMIN)
+@blp.arguments(AdminCancelCreate)
+@blp.response(200, AppointmentRead)
+def admin_cancel(data, appointment_id: int):
+    """Cancel any booked appointment, with a reason."""
+    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data["reason"])
+
+
+@blp.route("/admin/doctors/<int:doctor_id>/appointments", methods=["GET"])
+@roles_required(ADMIN)
+@blp.arguments(DoctorAppointmentsArgs, location="query")
+@blp.response(200, page_of(AppointmentRead))
+def admin_doctor_appointments(args, doctor_id: int):
+    """One doctor's appointment history."""
+    return service.doctor_appointment_history(doctor_id=doctor_id, **args)
+
+
+blueprints: list[Blueprint] = [blp]

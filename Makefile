@@ -1,0 +1,100 @@
+# The two commands: `make run` (everything on a laptop, no configuration) and `make test`.
+# Honours HMS_PORT, DATABASE_URL, REDIS_URL, HMS_DEMO_DATA (and every HMS_* setting of hms/config.py).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALL_STAMP := $(VENV)/.stamp-install
+NPM_STAMP := frontend/node_modules/.stamp-npm-ci
+PG_TEST_DB ?= test
+PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
+
+export FLASK_APP := hms
+HMS_PORT ?= 5000
+HMS_DEMO_DATA ?= 1
+# The in-process cache (no REDIS_URL) lives in one process, so it is shared only with a single web worker.
+WEB_WORKERS ?= $(if $(REDIS_URL),3,1)
+export HMS_PORT HMS_DEMO_DATA WEB_WORKERS
+
+BANNER_LINE := !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+CHROMIUM_BANNER = if [ ! -x /usr/bin/chromium ]; then \
+	echo; echo "$(BANNER_LINE)"; \
+	echo "!!  BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)  !!"; \
+	echo "$(BANNER_LINE)"; echo; fi
+
+.PHONY: help run test test-pg lint setup venv frontend db demo-data
+
+help:
+	@echo "make run      set up (venv, packages, front end, database, demo data) and start web + worker + beat"
+	@echo "make test     same set-up, then the whole test suite on SQLite (browser tests need /usr/bin/chromium)"
+	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
+	@echo "make lint     ruff check and format --check"
+
+# ---- set-up ------------------------------------------------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(INSTALL_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(INSTALL_STAMP)
+
+ifneq ($(wildcard frontend/package.json),)
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	$(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
+
+$(NPM_STAMP): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	touch $@
+
+frontend: frontend/dist/index.html
+else
+frontend:
+	@echo "no frontend/package.json: skipping the front-end build"
+endif
+
+setup: venv frontend
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo-data: db
+	$(BIN)/flask demo-data
+
+# ---- the two commands --------------------------------------------------------------------------------------
+
+run: db
+	@if [ "$(HMS_DEMO_DATA)" = "1" ]; then $(BIN)/flask demo-data; fi
+	@$(BIN)/flask ensure-admin
+	@echo
+	@echo "  Hospital Management System: http://127.0.0.1:$(HMS_PORT)/   (API docs: /api/docs)"
+	@if [ "$(HMS_DEMO_DATA)" = "1" ]; then \
+		echo "  Demo logins:  admin / admin123   dr.asha / doctor123   patient1 / patient123"; \
+		echo "                (14 doctors dr.<name>, patients patient1..patient45; HMS_ADMIN_PASSWORD overrides admin's)"; fi
+	@echo "  Stop with Ctrl-C."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+
+test: setup
+	@$(CHROMIUM_BANNER)
+	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); exit $$status
+
+test-pg: venv
+	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \
+		autocommit=True); c.execute('select 1 from pg_database where datname = %s', ('$(PG_TEST_DB)',)).fetchone() \
+		or c.execute('create database "$(PG_TEST_DB)"')"
+	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
+
+lint: venv
+	$(BIN)/ruff check hms tests
+	$(BIN)/ruff format --check hms tests

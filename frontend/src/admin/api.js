@@ -1,0 +1,52 @@
+import api from '@/api/client'
+import { cleanParams } from '@/api/lists'
+
+const get = (url, params) => api.get(url, { params: cleanParams(params) }).then((r) => r.data)
+const body = (p) => p.then((r) => r.data)
+
+/** Admin API (SPEC §5). */
+export const adminApi = {
+  stats: () => get('/admin/stats'),
+  analytics: () => get('/admin/analytics'),
+
+  departments: (params) => get('/admin/departments', params),
+  createDepartment: (data) => body(api.post('/admin/departments', data)),
+  updateDepartment: (id, data) => body(api.put(`/admin/departments/${id}`, data)),
+  deleteDepartment: (id) => body(api.delete(`/admin/departments/${id}`)),
+
+  doctors: (params) => get('/admin/doctors', params),
+  doctor: (id) => get(`/admin/doctors/${id}`),
+  createDoctor: (data) => body(api.post('/admin/doctors', data)),
+  updateDoctor: (id, data) => body(api.put(`/admin/doctors/${id}`, data)),
+  deleteDoctor: (id) => body(api.delete(`/admin/doctors/${id}`)),
+  blockDoctor: (id) => body(api.post(`/admin/doctors/${id}/block`)),
+  unblockDoctor: (id) => body(api.post(`/admin/doctors/${id}/unblock`)),
+
+  patients: (params) => get('/admin/patients', params),
+  patient: (id) => get(`/admin/patients/${id}`),
+  createPatient: (data) => body(api.post('/admin/patients', data)),
+  updatePatient: (id, data) => body(api.put(`/admin/patients/${id}`, data)),
+  deletePatient: (id) => body(api.delete(`/admin/patients/${id}`)),
+  blockPatient: (id) => body(api.post(`/admin/patients/${id}/block`)),
+  unblockPatient: (id) => body(api.post(`/admin/patients/${id}/unblock`)),
+
+  appointments: (params) => get('/admin/appointments', params),
+  rescheduleAppointment: (id, data) => body(api.put(`/admin/appointments/${id}`, data)),
+  cancelAppointment: (id, reason) => body(api.post(`/admin/appointments/${id}/cancel`, { reason })),
+
+  exports: (params) => get('/admin/exports', params),
+  exportJob: (id) => get(`/admin/exports/${id}`),
+  startExport: (data) => body(api.post('/admin/exports', data)),
+
+  audit: (params) => get('/admin/audit', params),
+}
+
+/**
+ * DELETE of a doctor/patient either deletes or deactivates (history is kept).
+ * The message shown is the server's own when it sends one.
+ */
+export function deletionMessage(data, name) {
+  if (data?.message) return data.message
+  const deactivated = data?.deactivated === true || data?.status === 'deactivated' || data?.action === 'deactivated' || data?.result === 'deactivated' || data?.deleted === false
+  return deactivated ? `${name} has clinical history and was deactivated instead of deleted.` : `${name} was deleted.`
+}

@@ -1,0 +1,47 @@
+"""Shapes of the audit log view (docs/api-contract.md: Audit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from hms.common.pagination import PageArgs
+
+
+class AuditArgs(PageArgs):
+    class Meta:
+        unknown = RAISE
+
+    actor_id = fields.Integer(validate=validate.Range(min=1))
+    action = fields.String(validate=validate.Length(max=64))
+    entity = fields.String(validate=validate.Length(max=48))
+    patient_id = fields.Integer(validate=validate.Range(min=1))
+    date_from = fields.Date()
+    date_to = fields.Date()
+
+    @pre_load
+    def _drop_blank(self, data: Any, **_kwargs: Any) -> Any:
+        """A cleared filter box sends `?action=`: treat it as no filter, not as an error."""
+        if hasattr(data, "items"):
+            return {key: value for key, value in data.items() if value not in ("", None)}
+        return data
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("date_to must not be before date_from.", field_name="date_to")
+
+
+class AuditRead(Schema):
+    id = fields.Integer()
+    at = fields.DateTime(metadata={"description": "UTC"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_username = fields.String(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.String(allow_none=True)
+    patient_id = fields.Integer(allow_none=True)
+    ip = fields.String(allow_none=True)
+    details = fields.Dict()

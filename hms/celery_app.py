@@ -1,0 +1,194 @@
+"""Celery wiring (the Flask Celery pattern) and the worker's entry module: `celery -A hms.celery_app worker|beat`.
+
+The web process calls `celery_init_app(app)` from the factory; the worker and beat import this module and read its
+`celery` (or `app`) attribute, which builds the Flask application on first access, so importing this module for
+`celery_init_app` never creates a second application.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from celery.signals import worker_process_init
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+TASK_MODULES = ("hms.notifications.tasks", "hms.reports.tasks", "hms.exports.tasks")
+# Ids collected during a transaction and handed to the worker once it commits.
+PENDING_NOTIFICATIONS = "hms_pending_notifications"
+PENDING_TASKS = "hms_pending_tasks"
+DELIVER_TASK = "hms.notifications.deliver_notification"
+
+# kombu's SQLAlchemy transport passes every transport option to create_engine(), so a polling_interval option
+# crashes it; the class attribute is the way to poll the embedded broker twice a second instead of once.
+SQLALCHEMY_POLLING_INTERVAL = 0.5
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app of this Flask app: tasks run inside its app context, with a fresh session each."""
+    settings = app.config["HMS"]
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            from hms.extensions import db
+
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery_app = Celery(app.import_name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(app))
+    celery_app.set_default()
+    celery_app.flask_app = app  # type: ignore[attr-defined]
+    app.extensions["celery"] = celery_app
+    if not settings.redis_url:
+        import kombu.transport.sqlalchemy as kombu_sqlalchemy
+
+        kombu_sqlalchemy.Transport.polling_interval = SQLALCHEMY_POLLING_INTERVAL
+    for module in TASK_MODULES:
+        __import__(module)
+    _listen_for_commits()
+    return celery_app
+
+
+def celery_config(app: Flask) -> dict[str, Any]:
+    """Broker, results, time zone, reliability options and the beat schedule, all from Settings."""
+    settings = app.config["HMS"]
+    extra = settings.extra
+    if extra.get("celery_broker_url"):
+        broker_url, result_backend = str(extra["celery_broker_url"]), str(extra.get("celery_result_backend", ""))
+    elif settings.testing:
+        # Tests publish into memory: nothing consumes it, nothing runs eagerly. The worker tests use real brokers.
+        broker_url, result_backend = "memory://", "cache+memory://"
+    else:
+        broker_url, result_backend = settings.broker_url, settings.result_backend
+    queue = str(extra.get("celery_queue") or os.environ.get("HMS_CELERY_QUEUE") or "hms")
+    config: dict[str, Any] = {
+        "broker_url": broker_url,
+        "result_backend": result_backend or None,
+        "task_ignore_result": True,
+        "task_default_queue": queue,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 3,
+        # A broker outage must not hold a request for long: the outbox sweep re-sends what was not published.
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        "timezone": settings.timezone,
+        "enable_utc": True,
+        "beat_schedule_filename": str(settings.instance_path / "celerybeat-schedule"),
+        "beat_schedule": beat_schedule(app),
+    }
+    if broker_url.startswith(("redis://", "rediss://")):
+        config["broker_transport_options"] = {"visibility_timeout": 7200, "socket_connect_timeout": 3}
+    return config
+
+
+def beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
+    """SPEC §8: reminders daily at HMS_REMINDER_HOUR, reports on the 1st, export cleanup, and the outbox sweep."""
+    settings = app.config["HMS"]
+    return {
+        "daily-reminders": {
+            "task": "hms.notifications.send_daily_reminders",
+            "schedule": crontab(hour=settings.reminder_hour, minute=0),
+        },
+        "monthly-doctor-reports": {
+            "task": "hms.reports.send_monthly_reports",
+            "schedule": crontab(day_of_month="1", hour=6, minute=0),
+        },
+        "export-cleanup": {"task": "hms.exports.cleanup_exports", "schedule": crontab(hour=3, minute=30)},
+        "outbox-sweep": {
+            "task": "hms.notifications.sweep_outbox",
+            "schedule": 60.0,
+            "options": {"expires": 55},
+        },
+    }
+
+
+def celery_of(flask_app: Flask | None = None) -> Celery:
+    """The Celery app bound to this (or the current) Flask app, so a task is sent to that app's broker."""
+    return (flask_app or current_app).extensions["celery"]
+
+
+def enqueue_after_commit(session: Session | Any, task_name: str, *args: Any) -> None:
+    """Send a task once the session's transaction commits; nothing is sent if it rolls back."""
+    session.info.setdefault(PENDING_TASKS, []).append((task_name, args))
+
+
+def send_task_safely(task_name: str, *args: Any, flask_app: Flask | None = None) -> bool:
+    """Publish a task; a broker failure is logged and reported as False, never raised (the sweep resends)."""
+    try:
+        celery_of(flask_app).tasks[task_name].apply_async(args=args)
+    except Exception:
+        logger.warning("Could not publish %s%r; the outbox sweep will retry it.", task_name, args, exc_info=True)
+        return False
+    return True
+
+
+def _after_commit(session: Session) -> None:
+    notification_ids = session.info.pop(PENDING_NOTIFICATIONS, [])
+    tasks = session.info.pop(PENDING_TASKS, [])
+    if not notification_ids and not tasks:
+        return
+    if not has_app_context():
+        return
+    flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "celery" not in flask_app.extensions:
+        return
+    for notification_id in dict.fromkeys(notification_ids):
+        send_task_safely(DELIVER_TASK, notification_id, flask_app=flask_app)
+    for task_name, args in tasks:
+        send_task_safely(task_name, *args, flask_app=flask_app)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_NOTIFICATIONS, None)
+    session.info.pop(PENDING_TASKS, None)
+
+
+def _listen_for_commits() -> None:
+    """Hook the outbox to every Flask-SQLAlchemy session (registered once per process)."""
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    if not event.contains(FlaskSession, "after_commit", _after_commit):
+        event.listen(FlaskSession, "after_commit", _after_commit)
+        event.listen(FlaskSession, "after_rollback", _after_rollback)
+
+
+@worker_process_init.connect
+def _dispose_engine_after_fork(**_kwargs: Any) -> None:
+    """A forked worker child must not reuse the parent's database connections."""
+    from celery import current_app as current_celery
+
+    from hms.extensions import db
+
+    flask_app = getattr(current_celery._get_current_object(), "flask_app", None)
+    if flask_app is not None:
+        with flask_app.app_context():
+            db.engine.dispose(close=False)
+
+
+_entry: Celery | None = None
+
+
+def __getattr__(name: str) -> Celery:
+    """`celery -A hms.celery_app` asks for `app`, then `celery`: build the Flask app (and its Celery) on demand."""
+    global _entry
+    if name not in {"app", "celery"}:
+        raise AttributeError(name)
+    if _entry is None:
+        from hms import create_app
+
+        _entry = create_app().extensions["celery"]
+    return _entry

@@ -1,0 +1,304 @@
+"""Export jobs (SPEC §5, §7, §8.3): start at once, written by a worker, downloaded by their owner only, expired
+after HMS_EXPORT_TTL_DAYS; plus the patient's direct CSV and PDF downloads. Every one of them is audited."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
+
+from hms.audit.service import record
+from hms.celery_app import enqueue_after_commit
+from hms.common.clock import now_local, utcnow_naive
+from hms.common.errors import Conflict, NotFound
+from hms.common.pagination import paginate
+from hms.exports.csvfiles import format_medicines, lines_for
+from hms.exports.schemas import ADMIN_KINDS, PATIENT_KIND
+from hms.extensions import db
+from hms.models import Appointment, AppointmentStatus, Doctor, ExportJob, ExportStatus, Patient, User
+from hms.notifications.service import queue
+from hms.reports.pdf import html_to_pdf
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "hms.exports.run_export"
+ACTIVE = (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
+# A job still pending after this long never reached a worker (a publish failed): the sweep sends it again.
+UNDISPATCHED_GRACE = timedelta(minutes=2)
+REPORT_FILES_TTL_DAYS = 40
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _start(*, user: User, kind: str, params: dict[str, Any], patient_id: int | None) -> ExportJob:
+    """Create a job (or return the same one still under way) and hand it to the worker after commit."""
+    existing = db.session.execute(
+        select(ExportJob)
+        .where(ExportJob.owner_id == user.id, ExportJob.kind == kind, ExportJob.status.in_(ACTIVE))
+        .order_by(ExportJob.id.desc())
+    ).scalars()
+    for job in existing:
+        if job.params == params:
+            return job
+    job = ExportJob(owner_id=user.id, kind=kind, params=params, status=ExportStatus.PENDING.value)
+    db.session.add(job)
+    db.session.flush()
+    record(
+        action="export.create",
+        entity="export_job",
+        entity_id=job.id,
+        patient_id=patient_id,
+        details={"kind": kind, **params},
+    )
+    enqueue_after_commit(db.session, RUN_TASK, job.id)
+    db.session.commit()
+    return job
+
+
+def start_patient_export(*, user: User) -> ExportJob:
+    """A patient's own history as CSV, written in the background."""
+    patient = user.patient
+    if patient is None:
+        raise NotFound("Only patients have a history to export.")
+    return _start(user=user, kind=PATIENT_KIND, params={"patient_id": patient.id}, patient_id=patient.id)
+
+
+def start_admin_export(
+    *, user: User, kind: str, date_from: date | None = None, date_to: date | None = None
+) -> ExportJob:
+    """All appointments or treatments (optionally in a date range), for an admin, audited."""
+    params = {
+        "date_from": date_from.isoformat() if date_from else None,
+        "date_to": date_to.isoformat() if date_to else None,
+    }
+    return _start(user=user, kind=kind, params=params, patient_id=None)
+
+
+def _scope(statement: Any, *, user: User, admin: bool) -> Any:
+    """Admins see admin exports (any admin's); a patient sees only their own jobs."""
+    if admin:
+        return statement.where(ExportJob.kind.in_(ADMIN_KINDS))
+    return statement.where(ExportJob.owner_id == user.id, ExportJob.kind == PATIENT_KIND)
+
+
+def list_jobs(*, user: User, admin: bool, page: int, per_page: int) -> dict[str, Any]:
+    """Newest first, paginated."""
+    statement = _scope(select(ExportJob), user=user, admin=admin).order_by(ExportJob.id.desc())
+    return paginate(statement, page=page, per_page=per_page)
+
+
+def get_job(*, user: User, job_id: int, admin: bool) -> ExportJob:
+    """One job of the caller's scope; someone else's job is simply not found."""
+    job = db.session.execute(_scope(select(ExportJob).where(ExportJob.id == job_id), user=user, admin=admin)).scalar()
+    if job is None:
+        raise NotFound(f"Export {job_id} was not found.")
+    return job
+
+
+def file_path(job: ExportJob) -> Path:
+    exports_dir = current_app.config["HMS"].exports_dir.resolve()
+    path = (exports_dir / str(job.file)).resolve()
+    if path.parent != exports_dir:
+        raise NotFound("The export file is missing.")
+    return path
+
+
+def download(*, user: User, job_id: int, admin: bool) -> tuple[Path, str]:
+    """The file of a finished job (path, download name), audited as export.download."""
+    job = get_job(user=user, job_id=job_id, admin=admin)
+    if job.status in ACTIVE:
+        raise Conflict("The export is not ready yet; try again in a moment.", code="not_ready")
+    if job.status == ExportStatus.FAILED.value:
+        raise Conflict(f"The export failed: {job.error or 'unknown error'}.", code="export_failed")
+    if not job.file:
+        raise NotFound("This export has expired; please start a new one.")
+    path = file_path(job)
+    if not path.is_file():
+        raise NotFound("The export file is missing; please start a new one.")
+    patient_id = job.params.get("patient_id") if job.kind == PATIENT_KIND else None
+    record(
+        action="export.download",
+        entity="export_job",
+        entity_id=job.id,
+        patient_id=patient_id,
+        details={"kind": job.kind},
+    )
+    db.session.commit()
+    name = "my-medical-history" if job.kind == PATIENT_KIND else job.kind
+    return path, f"{name}-{job.created_at:%Y%m%d}-{job.id}.csv"
+
+
+def run_export(*, job_id: int) -> str:
+    """Write a job's CSV (the worker's side): pending/running → done with a file, or failed with the reason."""
+    claimed = db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.status.in_(ACTIVE))
+        .values(status=ExportStatus.RUNNING.value, started_at=utcnow_naive())
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return "skipped"
+    job = db.session.get(ExportJob, job_id)
+    assert job is not None
+    settings = current_app.config["HMS"]
+    name = f"{uuid.uuid4()}.csv"
+    target = settings.exports_dir / name
+    partial = target.with_suffix(".part")
+    try:
+        lines, counter = lines_for(job.kind, job.params or {})
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            for chunk in lines:
+                handle.write(chunk)
+        partial.replace(target)
+    except OperationalError:
+        partial.unlink(missing_ok=True)
+        db.session.rollback()
+        raise  # transient: the task retries and may claim the still-running job again
+    except Exception as exc:
+        logger.exception("Export %s failed", job_id)
+        partial.unlink(missing_ok=True)
+        db.session.rollback()
+        job = db.session.get(ExportJob, job_id)
+        assert job is not None
+        job.status, job.error, job.finished_at = (
+            ExportStatus.FAILED.value,
+            f"{type(exc).__name__}: {exc}"[:1000],
+            utcnow_naive(),
+        )
+        db.session.commit()
+        return "failed"
+    job.status, job.file, job.row_count = ExportStatus.DONE.value, name, counter[0]
+    job.finished_at, job.error = utcnow_naive(), None
+    owner = db.session.get(User, job.owner_id)
+    if owner is not None:
+        is_patient = job.kind == PATIENT_KIND
+        queue(
+            user=owner,
+            kind="export_ready",
+            subject="Your export is ready" if is_patient else f"Your {job.kind} export is ready",
+            body=f"Your CSV export #{job.id} ({counter[0]} rows) has finished and is ready to download.",
+            channels=["email"],
+            data={
+                "export_id": job.id,
+                "portal_path": "/patient/history" if is_patient else "/admin/exports",
+                "ttl_days": settings.export_ttl_days,
+            },
+        )
+    db.session.commit()
+    return "done"
+
+
+def cleanup_expired() -> int:
+    """Delete export files older than HMS_EXPORT_TTL_DAYS (the job stays, file empty, error "expired")."""
+    settings = current_app.config["HMS"]
+    cutoff = utcnow_naive() - timedelta(days=settings.export_ttl_days)
+    jobs = (
+        db.session.execute(select(ExportJob).where(ExportJob.file.is_not(None), ExportJob.finished_at < cutoff))
+        .scalars()
+        .all()
+    )
+    for job in jobs:
+        with contextlib.suppress(NotFound):
+            file_path(job).unlink(missing_ok=True)
+        job.file, job.error = None, "expired"
+    db.session.commit()
+    referenced = set(db.session.execute(select(ExportJob.file).where(ExportJob.file.is_not(None))).scalars())
+    cutoff_ts = cutoff.timestamp()
+    for path in settings.exports_dir.iterdir():
+        if path.is_file() and path.name not in referenced and path.stat().st_mtime < cutoff_ts:
+            path.unlink(missing_ok=True)
+    reports_dir = settings.instance_path / "reports"
+    if reports_dir.is_dir():
+        report_cutoff = (
+            utcnow_naive() - timedelta(days=max(REPORT_FILES_TTL_DAYS, settings.export_ttl_days))
+        ).timestamp()
+        for path in reports_dir.iterdir():
+            if path.is_file() and path.stat().st_mtime < report_cutoff:
+                path.unlink(missing_ok=True)
+    return len(jobs)
+
+
+def undispatched_job_ids() -> list[int]:
+    """Jobs still pending long after creation: their message was lost, send it again."""
+    return list(
+        db.session.execute(
+            select(ExportJob.id).where(
+                ExportJob.status == ExportStatus.PENDING.value,
+                ExportJob.created_at <= utcnow_naive() - UNDISPATCHED_GRACE,
+            )
+        ).scalars()
+    )
+
+
+def _patient_of(user: User) -> Patient:
+    if user.patient is None:
+        raise NotFound("Only patients have a history to export.")
+    return user.patient
+
+
+def history_csv(*, user: User) -> tuple[Iterator[str], str]:
+    """The patient's history as streamed CSV chunks and a file name; the read is audited first."""
+    patient = _patient_of(user)
+    record(
+        action="history.export",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        details={"format": "csv"},
+    )
+    db.session.commit()
+    lines, _counter = lines_for(PATIENT_KIND, {"patient_id": patient.id})
+    return lines, f"my-medical-history-{now_local():%Y%m%d}.csv"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True), undefined=StrictUndefined
+    )
+
+
+def history_pdf(*, user: User) -> tuple[bytes, str]:
+    """The patient's history printed to PDF (WeasyPrint); the read is audited."""
+    patient = _patient_of(user)
+    visits = (
+        db.session.execute(
+            select(Appointment)
+            .where(Appointment.patient_id == patient.id, Appointment.status == AppointmentStatus.COMPLETED.value)
+            .options(joinedload(Appointment.doctor).joinedload(Doctor.department), joinedload(Appointment.treatment))
+            .order_by(Appointment.date.desc(), Appointment.start_time.desc())
+        )
+        .scalars()
+        .all()
+    )
+    record(
+        action="history.export",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        details={"format": "pdf"},
+    )
+    db.session.commit()
+    settings = current_app.config["HMS"]
+    html = (
+        _environment()
+        .get_template("patient_history.html")
+        .render(
+            patient=patient,
+            visits=visits,
+            format_medicines=format_medicines,
+            generated_at=now_local().strftime("%Y-%m-%d %H:%M %Z"),
+            hospital=str(settings.extra.get("hospital_name", "Hospital Management System")),
+        )
+    )
+    return html_to_pdf(html), f"my-medical-history-{now_local():%Y%m%d}.pdf"

@@ -1,0 +1,52 @@
+"""Is every dependency of this process reachable? Answers for load balancers and `make run`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import text
+
+from hms.extensions import cache, db
+
+
+def _database() -> dict[str, Any]:
+    backend = db.engine.dialect.name
+    try:
+        db.session.execute(text("SELECT 1")).scalar_one()
+        return {"ok": True, "backend": backend}
+    except Exception as error:  # any failure means "down"; the reason helps whoever reads the answer
+        db.session.rollback()
+        return {"ok": False, "backend": backend, "error": type(error).__name__}
+
+
+def _cache() -> dict[str, Any]:
+    backend = "redis" if current_app.config["HMS"].redis_url else "in-process"
+    try:
+        token = secrets.token_hex(8)
+        cache.set("health:probe", token, timeout=30)
+        return {"ok": cache.get("health:probe") == token, "backend": backend}
+    except Exception as error:
+        return {"ok": False, "backend": backend, "error": type(error).__name__}
+
+
+def _broker() -> dict[str, Any]:
+    settings = current_app.config["HMS"]
+    if settings.redis_url:
+        try:
+            client = current_app.extensions["hms_redis"]
+            return {"ok": bool(client.ping()), "backend": "redis"}
+        except Exception as error:
+            return {"ok": False, "backend": "redis", "error": type(error).__name__}
+    folder = Path(settings.instance_path)
+    return {"ok": folder.is_dir() and os.access(folder, os.W_OK), "backend": "sqlite"}
+
+
+def check() -> tuple[dict[str, Any], bool]:
+    """Every dependency's state; the service is up (HTTP 200) when its database is."""
+    report = {"database": _database(), "cache": _cache(), "broker": _broker()}
+    healthy = all(part["ok"] for part in report.values())
+    return {"status": "ok" if healthy else "degraded", **report}, report["database"]["ok"]

@@ -1,0 +1,77 @@
+"""Rendering an outbox row into a message: plain text and a small HTML alternative from Jinja2 templates per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from flask import current_app
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+from hms.extensions import db
+from hms.models import Appointment, Notification, User
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def _environment(autoescape: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+    chat: str
+    sms: str
+
+
+def _template(kind: str, extension: str):
+    environment = _environment(extension == "html")
+    try:
+        return environment.get_template(f"{kind}.{extension}")
+    except TemplateNotFound:
+        return environment.get_template(f"_default.{extension}")
+
+
+def _context(row: Notification) -> dict:
+    settings = current_app.config["HMS"]
+    payload = dict(row.payload or {})
+    user = db.session.get(User, row.user_id) if row.user_id else None
+    profile = (user.patient or user.doctor) if user else None
+    appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    html_body = None
+    if payload.get("html_path") and Path(payload["html_path"]).is_file():
+        html_body = Path(payload["html_path"]).read_text(encoding="utf-8")
+    return {
+        "subject": row.subject or "A message from the hospital",
+        "body": payload.get("body", ""),
+        "data": payload,
+        "name": profile.full_name if profile else (user.username if user else "there"),
+        "appointment": appointment,
+        "doctor": appointment.doctor if appointment else None,
+        "department": appointment.doctor.department if appointment and appointment.doctor else None,
+        "hospital": str(settings.extra.get("hospital_name", "Hospital Management System")),
+        "portal_url": settings.public_url.rstrip("/"),
+        "html_body": html_body,
+    }
+
+
+def render(row: Notification) -> RenderedMessage:
+    """The subject, text, HTML, chat and SMS forms of one outbox row, from the templates of its kind."""
+    context = _context(row)
+    text = _template(row.kind, "txt").render(context)
+    html = context["html_body"] or _template(row.kind, "html").render(context)
+    chat = f"*{context['subject']}*\n{context['body']}".strip()
+    sms = f"{context['subject']}: {context['body']}".strip()
+    return RenderedMessage(subject=context["subject"], text=text, html=html, chat=chat, sms=sms)

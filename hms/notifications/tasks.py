@@ -1,0 +1,56 @@
+"""Celery tasks of the outbox: deliver one message, sweep what is due, create the day's reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from hms.celery_app import send_task_safely
+from hms.notifications import service
+
+
+@shared_task(
+    name="hms.notifications.deliver_notification",
+    bind=True,
+    soft_time_limit=45,
+    time_limit=60,
+    max_retries=service.MAX_ATTEMPTS,
+    acks_late=True,
+)
+def deliver_notification(self, notification_id: int) -> str:
+    """Send one outbox row; on a transient failure retry it after the backoff the row records."""
+    outcome = service.deliver(notification_id=notification_id)
+    if outcome.retry_in is not None and not self.request.called_directly and not self.request.is_eager:
+        # If this publish fails too, the row is still pending and due: the sweep re-sends it.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="hms.notifications.sweep_outbox", bind=True, soft_time_limit=50, time_limit=58)
+def sweep_outbox(self) -> int:
+    """Re-dispatch pending messages (and export jobs) that are due or never reached a worker: nothing is lost."""
+    from hms.exports.service import RUN_TASK, undispatched_job_ids
+
+    ids = service.due_for_dispatch()
+    for notification_id in ids:
+        send_task_safely("hms.notifications.deliver_notification", notification_id)
+    for job_id in undispatched_job_ids():
+        send_task_safely(RUN_TASK, job_id)
+    return len(ids)
+
+
+@shared_task(
+    name="hms.notifications.send_daily_reminders",
+    bind=True,
+    soft_time_limit=600,
+    time_limit=660,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+)
+def send_daily_reminders(self, day: str | None = None) -> int:
+    """Reminders for the booked appointments of a hospital-local day (default today); idempotent."""
+    return len(service.create_daily_reminders(day=date.fromisoformat(day) if day else None))

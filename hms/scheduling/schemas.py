@@ -1,0 +1,285 @@
+"""Request and response shapes of availability, slots, appointments, waitlist and calendars (docs/api-contract.md)."""
+
+from __future__ import annotations
+
+import itertools
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from hms.common.pagination import PageArgs
+
+STATUSES = ("booked", "completed", "cancelled", "no_show")
+
+
+def hhmm(**kwargs) -> fields.Time:
+    """A wall-clock time spoken as HH:MM (24-hour)."""
+    return fields.Time(format="%H:%M", **kwargs)
+
+
+def _check_range(data: dict, start: str, end: str, message: str) -> None:
+    if data.get(start) is not None and data.get(end) is not None and data[start] > data[end]:
+        raise ValidationError({end: [message]})
+
+
+# ---- availability --------------------------------------------------------------------------------------------
+
+
+class WindowSchema(Schema):
+    start = hhmm(required=True)
+    end = hhmm(required=True)
+
+    @validates_schema
+    def _order(self, data, **_kwargs):
+        if data["start"] >= data["end"]:
+            raise ValidationError({"end": ["The end of a window must be after its start."]})
+
+
+def _windows_field() -> fields.List:
+    return fields.List(fields.Nested(WindowSchema), required=True, validate=validate.Length(max=24))
+
+
+def check_no_overlap(windows: list[dict]) -> None:
+    """Windows of one day must not overlap (touching ends are fine)."""
+    ordered = sorted(windows, key=lambda w: w["start"])
+    for before, after in itertools.pairwise(ordered):
+        if after["start"] < before["end"]:
+            raise ValidationError(
+                {
+                    "windows": [
+                        f"Windows {before['start']:%H:%M}-{before['end']:%H:%M} and "
+                        f"{after['start']:%H:%M}-{after['end']:%H:%M} overlap."
+                    ]
+                }
+            )
+
+
+class DayWindows(Schema):
+    date = fields.Date(required=True)
+    windows = _windows_field()
+
+    @validates_schema
+    def _no_overlap(self, data, **_kwargs):
+        check_no_overlap(data.get("windows", []))
+
+
+class AvailabilityUpdate(Schema):
+    days = fields.List(fields.Nested(DayWindows), required=True, validate=validate.Length(min=1, max=90))
+    cancel_booked = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _unique_dates(self, data, **_kwargs):
+        dates = [day["date"] for day in data.get("days", [])]
+        if len(dates) != len(set(dates)):
+            raise ValidationError({"days": ["Each date may appear once."]})
+
+
+class AvailabilityTemplate(Schema):
+    weekdays = fields.List(
+        fields.Integer(validate=validate.Range(min=0, max=6)), required=True, validate=validate.Length(min=1, max=7)
+    )
+    windows = _windows_field()
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+    cancel_booked = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _checks(self, data, **_kwargs):
+        check_no_overlap(data.get("windows", []))
+        _check_range(data, "date_from", "date_to", "date_to must not be before date_from.")
+        if (data["date_to"] - data["date_from"]).days > 90:
+            raise ValidationError({"date_to": ["A template covers at most 90 days."]})
+
+
+class AvailabilityArgs(Schema):
+    date_from = fields.Date()
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=60))
+
+
+class ToggleCreate(Schema):
+    date = fields.Date(required=True)
+    start = hhmm(required=True)
+
+
+class ToggleRead(Schema):
+    date = fields.Date()
+    start = hhmm()
+    blocked = fields.Boolean()
+
+
+class WindowRead(Schema):
+    start = hhmm()
+    end = hhmm()
+
+
+class SlotRead(Schema):
+    start = hhmm()
+    end = hhmm()
+    available = fields.Boolean()
+
+
+class DoctorSlotRead(SlotRead):
+    blocked = fields.Boolean()
+    appointment_id = fields.Integer(allow_none=True)
+
+
+class AvailabilityDay(Schema):
+    date = fields.Date()
+    windows = fields.List(fields.Nested(WindowRead))
+    slots = fields.List(fields.Nested(DoctorSlotRead))
+
+
+class AvailabilityRead(Schema):
+    days = fields.List(fields.Nested(AvailabilityDay))
+    cancelled = fields.List(fields.Integer(), metadata={"description": "ids of appointments cancelled by this change"})
+
+
+class SlotsArgs(Schema):
+    date = fields.Date(required=True)
+
+
+class SlotsRead(Schema):
+    date = fields.Date()
+    slots = fields.List(fields.Nested(SlotRead))
+
+
+# ---- appointments --------------------------------------------------------------------------------------------
+
+
+class AppointmentCreate(Schema):
+    doctor_id = fields.Integer(required=True, strict=True)
+    date = fields.Date(required=True)
+    start_time = hhmm(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class AppointmentReschedule(Schema):
+    date = fields.Date(required=True)
+    start_time = hhmm(required=True)
+
+
+class CancelCreate(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class AdminCancelCreate(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AppointmentRead(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    patient_name = fields.String()
+    doctor_id = fields.Integer()
+    doctor_name = fields.String()
+    department_id = fields.Integer(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    date = fields.Date()
+    start_time = hhmm()
+    end_time = hhmm()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    rescheduled_from = fields.Integer(allow_none=True)
+    has_treatment = fields.Boolean()
+
+
+class _DateRangeArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    date_from = fields.Date()
+    date_to = fields.Date()
+
+    @validates_schema
+    def _range(self, data, **_kwargs):
+        _check_range(data, "date_from", "date_to", "date_to must not be before date_from.")
+
+
+class PatientAppointmentArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    upcoming = fields.Boolean()
+
+
+class DoctorAppointmentArgs(_DateRangeArgs):
+    date = fields.Date()
+
+
+class AdminAppointmentArgs(_DateRangeArgs):
+    doctor_id = fields.Integer()
+    patient_id = fields.Integer()
+    department_id = fields.Integer()
+
+
+class DoctorAppointmentsArgs(_DateRangeArgs):
+    """Admin's view of one doctor's appointment history."""
+
+
+# ---- dashboards ----------------------------------------------------------------------------------------------
+
+
+class DoctorCounts(Schema):
+    today = fields.Integer()
+    upcoming = fields.Integer()
+    completed_this_month = fields.Integer()
+    patients = fields.Integer()
+
+
+class DoctorMonth(Schema):
+    month = fields.String()
+    completed = fields.Integer()
+    cancelled = fields.Integer()
+    no_show = fields.Integer()
+
+
+class DoctorDashboard(Schema):
+    today = fields.List(fields.Nested(AppointmentRead))
+    upcoming = fields.List(fields.Nested(AppointmentRead))
+    counts = fields.Nested(DoctorCounts)
+    monthly = fields.List(fields.Nested(DoctorMonth))
+
+
+class PatientCounts(Schema):
+    upcoming = fields.Integer()
+    completed = fields.Integer()
+
+
+class PatientMonth(Schema):
+    month = fields.String()
+    count = fields.Integer()
+
+
+class PatientDashboard(Schema):
+    upcoming = fields.List(fields.Nested(AppointmentRead))
+    visits_per_month = fields.List(fields.Nested(PatientMonth))
+    counts = fields.Nested(PatientCounts)
+
+
+# ---- waitlist ------------------------------------------------------------------------------------------------
+
+
+class WaitlistCreate(Schema):
+    doctor_id = fields.Integer(required=True, strict=True)
+    date = fields.Date(required=True)
+
+
+class WaitlistRead(Schema):
+    id = fields.Integer()
+    doctor_id = fields.Integer()
+    doctor_name = fields.String()
+    date = fields.Date()
+    status = fields.String()
+    created_at = fields.DateTime()
+    notified_at = fields.DateTime(allow_none=True)
+
+
+class WaitlistArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(("waiting", "notified", "cancelled")))
+
+
+# ---- calendars -----------------------------------------------------------------------------------------------
+
+
+class CalendarRead(Schema):
+    url = fields.String(allow_none=True)

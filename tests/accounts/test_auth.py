@@ -1,0 +1,244 @@
+"""Sign-up, sign-in, tokens, sign-out and password changes, as a client of the API sees them."""
+
+from __future__ import annotations
+
+from flask_jwt_extended import create_refresh_token
+
+from hms.extensions import db
+from hms.models import Patient, User
+from tests.factories import PASSWORD, AdminFactory, DoctorFactory, PatientFactory, UserFactory
+
+
+def login(client, username: str, password: str = PASSWORD, **kwargs):
+    return client.post("/api/auth/login", json={"username": username, "password": password}, **kwargs)
+
+
+def test_register_creates_a_signed_in_patient_with_profile(client):
+    response = client.post(
+        "/api/auth/register",
+        json={
+            "username": "sita",
+            "email": "Sita@Example.org",
+            "password": "long-enough-1",
+            "full_name": "Sita Devi",
+            "date_of_birth": "1988-02-03",
+            "blood_group": "O+",
+        },
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["user"]["role"] == "patient"
+    assert body["user"]["email"] == "sita@example.org"
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
+    assert me["patient"]["full_name"] == "Sita Devi"
+    assert me["patient"]["date_of_birth"] == "1988-02-03"
+    assert me["doctor"] is None
+
+
+def test_register_refuses_taken_username_and_email_ignoring_case(client):
+    UserFactory(username="ravi", email="ravi@example.org")
+    response = client.post(
+        "/api/auth/register",
+        json={"username": "RAVI", "email": "Ravi@example.org", "password": "long-enough-1", "full_name": "R"},
+    )
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "duplicate"
+    assert set(error["fields"]) == {"username", "email"}
+
+
+def test_register_refuses_short_password_and_password_equal_to_username(client):
+    short = client.post(
+        "/api/auth/register", json={"username": "anil", "email": "a@x.org", "password": "short", "full_name": "A"}
+    )
+    assert short.status_code == 422
+    assert "password" in short.get_json()["error"]["fields"]
+    same = client.post(
+        "/api/auth/register",
+        json={"username": "anilkumar", "email": "a@x.org", "password": "AnilKumar", "full_name": "A"},
+    )
+    assert same.status_code == 422
+    assert "username" in same.get_json()["error"]["fields"]["password"][0]
+
+
+def test_register_reports_wrong_types_and_unknown_fields_per_field(client):
+    response = client.post(
+        "/api/auth/register",
+        json={"username": 5, "email": "not-an-email", "password": "long-enough-1", "full_name": "A", "colour": "red"},
+    )
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert {"username", "email", "colour"} <= set(fields)
+
+
+def test_malformed_json_is_a_400_in_the_error_format(client):
+    response = client.post("/api/auth/login", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_login_by_username_or_email_in_any_case_returns_tokens_and_records_last_login(client):
+    user = UserFactory(username="meera", email="meera@example.org")
+    for identifier in ("meera", "MEERA", "Meera@Example.org"):
+        response = login(client, identifier)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["access_token"] and body["refresh_token"]
+        assert body["user"] == {**body["user"], "id": user.id, "username": "meera", "role": "patient"}
+    db.session.expire_all()
+    assert db.session.get(User, user.id).last_login_at is not None
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client):
+    UserFactory(username="meera")
+    wrong = login(client, "meera", "wrong-password")
+    unknown = login(client, "nobody", "wrong-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_blocked_user_cannot_log_in(client):
+    UserFactory(username="blocked", is_active=False)
+    response = login(client, "blocked")
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "account_blocked"
+
+
+def test_me_requires_a_token(client):
+    response = client.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_me_shows_a_doctor_profile_with_department(client, auth):
+    doctor = DoctorFactory(full_name="Dr. Kavya Iyer")
+    me = client.get("/api/auth/me", headers=auth(doctor.user)).get_json()
+    assert me["role"] == "doctor"
+    assert me["doctor"]["full_name"] == "Dr. Kavya Iyer"
+    assert me["doctor"]["department_name"] == doctor.department.name
+    assert me["patient"] is None
+
+
+def test_refresh_token_gives_a_new_access_token_but_access_token_cannot_refresh(client, app):
+    user = UserFactory()
+    tokens = login(client, user.username).get_json()
+    refreshed = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refreshed.status_code == 200
+    new_access = refreshed.get_json()["access_token"]
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {new_access}"}).status_code == 200
+    wrong_kind = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert wrong_kind.status_code == 401
+
+
+def test_logout_revokes_the_access_token_and_the_given_refresh_token(client):
+    user = UserFactory()
+    tokens = login(client, user.username).get_json()
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = client.post("/api/auth/logout", headers=access, json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200
+    again = client.get("/api/auth/me", headers=access)
+    assert again.status_code == 401
+    assert again.get_json()["error"]["code"] == "token_revoked"
+    refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refresh.status_code == 401
+
+
+def test_logout_without_body_and_with_a_foreign_refresh_token_still_signs_out(client, auth):
+    user, other = UserFactory(), UserFactory()
+    foreign = create_refresh_token(identity=other)
+    assert client.post("/api/auth/logout", headers=auth(user)).status_code == 200
+    headers = auth(user)
+    assert client.post("/api/auth/logout", headers=headers, json={"refresh_token": foreign}).status_code == 200
+    other_refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {foreign}"})
+    assert other_refresh.status_code == 200
+
+
+def test_change_password_keeps_this_session_and_ends_the_others(client, auth):
+    user = UserFactory(username="ravi")
+    other_session = auth(user)
+    response = client.post(
+        "/api/auth/change-password",
+        headers=auth(user),
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-one"},
+    )
+    assert response.status_code == 200
+    fresh = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
+    assert client.get("/api/auth/me", headers=other_session).status_code == 401
+    assert login(client, "ravi", PASSWORD).status_code == 401
+    assert login(client, "ravi", "a-brand-new-one").status_code == 200
+
+
+def test_change_password_checks_the_current_password_and_the_rules(client, auth):
+    user = UserFactory(username="ravikumar")
+    wrong = client.post(
+        "/api/auth/change-password", headers=auth(user), json={"current_password": "nope", "new_password": "x" * 10}
+    )
+    assert wrong.status_code == 422
+    assert "current_password" in wrong.get_json()["error"]["fields"]
+    weak = client.post(
+        "/api/auth/change-password",
+        headers=auth(user),
+        json={"current_password": PASSWORD, "new_password": "ravikumar"},
+    )
+    assert weak.status_code == 422
+    assert "new_password" in weak.get_json()["error"]["fields"]
+
+
+def test_new_doctor_must_change_password_before_anything_else(client, auth):
+    admin = AdminFactory()
+    department = DoctorFactory().department
+    created = client.post(
+        "/api/admin/doctors",
+        headers=auth(admin),
+        json={
+            "username": "dr.new",
+            "email": "dr.new@hospital.local",
+            "password": "temporary-1",
+            "full_name": "Dr. New",
+            "department_id": department.id,
+            "specialization": "Cardiologist",
+        },
+    )
+    assert created.status_code == 201
+    tokens = login(client, "dr.new", "temporary-1").get_json()
+    assert tokens["user"]["must_change_password"] is True
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    blocked = client.get("/api/admin/departments", headers=headers)
+    assert blocked.status_code == 403
+    assert blocked.get_json()["error"]["code"] == "password_change_required"
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    changed = client.post(
+        "/api/auth/change-password",
+        headers=headers,
+        json={"current_password": "temporary-1", "new_password": "my-own-secret"},
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["user"]["must_change_password"] is False
+    new_headers = {"Authorization": f"Bearer {changed.get_json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=new_headers).get_json()["must_change_password"] is False
+
+
+def test_blocked_patients_old_token_is_refused_at_once_and_after_unblock(client, auth):
+    admin = AdminFactory()
+    patient = PatientFactory()
+    old = auth(patient.user)
+    assert client.get("/api/auth/me", headers=old).status_code == 200
+    assert client.post(f"/api/admin/patients/{patient.id}/block", headers=auth(admin)).status_code == 200
+    refused = client.get("/api/auth/me", headers=old)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["code"] == "token_revoked"
+    assert login(client, patient.user.username).status_code == 403
+    assert client.post(f"/api/admin/patients/{patient.id}/unblock", headers=auth(admin)).status_code == 200
+    assert client.get("/api/auth/me", headers=old).status_code == 401
+    assert login(client, patient.user.username).status_code == 200
+
+
+def test_register_stores_patient_in_the_database(client):
+    client.post(
+        "/api/auth/register",
+        json={"username": "gita", "email": "gita@example.org", "password": "long-enough-1", "full_name": "Gita"},
+    )
+    patient = db.session.query(Patient).one()
+    assert patient.user.username == "gita"
+    assert patient.user.password_hash != "long-enough-1"

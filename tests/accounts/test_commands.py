@@ -1,0 +1,80 @@
+"""The account commands and the demo hospital."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from sqlalchemy import func, select
+
+from hms.accounts.service import ensure_admin
+from hms.demo.service import load_demo_data
+from hms.extensions import db
+from hms.models import Appointment, AvailabilityWindow, Department, Doctor, Patient, Treatment, User
+
+
+def test_create_admin_command_creates_an_admin_who_can_log_in(runner, client):
+    result = runner.invoke(
+        args=["create-admin", "--username", "boss", "--email", "boss@x.org", "--password", "s3cret-pw"]
+    )
+    assert result.exit_code == 0, result.output
+    assert client.post("/api/auth/login", json={"username": "boss", "password": "s3cret-pw"}).status_code == 200
+    assert db.session.execute(select(User.role).where(User.username == "boss")).scalar_one() == "admin"
+
+
+def test_create_admin_command_refuses_weak_password_and_duplicates(runner):
+    weak = runner.invoke(args=["create-admin", "--username", "boss", "--email", "b@x.org", "--password", "short"])
+    assert weak.exit_code != 0 and "password" in weak.output
+    runner.invoke(args=["create-admin", "--username", "boss", "--email", "b@x.org", "--password", "long-enough"])
+    again = runner.invoke(
+        args=["create-admin", "--username", "boss", "--email", "c@x.org", "--password", "long-enough"]
+    )
+    assert again.exit_code != 0 and "username" in again.output
+
+
+def test_ensure_admin_uses_the_configured_password_once(app):
+    settings = app.config["HMS"]
+    settings.admin_password = "from-the-env-1"
+    try:
+        assert ensure_admin() is not None
+        assert ensure_admin() is None
+    finally:
+        settings.admin_password = None
+    assert db.session.execute(select(func.count()).where(User.role == "admin")).scalar_one() == 1
+
+
+def test_ensure_admin_does_nothing_without_a_password(app):
+    assert ensure_admin() is None
+
+
+def test_demo_data_loads_fast_once_and_respects_the_booking_rules(client, frozen_clock):
+    frozen_clock("2026-11-24 09:30")
+    started = time.monotonic()
+    summary = load_demo_data()
+    assert time.monotonic() - started < 10
+    assert summary["created"] is True
+    assert load_demo_data()["created"] is False
+
+    def count(model, *where):
+        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+    assert count(Department) == 7 and count(Doctor) == 14 and count(Patient) == 45
+    assert count(Appointment, Appointment.status == "booked") == 40
+    assert count(Appointment, Appointment.status != "booked") >= 140
+    assert count(Treatment) == count(Appointment, Appointment.status == "completed")
+    assert count(AvailabilityWindow) > 14 * 60
+    booked_dates = db.session.execute(select(Appointment.date).where(Appointment.status == "booked")).scalars()
+    assert all(day >= date(2026, 11, 24) for day in booked_dates)
+    today = db.session.execute(select(Appointment.start_time).where(Appointment.date == date(2026, 11, 24))).scalars()
+    assert all(start.hour >= 10 for start in today)
+    medicines = db.session.execute(select(Treatment.medicines).limit(1)).scalar_one()
+    assert {"name", "dose", "frequency", "duration_days", "instructions"} <= set(medicines[0])
+    for username, password in (("admin", "admin123"), ("dr.asha", "doctor123"), ("patient1", "patient123")):
+        response = client.post("/api/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, username
+        assert response.get_json()["user"]["must_change_password"] is False
+
+
+def test_demo_data_command(runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0 and "Demo data loaded" in result.output

@@ -1,0 +1,112 @@
+"""Browser tests: the real application (gunicorn, its own migrated SQLite database with demo data, the built
+SPA) driven by Debian's chromium through Playwright. Skipped, loudly, only where /usr/bin/chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)", allow_module_level=True
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate a fresh SQLite database, load the demo data, and serve the app as `make run` does."""
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        pytest.fail("frontend/dist is missing: run `make frontend` (make test does it) before the browser tests")
+    instance = tmp_path_factory.mktemp("browser-instance")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HMS_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'hms.sqlite3'}",
+        "HMS_PORT": str(port),
+        "FLASK_APP": "hms",
+    }
+    env.pop("REDIS_URL", None)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([str(bin_dir / "flask"), "demo-data"], env=env, check=True, capture_output=True, cwd=ROOT)
+    log = open(instance / "server.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base_url}/api/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    else:
+        server.terminate()
+        pytest.fail("the app did not start: " + (instance / "server.log").read_text()[-2000:])
+    yield base_url
+    server.terminate()
+    server.wait(timeout=15)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot under docs/screenshots/ (README shows them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

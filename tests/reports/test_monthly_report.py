@@ -1,0 +1,154 @@
+"""Monthly doctor reports: the figures, the month's boundaries, HTML and PDF, access rules, the e-mailed copy."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date, time
+from email import message_from_bytes, policy
+
+import pytest
+
+from hms.extensions import db
+from hms.models import AuditEvent, Notification
+from hms.reports.service import monthly_report
+from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
+
+
+@pytest.fixture
+def january(app):
+    """A doctor's January 2026, with visits on Dec 31 and Feb 1 that must not count."""
+    doctor = DoctorFactory(full_name="Dr. Meera Iyer", specialization="Cardiologist", department__name="Cardiology")
+    anil, bina, chetan = PatientFactory(), PatientFactory(), PatientFactory()
+
+    def visit(patient, day, hour, status="completed", diagnosis=None):
+        appointment = AppointmentFactory(
+            doctor=doctor, patient=patient, date=day, start_time=time(hour, 0), end_time=time(hour, 30), status=status
+        )
+        if diagnosis:
+            TreatmentFactory(appointment=appointment, diagnosis=diagnosis)
+        return appointment
+
+    visit(anil, date(2026, 1, 5), 9, diagnosis="Hypertension")  # Monday
+    visit(bina, date(2026, 1, 5), 10, diagnosis="Hypertension")
+    visit(anil, date(2026, 1, 12), 9, diagnosis="Migraine")  # Monday
+    visit(chetan, date(2026, 1, 20), 9, status="cancelled")
+    visit(bina, date(2026, 1, 31), 9, status="no_show")  # Saturday
+    visit(chetan, date(2026, 1, 31), 10, status="booked")
+    visit(chetan, date(2025, 12, 31), 9, diagnosis="Influenza")
+    visit(bina, date(2026, 2, 1), 9, diagnosis="Bronchitis")
+    return doctor
+
+
+def test_report_counts_the_month_by_status_patients_diagnoses_and_days(january):
+    report = monthly_report(doctor_id=january.id, month="2026-01")
+
+    assert report["totals"] == {
+        "appointments": 6,
+        "booked": 1,
+        "completed": 3,
+        "cancelled": 1,
+        "no_show": 1,
+        "patients_seen": 2,
+    }
+    assert report["top_diagnoses"] == [{"diagnosis": "Hypertension", "count": 2}, {"diagnosis": "Migraine", "count": 1}]
+    assert report["busiest_weekdays"][:2] == [{"weekday": "Monday", "count": 3}, {"weekday": "Saturday", "count": 2}]
+    assert report["top_dates"][:2] == [
+        {"date": "2026-01-05", "weekday": "Monday", "count": 2},
+        {"date": "2026-01-31", "weekday": "Saturday", "count": 2},
+    ]
+    daily = {item["date"]: item["count"] for item in report["daily"]}
+    assert len(daily) == 31
+    assert daily["2026-01-31"] == 2  # the last day of the month is in the report
+    assert daily["2026-01-20"] == 0  # cancelled appointments are not on the chart
+    assert "2026-02-01" not in daily and "2025-12-31" not in daily
+
+
+def test_doctor_views_own_report_as_html_with_an_inline_svg_chart(client, auth, january):
+    response = client.get("/api/doctor/reports/monthly?month=2026-01", headers=auth(january.user))
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "Monthly report &middot; January 2026" in html
+    assert '<div class="value" id="total-appointments">6</div>' in html
+    assert '<div class="value" id="patients-seen">2</div>' in html
+    assert "<svg" in html and "<script" not in html and "http://" not in html.split("<svg", 1)[1].split(">", 1)[1]
+    assert "Bronchitis" not in html and "Influenza" not in html
+
+
+def test_report_pdf_holds_the_months_real_figures(client, auth, january, tmp_path):
+    response = client.get("/api/doctor/reports/monthly?month=2026-01&format=pdf", headers=auth(january.user))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Monthly report · January 2026" in text
+    assert "Dr. Meera Iyer" in text and "Cardiology" in text
+    assert "2026-01-01 to 2026-01-31" in text
+    assert "Hypertension" in text and "Migraine" in text
+    assert "Bronchitis" not in text and "Influenza" not in text
+    assert re.search(r"^\s*Completed\s+3\b", text, re.MULTILINE)  # the by-status table
+    assert re.search(r"\bHypertension\s+2\b", text) and re.search(r"\bMigraine\s+1\b", text)
+    assert re.search(r"Patients seen\s*\n\s*\S+\s+2\b", text)
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "January", "2026-00", ""])
+def test_a_malformed_month_is_a_422_json_error(client, auth, january, month):
+    response = client.get(f"/api/doctor/reports/monthly?month={month}", headers=auth(january.user))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_error"
+    assert "month" in response.get_json()["error"]["fields"]
+
+
+def test_admin_reads_any_doctors_report_and_the_read_is_audited(client, auth, january):
+    admin = AdminFactory()
+    response = client.get(
+        f"/api/admin/reports/monthly?doctor_id={january.id}&month=2026-01&format=pdf", headers=auth(admin)
+    )
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
+    event = db.session.query(AuditEvent).filter_by(action="report.view").one()
+    assert (event.actor_id, event.entity, event.entity_id) == (admin.id, "doctor", str(january.id))
+    assert event.details == {"month": "2026-01", "format": "pdf"}
+
+
+def test_report_access_rules(client, auth, january):
+    admin = AdminFactory()
+    patient = PatientFactory()
+    assert client.get("/api/doctor/reports/monthly?month=2026-01").status_code == 401
+    assert client.get("/api/doctor/reports/monthly?month=2026-01", headers=auth(patient.user)).status_code == 403
+    assert (
+        client.get("/api/admin/reports/monthly?month=2026-01&doctor_id=1", headers=auth(january.user)).status_code
+        == 403
+    )
+    missing = client.get("/api/admin/reports/monthly?month=2026-01&doctor_id=99999", headers=auth(admin))
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    no_doctor = client.get("/api/admin/reports/monthly?month=2026-01", headers=auth(admin))
+    assert no_doctor.status_code == 422 and "doctor_id" in no_doctor.get_json()["error"]["fields"]
+
+
+def test_on_the_first_each_active_doctor_gets_last_months_report_by_email_once(app, january, frozen_clock):
+    frozen_clock("2026-02-01 06:00")
+    DoctorFactory(user__is_active=False)
+    tasks = app.extensions["celery"].tasks
+    assert tasks["hms.reports.send_monthly_reports"].run() == 1
+
+    notification_id = tasks["hms.reports.send_monthly_report"].run(january.id, "2026-01")
+    assert tasks["hms.reports.send_monthly_report"].run(january.id, "2026-01") is None  # not twice
+    row = db.session.get(Notification, notification_id)
+    assert (row.user_id, row.kind, row.channel) == (january.user_id, "monthly_report", "email")
+    assert row.subject == "Your monthly report for January 2026"
+
+    assert tasks["hms.notifications.deliver_notification"].run(notification_id) == "sent"
+    [eml] = list(app.config["HMS"].mailbox_dir.glob(f"*-{notification_id}-monthly_report.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == january.user.email
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert '<div class="value" id="total-appointments">6</div>' in html
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"report-doctor-{january.id}-2026-01.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+    eml.unlink()

@@ -1,0 +1,103 @@
+"""Races: many requests at once, each on its own client (own connection), released together by a barrier."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from hms.extensions import db
+from hms.models import Appointment
+from tests.conftest import bearer
+from tests.factories import PatientFactory
+from tests.scheduling.helpers import DAY, DAY_S, NOW, doctor_with_day
+
+
+def _race(app, requests):
+    """Run (method, url, json, headers) requests at the same moment; return (status, code) of each."""
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def worker(index: int, method: str, url: str, body: dict, headers: dict) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.open(url, method=method, json=body, headers=headers)
+        payload = response.get_json() or {}
+        results[index] = (response.status_code, payload.get("error", {}).get("code"))
+
+    threads = [threading.Thread(target=worker, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _active_at(doctor_id: int, start: str) -> int:
+    db.session.rollback()  # end this session's read snapshot: the racers committed on other connections
+    return len(
+        [
+            a
+            for a in db.session.execute(db.select(Appointment).filter_by(doctor_id=doctor_id, date=DAY)).scalars()
+            if a.status in ("booked", "completed") and a.start_time.strftime("%H:%M") == start
+        ]
+    )
+
+
+def test_twenty_patients_racing_for_one_slot_give_one_201_and_nineteen_slot_taken(app, frozen_clock):
+    frozen_clock(NOW)
+    doctor = doctor_with_day()
+    patients = [PatientFactory() for _ in range(20)]
+    body = {"doctor_id": doctor.id, "date": DAY_S, "start_time": "09:00", "reason": "race"}
+    requests = [("POST", "/api/patient/appointments", body, bearer(p.user)) for p in patients]
+    results = _race(app, requests)
+    assert Counter(results) == Counter({(201, None): 1, (409, "slot_taken"): 19}), results
+    assert _active_at(doctor.id, "09:00") == 1
+
+
+def test_one_patient_booking_two_doctors_at_the_same_time_gets_one(app, frozen_clock):
+    frozen_clock(NOW)
+    first, second = doctor_with_day(), doctor_with_day()
+    headers = bearer(PatientFactory().user)
+    requests = [
+        ("POST", "/api/patient/appointments", {"doctor_id": d.id, "date": DAY_S, "start_time": "09:00"}, headers)
+        for d in (first, second)
+    ] * 3
+    results = _race(app, requests)
+    assert sorted(status for status, _code in results).count(201) == 1, results
+    assert {code for status, code in results if status != 201} <= {
+        "patient_busy",
+        "already_booked_with_doctor",
+        "slot_taken",
+    }
+
+
+def test_a_reschedule_racing_a_booking_onto_one_slot_never_leaves_two_appointments(app, frozen_clock):
+    frozen_clock(NOW)
+    for _round in range(3):
+        doctor = doctor_with_day()
+        mover, booker = PatientFactory(), PatientFactory()
+        client = app.test_client()
+        own = client.post(
+            "/api/patient/appointments",
+            json={"doctor_id": doctor.id, "date": DAY_S, "start_time": "09:00"},
+            headers=bearer(mover.user),
+        ).get_json()
+        requests = [
+            (
+                "PUT",
+                f"/api/patient/appointments/{own['id']}",
+                {"date": DAY_S, "start_time": "10:30"},
+                bearer(mover.user),
+            ),
+            (
+                "POST",
+                "/api/patient/appointments",
+                {"doctor_id": doctor.id, "date": DAY_S, "start_time": "10:30"},
+                bearer(booker.user),
+            ),
+        ]
+        results = _race(app, requests)
+        assert sorted(status for status, _ in results) in ([200, 409], [201, 409]), results
+        assert _active_at(doctor.id, "10:30") == 1
+        if results[0][0] == 409:
+            assert db.session.get(Appointment, own["id"]).status == "booked"  # the loser keeps its old slot

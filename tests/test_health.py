@@ -1,0 +1,31 @@
+"""GET /api/health reports the database, cache and broker."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+
+def test_health_is_ok_with_every_dependency(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] and body["database"]["backend"] in ("sqlite", "postgresql")
+    assert body["cache"] == {"ok": True, "backend": "in-process"}
+    assert body["broker"] == {"ok": True, "backend": "sqlite"}
+
+
+def test_health_is_503_when_the_database_is_down(client):
+    with mock.patch("hms.health.service.db.session.execute", side_effect=RuntimeError("down")):
+        response = client.get("/api/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "degraded" and body["database"]["ok"] is False
+
+
+def test_health_is_degraded_but_up_when_the_cache_fails(client):
+    with mock.patch("hms.health.service.cache.set", side_effect=ConnectionError("cache down")):
+        response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["cache"]["ok"] is False
