@@ -81,7 +81,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from hms.common.auth import init_jwt
-    from hms.common.db import configure_sqlite_engine
+    from hms.common.db import configure_sqlite_engine, serialise_sqlite_writes
     from hms.common.errors import register_error_handlers
     from hms.extensions import api, cache, db, jwt, limiter, migrate
 
@@ -89,6 +89,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if settings.is_sqlite:
             configure_sqlite_engine(db.engine)
+            serialise_sqlite_writes(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     jwt.init_app(app)
     init_jwt(app)

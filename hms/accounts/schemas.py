@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from hms.directory.schemas import USERNAME_RULE, DoctorRead, PatientProfileFields, PatientRead
+from hms.directory.schemas import (
+    USERNAME_RULE,
+    DoctorRead,
+    PatientProfileFields,
+    PatientRead,
+    PatientUpdate,
+    _DoctorProfileFields,
+)
 
 
 class UserRead(Schema):
@@ -56,3 +63,16 @@ class AccessTokenRead(Schema):
 
 class LogoutRead(Schema):
     message = fields.String()
+
+
+class DoctorProfileUpdate(_DoctorProfileFields):
+    """What a doctor may change about themself (the department is the admin's decision)."""
+
+    full_name = fields.String(validate=validate.Length(min=1, max=160))
+
+    class Meta:
+        exclude = ("department_id",)
+
+
+class PatientProfileUpdate(PatientUpdate):
+    """What a patient may change about themself: every profile field and their email."""

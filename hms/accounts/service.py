@@ -17,7 +17,7 @@ from hms.accounts.passwords import hash_password, password_problems, verify_pass
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.auth import revoke_token
-from hms.common.errors import Duplicate, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from hms.common.errors import Conflict, Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from hms.extensions import cache, db
 from hms.models import Patient, Role, User
 
@@ -297,3 +297,52 @@ def ensure_admin() -> User | None:
     if db.session.execute(select(User.id).where(User.role == Role.ADMIN.value).limit(1)).first() is not None:
         return None
     return create_admin(username="admin", email=DEFAULT_ADMIN_EMAIL, password=password)
+
+
+def own_profile(*, user: User) -> dict[str, Any]:
+    """The signed-in doctor's or patient's own profile, in the same shape admins see."""
+    from hms.directory.service import doctor_dict, patient_dict
+
+    if user.doctor is not None:
+        return doctor_dict(user.doctor)
+    if user.patient is not None:
+        return patient_dict(user.patient)
+    raise NotFound("This account has no profile.")
+
+
+def update_own_doctor_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """A doctor edits their own profile; the slot length cannot change under booked appointments,
+    since a new grid would overlap visits that were booked on the old one."""
+    from hms.directory import service as directory
+    from hms.models import Appointment
+
+    doctor = user.doctor
+    if doctor is None:
+        raise NotFound("This account has no doctor profile.")
+    if "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes:
+        booked = db.session.execute(
+            select(func.count(Appointment.id)).where(
+                Appointment.doctor_id == doctor.id,
+                Appointment.status == "booked",
+                Appointment.date >= clock.today_local(),
+            )
+        ).scalar_one()
+        if booked:
+            raise Conflict(
+                f"The slot length cannot change while {booked} booked appointment(s) lie ahead.",
+                code="has_appointments",
+                fields={"slot_minutes": ["Cancel or finish the booked appointments first."]},
+            )
+    result = directory.update_doctor(doctor_id=doctor.id, data=data)
+    if "slot_minutes" in data:
+        directory.invalidate_doctor_slots(doctor.id)
+    return result
+
+
+def update_own_patient_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """A patient edits their own profile and email."""
+    from hms.directory import service as directory
+
+    if user.patient is None:
+        raise NotFound("This account has no patient profile.")
+    return directory.update_patient(patient_id=user.patient.id, data=data)

@@ -9,14 +9,18 @@ from hms.accounts import service
 from hms.accounts.schemas import (
     AccessTokenRead,
     ChangePasswordArgs,
+    DoctorProfileUpdate,
     LoginArgs,
     LogoutArgs,
     LogoutRead,
     MeRead,
+    PatientProfileUpdate,
     RegisterArgs,
     TokensRead,
 )
-from hms.common.auth import client_ip, login_required
+from hms.common.auth import client_ip, login_required, roles_required
+from hms.directory.schemas import DoctorRead, PatientRead
+from hms.models import Role
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
 blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
@@ -75,4 +79,41 @@ def change_password(data):
     )
 
 
-blueprints: list[Blueprint] = [blp]
+profile_blp = Blueprint("profile", __name__, url_prefix="/api", description="Doctors' and patients' own profiles")
+
+
+@profile_blp.route("/doctor/profile", methods=["GET"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.response(200, DoctorRead)
+def doctor_profile():
+    """My doctor profile."""
+    return service.own_profile(user=current_user)
+
+
+@profile_blp.route("/doctor/profile", methods=["PUT"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.arguments(DoctorProfileUpdate)
+@profile_blp.response(200, DoctorRead)
+def update_doctor_profile(data):
+    """Edit my doctor profile (not my department: admins assign it)."""
+    return service.update_own_doctor_profile(user=current_user, data=data)
+
+
+@profile_blp.route("/patient/profile", methods=["GET"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.response(200, PatientRead)
+def patient_profile():
+    """My patient profile."""
+    return service.own_profile(user=current_user)
+
+
+@profile_blp.route("/patient/profile", methods=["PUT"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.arguments(PatientProfileUpdate)
+@profile_blp.response(200, PatientRead)
+def update_patient_profile(data):
+    """Edit my patient profile and email."""
+    return service.update_own_patient_profile(user=current_user, data=data)
+
+
+blueprints: list[Blueprint] = [blp, profile_blp]

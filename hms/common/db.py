@@ -51,3 +51,19 @@ def begin_write(*, lock_patient_id: int | None = None) -> None:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     elif lock_patient_id is not None:
         session.execute(select(Patient.id).where(Patient.id == lock_patient_id).with_for_update())
+
+
+def serialise_sqlite_writes(app: Any) -> None:
+    """On SQLite, open every writing request's transaction as BEGIN IMMEDIATE.
+
+    The token check reads before the service writes; a deferred transaction that read and then tries to
+    write after another writer committed fails at once with "database is locked" (busy_timeout cannot help).
+    Taking the write lock first makes concurrent writers queue instead. PostgreSQL needs none of this.
+    """
+    from flask import request
+
+    @app.before_request
+    def _begin_immediate_for_writes() -> None:
+        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith("/api")
+        if writing and not db.session().in_transaction():
+            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -358,7 +358,7 @@ def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
     return doctor_dict(doctor)
 
 
-def _invalidate_doctor_slots(doctor_id: int) -> None:
+def invalidate_doctor_slots(doctor_id: int) -> None:
     """Slots are cached per doctor and day: a blocked or removed doctor's cached days must go at once."""
     today = clock.today_local()
     hms_cache.invalidate(*(hms_cache.slots_namespace(doctor_id, today + timedelta(days=n)) for n in range(-1, 92)))
@@ -371,7 +371,7 @@ def set_doctor_active(*, doctor_id: int, active: bool) -> dict[str, Any]:
     record(action="doctor_unblocked" if active else "doctor_blocked", entity="doctor", entity_id=doctor.id)
     db.session.commit()
     hms_cache.invalidate(NAMESPACE)
-    _invalidate_doctor_slots(doctor.id)
+    invalidate_doctor_slots(doctor.id)
     return doctor_dict(doctor)
 
 
@@ -402,7 +402,7 @@ def delete_doctor(*, doctor_id: int) -> dict[str, Any]:
         record(action="doctor_deactivated", entity="doctor", entity_id=doctor.id, details={"reason": "has history"})
         db.session.commit()
         hms_cache.invalidate(NAMESPACE)
-        _invalidate_doctor_slots(doctor.id)
+        invalidate_doctor_slots(doctor.id)
         return {
             "deleted": False,
             "deactivated": True,
@@ -418,7 +418,7 @@ def delete_doctor(*, doctor_id: int) -> dict[str, Any]:
     _delete_user_rows(user)
     db.session.commit()
     hms_cache.invalidate(NAMESPACE)
-    _invalidate_doctor_slots(doctor_id)
+    invalidate_doctor_slots(doctor_id)
     return {"deleted": True, "deactivated": False, "message": f"{name} was deleted."}
 
 

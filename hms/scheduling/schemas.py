@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from hms.common.pagination import PageArgs
 
@@ -200,6 +200,15 @@ class _DateRangeArgs(PageArgs):
 class PatientAppointmentArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     upcoming = fields.Boolean()
+    scope = fields.String(validate=validate.OneOf(("upcoming", "past")))
+
+    @post_load
+    def _scope_to_upcoming(self, data, **_kwargs):
+        """`scope=upcoming|past` (what the SPA's tabs send) is another spelling of `upcoming=true|false`."""
+        scope = data.pop("scope", None)
+        if scope is not None:
+            data["upcoming"] = scope == "upcoming"
+        return data
 
 
 class DoctorAppointmentArgs(_DateRangeArgs):

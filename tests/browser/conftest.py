@@ -97,13 +97,32 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+# The hospital's clock (HMS_TIMEZONE defaults to Asia/Kolkata): the SPA computes "today" and "has this visit
+# started" in the browser's zone, so the browser runs in the hospital's zone as the staff's would.
+TIMEZONE = os.environ.get("HMS_TIMEZONE") or "Asia/Kolkata"
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(browser, live_server):
+    """Factory: a page in a fresh browser context (own localStorage, so its own session) at a given size."""
+    contexts = []
+
+    def make(viewport: dict | None = None, *, phone: bool = False):
+        size = viewport or (PHONE if phone else DESKTOP)
+        extra = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if phone else {}
+        context = browser.new_context(viewport=size, base_url=live_server, timezone_id=TIMEZONE, **extra)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 def screenshot(page, name: str) -> None:

@@ -1,0 +1,78 @@
+"""Shared steps of the browser tests: signing in through the form, calling the API as a user, and checks that a
+page really rendered (no spinner left, no error toast)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+import requests
+from playwright.sync_api import Page, expect
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def login(page: Page, username: str, password: str, *, lands_on: str) -> None:
+    """Sign in through the login form and wait for the portal the user is sent to."""
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(re.escape(lands_on) + r"/?(\?.*)?$"))
+
+
+def api_token(base_url: str, username: str, password: str) -> str:
+    response = requests.post(f"{base_url}/api/auth/login", json={"username": username, "password": password}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def api(base_url: str, token: str | None = None):
+    """A requests session against the live server's /api with a bearer token."""
+    session = requests.Session()
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+
+    class _Api:
+        def get(self, path, **kw):
+            return session.get(f"{base_url}/api{path}", timeout=10, **kw)
+
+        def post(self, path, **kw):
+            return session.post(f"{base_url}/api{path}", timeout=10, **kw)
+
+        def put(self, path, **kw):
+            return session.put(f"{base_url}/api{path}", timeout=10, **kw)
+
+    return _Api()
+
+
+def items(payload):
+    return payload["items"] if isinstance(payload, dict) and "items" in payload else payload
+
+
+def find_free_slot(base_url: str, *, first_day: int = 1, skip_doctors: set[int] | frozenset = frozenset()):
+    """(department_id, doctor_id, date, start) of the first free slot, searching departments in name order and
+    the days after today (today is avoided: its slots run out as the clock moves)."""
+    client = api(base_url)
+    for department in items(client.get("/departments", params={"per_page": 100}).json()):
+        doctors = items(client.get("/doctors", params={"department_id": department["id"], "per_page": 100}).json())
+        for doctor in doctors:
+            if doctor["id"] in skip_doctors:
+                continue
+            for offset in range(first_day, 8):
+                day = (date.today() + timedelta(days=offset)).isoformat()
+                slots = client.get(f"/doctors/{doctor['id']}/slots", params={"date": day}).json().get("slots", [])
+                free = [s for s in slots if s["available"]]
+                if len(free) >= 2:
+                    return department["id"], doctor["id"], day, free[0]["start"], doctor["full_name"]
+    raise AssertionError("the demo data has no free slot in the next week")
+
+
+def settled(page: Page) -> None:
+    """The page finished loading: no spinner left and no error toast shown."""
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("loading")).to_have_count(0)
+    expect(page.locator('[data-testid="toast"][data-variant="error"]')).to_have_count(0)
