@@ -3,12 +3,18 @@ page really rendered (no spinner left, no error toast)."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 from playwright.sync_api import Page, expect
+
+
+def hospital_today() -> date:
+    return datetime.now(ZoneInfo(os.environ.get("HMS_TIMEZONE") or "Asia/Kolkata")).date()
 
 
 def unique(prefix: str) -> str:
@@ -25,7 +31,9 @@ def login(page: Page, username: str, password: str, *, lands_on: str) -> None:
 
 
 def api_token(base_url: str, username: str, password: str) -> str:
-    response = requests.post(f"{base_url}/api/auth/login", json={"username": username, "password": password}, timeout=10)
+    response = requests.post(
+        f"{base_url}/api/auth/login", json={"username": username, "password": password}, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -63,7 +71,7 @@ def find_free_slot(base_url: str, *, first_day: int = 1, skip_doctors: set[int] 
             if doctor["id"] in skip_doctors:
                 continue
             for offset in range(first_day, 8):
-                day = (date.today() + timedelta(days=offset)).isoformat()
+                day = (hospital_today() + timedelta(days=offset)).isoformat()
                 slots = client.get(f"/doctors/{doctor['id']}/slots", params={"date": day}).json().get("slots", [])
                 free = [s for s in slots if s["available"]]
                 if len(free) >= 2:
@@ -76,3 +84,13 @@ def settled(page: Page) -> None:
     page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("loading")).to_have_count(0)
     expect(page.locator('[data-testid="toast"][data-variant="error"]')).to_have_count(0)
+
+
+def nav(page: Page, testid: str) -> None:
+    """Follow a navigation link, opening the collapsed menu first where the bar is collapsed (phones; the admin's
+    longer bar collapses below 1400 px)."""
+    link = page.get_by_test_id(testid).first
+    expect(page.get_by_test_id("nav-user")).to_be_attached()
+    if not link.is_visible():
+        page.get_by_test_id("nav-toggle").click()
+    link.click()

@@ -82,8 +82,12 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function changePassword(currentPassword, newPassword) {
-    await api.post('/auth/change-password', { current_password: currentPassword, new_password: newPassword })
-    if (user.value) setUser({ ...user.value, must_change_password: false })
+    const { data } = await api.post('/auth/change-password', { current_password: currentPassword, new_password: newPassword })
+    // The server ends every earlier session, this one included, and hands back fresh tokens to carry on with.
+    if (data?.access_token) setAccessToken(data.access_token)
+    if (data?.refresh_token) setRefreshToken(data.refresh_token)
+    if (data?.user) setUser({ ...data.user, must_change_password: false })
+    else if (user.value) setUser({ ...user.value, must_change_password: false })
   }
 
   async function logout() {
