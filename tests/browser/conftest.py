@@ -46,6 +46,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Where the live server keeps its database, for the rare set-up the API rightly refuses (a visit in the past).
+LIVE_SERVER: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrate a fresh SQLite database, load the demo data, and serve the app as `make run` does."""
@@ -73,6 +77,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
+    LIVE_SERVER["database"] = instance / "hms.sqlite3"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -122,3 +122,66 @@ def test_demo_doctor_writes_a_treatment_but_cannot_complete_early(page, live_ser
     row = page.get_by_test_id(f"appointment-row-{visit_id}")
     expect(row.get_by_test_id(f"treatment-{visit_id}")).to_have_text(re.compile(r"Treatment"))
     expect(row.get_by_test_id("status-booked")).to_be_visible()
+
+
+def test_doctor_records_treatment_and_completes_a_started_visit(page, live_server):
+    """A visit that has started (yesterday, still booked) is completed from the appointments list after its
+    treatment is written; the patient then finds it, with the diagnosis, in their history."""
+    import sqlite3
+
+    from .conftest import LIVE_SERVER
+
+    patient_name = unique("Visit Patient")
+    username = unique("visitor")
+    registered = api(live_server).post(
+        "/auth/register",
+        json={
+            "username": username,
+            "email": f"{username}@example.org",
+            "password": "Visit-pass-123",
+            "full_name": patient_name,
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    doctor = api(live_server, api_token(live_server, "dr.asha", "doctor123"))
+    doctor_id = doctor.get("/doctor/profile").json()["id"]
+    yesterday = (hospital_today() - timedelta(days=1)).isoformat()
+    # The API never books a slot in the past, so this visit is written straight into the live server's database,
+    # at 07:00 (outside the demo's working hours, so no other visit holds the slot).
+    with sqlite3.connect(LIVE_SERVER["database"]) as connection:
+        patient_id = connection.execute(
+            "SELECT p.id FROM patients p JOIN users u ON u.id = p.user_id WHERE u.username = ?", (username,)
+        ).fetchone()[0]
+        visit_id = connection.execute(
+            "INSERT INTO appointments (patient_id, doctor_id, date, start_time, end_time, status, reason, created_at,"
+            " updated_at) VALUES (?, ?, ?, '07:00:00.000000', '07:30:00.000000', 'booked', 'Follow-up of chest pain',"
+            " '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')",
+            (patient_id, doctor_id, yesterday),
+        ).lastrowid
+
+    login(page, "dr.asha", "doctor123", lands_on="/doctor")
+    page.goto("/doctor/appointments")
+    page.get_by_test_id("filter-date").fill(yesterday)
+    page.get_by_test_id("filter-apply").click()
+    row = page.get_by_test_id(f"appointment-row-{visit_id}")
+    expect(row).to_contain_text(patient_name)
+    row.get_by_test_id(f"treatment-{visit_id}").click()
+    page.get_by_test_id("treatment-diagnosis").fill("Costochondritis")
+    page.get_by_test_id("medicine-add").click()
+    page.get_by_test_id("medicine-name-0").fill("Ibuprofen")
+    page.get_by_test_id("medicine-dose-0").fill("400 mg")
+    page.get_by_test_id("treatment-save").click()
+    expect(success_toast(page, "Treatment record saved")).to_be_visible()
+
+    page.goto("/doctor/appointments")
+    page.get_by_test_id("filter-date").fill(yesterday)
+    page.get_by_test_id("filter-apply").click()
+    row = page.get_by_test_id(f"appointment-row-{visit_id}")
+    row.get_by_test_id(f"complete-{visit_id}").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(success_toast(page, "Visit marked as completed.")).to_be_visible()
+    expect(page.get_by_test_id(f"appointment-row-{visit_id}").get_by_test_id("status-completed")).to_be_visible()
+
+    patient = api(live_server, api_token(live_server, username, "Visit-pass-123"))
+    history = items(patient.get("/patient/history").json())
+    assert [(h["id"], h["treatment"]["diagnosis"]) for h in history] == [(visit_id, "Costochondritis")]
