@@ -446,10 +446,17 @@ def _appointments(
                 appointment.cancelled_at = appointment.created_at + timedelta(hours=6)
                 appointment.updated_at = appointment.cancelled_at
                 appointment.cancel_reason = rng.choice(["Travelling", "Feeling better", "Doctor unavailable"])
-    later_today = [start for start in slots if start > clock.now_local().time()] if today.weekday() < 6 else []
+    working_today = today.weekday() < 6
+    now_time = clock.now_local().time()
+    later_today = [start for start in slots if start > now_time] if working_today else []
+    # Patients in the waiting room: visits of today that have started and are still booked, so a doctor trying
+    # the demo can write a treatment and complete a visit at once.
+    started_today = [start for start in slots if start <= now_time] if working_today else []
     for index in range(40):
         if index < 6 and later_today:  # a few visits still to come today, for the doctors' dashboards
             place([today], "booked", later_today)
+        elif index < 9 and started_today:
+            place([today], "booked", started_today)
         else:
             place(upcoming, "booked")
     db.session.add_all(appointments)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from datetime import time as dt_time
 
 from sqlalchemy import func, select
 
@@ -65,8 +66,12 @@ def test_demo_data_loads_fast_once_and_respects_the_booking_rules(client, frozen
     assert count(AvailabilityWindow) > 14 * 60
     booked_dates = db.session.execute(select(Appointment.date).where(Appointment.status == "booked")).scalars()
     assert all(day >= date(2026, 11, 24) for day in booked_dates)
-    today = db.session.execute(select(Appointment.start_time).where(Appointment.date == date(2026, 11, 24))).scalars()
-    assert all(start.hour >= 10 for start in today)
+    # today: only booked visits; at most 3 of them already started (patients waiting to be seen)
+    today = db.session.execute(
+        select(Appointment.start_time, Appointment.status).where(Appointment.date == date(2026, 11, 24))
+    ).all()
+    assert {status for _, status in today} == {"booked"}
+    assert 1 <= sum(start <= dt_time(9, 30) for start, _ in today) <= 3
     medicines = db.session.execute(select(Treatment.medicines).limit(1)).scalar_one()
     assert {"name", "dose", "frequency", "duration_days", "instructions"} <= set(medicines[0])
     for username, password in (("admin", "admin123"), ("dr.asha", "doctor123"), ("patient1", "patient123")):
@@ -78,3 +83,26 @@ def test_demo_data_loads_fast_once_and_respects_the_booking_rules(client, frozen
 def test_demo_data_command(runner):
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0 and "Demo data loaded" in result.output
+
+
+def test_demo_data_has_started_visits_today_that_a_doctor_can_complete(client, frozen_clock):
+    from tests.conftest import bearer
+
+    frozen_clock("2026-11-24 11:10")  # a Tuesday, mid-morning
+    load_demo_data()
+    started = (
+        db.session.execute(
+            select(Appointment).where(
+                Appointment.status == "booked",
+                Appointment.date == date(2026, 11, 24),
+                Appointment.start_time <= dt_time(11, 10),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert started, "no started visit today in the demo data"
+    visit = started[0]
+    response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=bearer(visit.doctor.user))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "completed"
