@@ -7,6 +7,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from hms.common.auth import roles_required
+from hms.common.downloads import file_response
 from hms.common.pagination import PageArgs, page_of
 from hms.exports import service
 from hms.exports.schemas import AdminExportCreate, ExportJobRead
@@ -65,10 +66,7 @@ def download_patient_export(job_id: int) -> Response:
 def history_csv() -> Response:
     """My whole history as CSV, streamed as it is read."""
     lines, name = service.history_csv(user=current_user)
-    response = Response(stream_with_context(lines), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(stream_with_context(lines), mimetype="text/csv", filename=name)
 
 
 @history_blp.route("/export.pdf")
@@ -77,10 +75,7 @@ def history_csv() -> Response:
 def history_pdf() -> Response:
     """My whole history as a PDF."""
     content, name = service.history_pdf(user=current_user)
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(content, mimetype="application/pdf", filename=name)
 
 
 @admin_blp.route("", methods=["POST"])

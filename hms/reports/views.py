@@ -6,6 +6,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from hms.common.auth import current_doctor, roles_required
+from hms.common.downloads import file_response
 from hms.reports import service
 from hms.reports.schemas import AdminMonthlyReportArgs, MonthlyReportArgs
 
@@ -22,10 +23,7 @@ REPORT_RESPONSES = {
 
 
 def _file_response(content: bytes, mimetype: str, filename: str) -> Response:
-    disposition = "attachment" if mimetype == "application/pdf" else "inline"
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
+    response = file_response(content, mimetype=mimetype, filename=filename, inline=mimetype == "text/html")
     if mimetype == "text/html":
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return response

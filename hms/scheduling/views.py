@@ -8,6 +8,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from hms.common.auth import current_doctor, current_patient, roles_required
+from hms.common.downloads import file_response
 from hms.common.pagination import page_of
 from hms.scheduling import service
 from hms.scheduling.schemas import (
@@ -41,11 +42,7 @@ DOCTOR, PATIENT, ADMIN = "doctor", "patient", "admin"
 
 
 def _ics(content: bytes, filename: str) -> Response:
-    return Response(
-        content,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
+    return file_response(content, mimetype="text/calendar", filename=filename)
 
 
 # ---- public --------------------------------------------------------------------------------------------------
