@@ -17,7 +17,7 @@ from hms.accounts.passwords import hash_password, password_problems, verify_pass
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.auth import revoke_token
-from hms.common.errors import Conflict, Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from hms.common.errors import Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from hms.extensions import cache, db
 from hms.models import Patient, Role, User
 
@@ -311,32 +311,12 @@ def own_profile(*, user: User) -> dict[str, Any]:
 
 
 def update_own_doctor_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:
-    """A doctor edits their own profile; the slot length cannot change under booked appointments,
-    since a new grid would overlap visits that were booked on the old one."""
+    """A doctor edits their own profile, under the same rules as an admin's edit."""
     from hms.directory import service as directory
-    from hms.models import Appointment
 
-    doctor = user.doctor
-    if doctor is None:
+    if user.doctor is None:
         raise NotFound("This account has no doctor profile.")
-    if "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes:
-        booked = db.session.execute(
-            select(func.count(Appointment.id)).where(
-                Appointment.doctor_id == doctor.id,
-                Appointment.status == "booked",
-                Appointment.date >= clock.today_local(),
-            )
-        ).scalar_one()
-        if booked:
-            raise Conflict(
-                f"The slot length cannot change while {booked} booked appointment(s) lie ahead.",
-                code="has_appointments",
-                fields={"slot_minutes": ["Cancel or finish the booked appointments first."]},
-            )
-    result = directory.update_doctor(doctor_id=doctor.id, data=data)
-    if "slot_minutes" in data:
-        directory.invalidate_doctor_slots(doctor.id)
-    return result
+    return directory.update_doctor(doctor_id=user.doctor.id, data=data)
 
 
 def update_own_patient_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:

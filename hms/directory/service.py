@@ -340,11 +340,31 @@ def create_doctor(*, data: dict[str, Any]) -> dict[str, Any]:
     return doctor_dict(doctor)
 
 
+def _check_no_booked_visits_ahead(doctor: Doctor) -> None:
+    """The slot length cannot change under booked visits: the new grid would overlap them."""
+    booked = db.session.execute(
+        select(func.count(Appointment.id)).where(
+            Appointment.doctor_id == doctor.id,
+            Appointment.status == "booked",
+            Appointment.date >= clock.today_local(),
+        )
+    ).scalar_one()
+    if booked:
+        raise Conflict(
+            f"The slot length cannot change while {booked} booked appointment(s) lie ahead.",
+            code="has_appointments",
+            fields={"slot_minutes": ["Cancel or finish the booked appointments first."]},
+        )
+
+
 def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Edit a doctor's profile (and email)."""
     doctor = _doctor(doctor_id)
     if "department_id" in data:
         _check_department(data["department_id"])
+    slot_length_changes = "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes
+    if slot_length_changes:
+        _check_no_booked_visits_ahead(doctor)
     if "email" in data:
         accounts.check_unique(email=data["email"], exclude_user_id=doctor.user_id)
         doctor.user.email = data["email"].strip().lower()
@@ -354,6 +374,8 @@ def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
     record(action="doctor_updated", entity="doctor", entity_id=doctor.id, details={"fields": sorted(data)})
     accounts.commit_or_duplicate()
     hms_cache.invalidate(NAMESPACE)
+    if slot_length_changes:
+        invalidate_doctor_slots(doctor.id)
     db.session.refresh(doctor)
     return doctor_dict(doctor)
 

@@ -78,3 +78,15 @@ def test_patient_appointments_scope_splits_upcoming_and_past(client, frozen_cloc
         a["id"] for a in client.get("/api/patient/appointments?scope=past", headers=headers).get_json()["items"]
     ]
     assert (upcoming_ids, past_ids) == ([upcoming.id], [past.id])
+
+
+def test_admin_cannot_change_slot_length_under_booked_appointments_either(client, frozen_clock):
+    from tests.factories import AdminFactory
+
+    frozen_clock("2026-11-24 08:00")
+    doctor = DoctorFactory()
+    AppointmentFactory(doctor=doctor, date=date(2026, 11, 25), start_time=time(9, 0), end_time=time(9, 30))
+    response = client.put(f"/api/admin/doctors/{doctor.id}", json={"slot_minutes": 20}, headers=bearer(AdminFactory()))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "has_appointments"
+    assert client.get(f"/api/doctors/{doctor.id}").get_json()["slot_minutes"] == 30
