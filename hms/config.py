@@ -47,6 +47,7 @@ class Settings:
     redis_url: str | None = None
     timezone: str = "Asia/Kolkata"
     booking_horizon_days: int = 7
+    phone_region: str = "IN"
     reminder_hour: int = 8
     export_ttl_days: int = 7
     jwt_secret: str = ""
@@ -85,6 +86,7 @@ class Settings:
             redis_url=_env("REDIS_URL"),
             timezone=_env("HMS_TIMEZONE", "Asia/Kolkata") or "Asia/Kolkata",
             booking_horizon_days=_env_int("HMS_BOOKING_HORIZON_DAYS", 7),
+            phone_region=(_env("HMS_PHONE_REGION", "IN") or "IN").upper(),
             reminder_hour=_env_int("HMS_REMINDER_HOUR", 8),
             export_ttl_days=_env_int("HMS_EXPORT_TTL_DAYS", 7),
             jwt_secret=_env("HMS_JWT_SECRET", "") or "",

@@ -23,9 +23,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from hms.common.clock import utcnow_naive
+from hms.common.names import doctor_display_name, strip_title
 from hms.extensions import db
 
 
@@ -134,6 +135,15 @@ class Doctor(db.Model):
 
     user: Mapped[User] = relationship(back_populates="doctor")
     department: Mapped[Department | None] = relationship(back_populates="doctors")
+
+    @validates("full_name")
+    def _without_title(self, _key: str, value: str) -> str:
+        return strip_title(value) if value else value
+
+    @property
+    def display_name(self) -> str:
+        """The name with its title, as every page, message and report shows it."""
+        return doctor_display_name(self.full_name) or ""
 
 
 class Patient(db.Model):

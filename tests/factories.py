@@ -60,7 +60,7 @@ class DoctorFactory(_Base):
         model = Doctor
 
     user = factory.SubFactory(UserFactory, role="doctor", username=factory.Sequence(lambda n: f"doctor{n}"))
-    full_name = factory.Sequence(lambda n: f"Dr. Asha Rao {n}")
+    full_name = factory.Sequence(lambda n: f"Asha Rao {n}")
     department = factory.SubFactory(DepartmentFactory)
     specialization = "Cardiologist"
     qualifications = "MBBS, MD"

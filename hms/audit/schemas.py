@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from hms.common.pagination import PageArgs
+from hms.common.timestamps import Timestamp
 
 
 class AuditArgs(PageArgs):
@@ -35,7 +36,7 @@ class AuditArgs(PageArgs):
 
 class AuditRead(Schema):
     id = fields.Integer()
-    at = fields.DateTime(metadata={"description": "UTC"})
+    at = Timestamp()
     actor_id = fields.Integer(allow_none=True)
     actor_username = fields.String(allow_none=True)
     actor_role = fields.String(allow_none=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from hms.audit.service import record
 from hms.common.clock import today_local
 from hms.common.db import begin_write
-from hms.common.errors import Conflict, NotFound
+from hms.common.errors import Conflict, NotFound, ValidationFailed
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Doctor, Patient, Treatment, VisitType
@@ -104,6 +104,13 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             )
         treatment = appointment.treatment
         created = treatment is None
+        diagnosis = data.get("diagnosis") if "diagnosis" in data else (None if created else treatment.diagnosis)
+        if not (diagnosis or "").strip():
+            raise ValidationFailed(
+                "A treatment record needs a diagnosis.", fields={"diagnosis": ["Enter the diagnosis."]}
+            )
+        if "diagnosis" in data:
+            data = {**data, "diagnosis": diagnosis.strip()}
         if created:
             treatment = Treatment(appointment_id=appointment.id, visit_type=VisitType.IN_PERSON.value, medicines=[])
             db.session.add(treatment)

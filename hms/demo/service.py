@@ -44,28 +44,28 @@ DEPARTMENTS = [
 
 # (username suffix, full name, gender, specialization, qualifications, years, fee) for two doctors per department
 DOCTORS = [
-    ("asha", "Dr. Asha Rao", "female", "Interventional Cardiologist", "MBBS, MD, DM (Cardiology)", 18, 900),
-    ("vikram", "Dr. Vikram Mehta", "male", "Cardiologist", "MBBS, MD (Medicine), DM (Cardiology)", 11, 750),
-    ("neha", "Dr. Neha Kulkarni", "female", "Neurologist", "MBBS, MD, DM (Neurology)", 14, 850),
-    ("arjun", "Dr. Arjun Nair", "male", "Epileptologist", "MBBS, DNB (Neurology)", 9, 700),
-    ("rahul", "Dr. Rahul Deshpande", "male", "Orthopaedic Surgeon", "MBBS, MS (Orthopaedics)", 16, 800),
+    ("asha", "Asha Rao", "female", "Interventional Cardiologist", "MBBS, MD, DM (Cardiology)", 18, 900),
+    ("vikram", "Vikram Mehta", "male", "Cardiologist", "MBBS, MD (Medicine), DM (Cardiology)", 11, 750),
+    ("neha", "Neha Kulkarni", "female", "Neurologist", "MBBS, MD, DM (Neurology)", 14, 850),
+    ("arjun", "Arjun Nair", "male", "Epileptologist", "MBBS, DNB (Neurology)", 9, 700),
+    ("rahul", "Rahul Deshpande", "male", "Orthopaedic Surgeon", "MBBS, MS (Orthopaedics)", 16, 800),
     (
         "kavya",
-        "Dr. Kavya Iyer",
+        "Kavya Iyer",
         "female",
         "Sports Medicine Specialist",
         "MBBS, MS (Ortho), Fellowship Sports Med",
         7,
         650,
     ),
-    ("meera", "Dr. Meera Joshi", "female", "Paediatrician", "MBBS, MD (Paediatrics)", 12, 600),
-    ("sanjay", "Dr. Sanjay Gupta", "male", "Neonatologist", "MBBS, DCH, DNB (Paediatrics)", 20, 700),
-    ("priya", "Dr. Priya Menon", "female", "Dermatologist", "MBBS, MD (Dermatology)", 10, 600),
-    ("farhan", "Dr. Farhan Sheikh", "male", "Cosmetic Dermatologist", "MBBS, DVD", 6, 550),
-    ("lakshmi", "Dr. Lakshmi Subramanian", "female", "Internal Medicine", "MBBS, MD (Medicine)", 22, 500),
-    ("rohan", "Dr. Rohan Banerjee", "male", "Diabetologist", "MBBS, MD, Fellowship in Diabetes", 8, 500),
-    ("anita", "Dr. Anita Verma", "female", "ENT Surgeon", "MBBS, MS (ENT)", 15, 650),
-    ("karthik", "Dr. Karthik Reddy", "male", "Otologist", "MBBS, DLO, DNB (ENT)", 9, 600),
+    ("meera", "Meera Joshi", "female", "Paediatrician", "MBBS, MD (Paediatrics)", 12, 600),
+    ("sanjay", "Sanjay Gupta", "male", "Neonatologist", "MBBS, DCH, DNB (Paediatrics)", 20, 700),
+    ("priya", "Priya Menon", "female", "Dermatologist", "MBBS, MD (Dermatology)", 10, 600),
+    ("farhan", "Farhan Sheikh", "male", "Cosmetic Dermatologist", "MBBS, DVD", 6, 550),
+    ("lakshmi", "Lakshmi Subramanian", "female", "Internal Medicine", "MBBS, MD (Medicine)", 22, 500),
+    ("rohan", "Rohan Banerjee", "male", "Diabetologist", "MBBS, MD, Fellowship in Diabetes", 8, 500),
+    ("anita", "Anita Verma", "female", "ENT Surgeon", "MBBS, MS (ENT)", 15, 650),
+    ("karthik", "Karthik Reddy", "male", "Otologist", "MBBS, DLO, DNB (ENT)", 9, 600),
 ]
 
 FIRST_NAMES = [
@@ -317,7 +317,7 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
                 consultation_fee=fee,
                 phone=f"+91 80 4000 {1000 + index:04d}",
                 gender=gender,
-                about=f"{full_name} has {years} years of experience in {department.name}.",
+                about=f"Dr. {full_name} has {years} years of experience in {department.name}.",
                 slot_minutes=SLOT_MINUTES,
                 created_at=now - timedelta(days=200),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from hms.common.pagination import PageArgs
+from hms.common.timestamps import Timestamp
 
 GENDERS = ("male", "female", "other")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -45,6 +46,7 @@ class DoctorPublic(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
     full_name = fields.String()
+    display_name = fields.String(metadata={"description": "the name as shown to people, with the title: Dr. Asha Rao"})
     department_id = fields.Integer(allow_none=True)
     department_name = fields.String(allow_none=True)
     specialization = fields.String(allow_none=True)
@@ -85,9 +87,9 @@ class DoctorRead(DoctorPublic):
     username = fields.String()
     email = fields.String()
     must_change_password = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
+    archived_at = Timestamp(allow_none=True)
 
 
 class _DoctorProfileFields(_Stripped):
@@ -109,6 +111,19 @@ class DoctorCreate(_DoctorProfileFields):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     department_id = fields.Integer(required=True)
     specialization = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class DoctorBookingsArgs(Schema):
+    bookings = fields.String(
+        validate=validate.OneOf(("cancel", "keep")),
+        metadata={"description": "what happens to the doctor's booked visits ahead: cancel them or keep them"},
+    )
+
+
+class DoctorBlockRead(DoctorRead):
+    settled_appointments = fields.List(
+        fields.Integer(), metadata={"description": "ids of the visits ahead that were cancelled or kept"}
+    )
 
 
 class DoctorUpdate(_DoctorProfileFields):
@@ -150,9 +165,9 @@ class PatientRead(Schema):
     medical_history = fields.String(allow_none=True)
     emergency_contact = fields.String(allow_none=True)
     is_active = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
+    archived_at = Timestamp(allow_none=True)
 
 
 class PatientProfileFields(_Stripped):

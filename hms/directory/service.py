@@ -31,6 +31,7 @@ from hms.models import (
     User,
     WaitlistEntry,
 )
+from hms.scheduling import service as scheduling
 
 NAMESPACE = "directory"
 DOCTOR_PROFILE_FIELDS = (
@@ -59,6 +60,7 @@ def doctor_dict(doctor: Doctor) -> dict[str, Any]:
         "username": user.username,
         "email": user.email,
         "full_name": doctor.full_name,
+        "display_name": doctor.display_name,
         "department_id": doctor.department_id,
         "department_name": doctor.department.name if doctor.department else None,
         "specialization": doctor.specialization,
@@ -386,15 +388,26 @@ def invalidate_doctor_slots(doctor_id: int) -> None:
     hms_cache.invalidate(*(hms_cache.slots_namespace(doctor_id, today + timedelta(days=n)) for n in range(-1, 92)))
 
 
-def set_doctor_active(*, doctor_id: int, active: bool) -> dict[str, Any]:
-    """Block a doctor (tokens die at once, no slots are offered) or unblock them."""
+def set_doctor_active(
+    *, doctor_id: int, active: bool, actor: User | None = None, bookings: str | None = None
+) -> dict[str, Any]:
+    """Block a doctor (tokens die at once, no slots are offered; future visits cancelled or kept) or unblock them."""
     doctor = _doctor(doctor_id)
-    accounts.set_active(user=doctor.user, active=active)
-    record(action="doctor_unblocked" if active else "doctor_blocked", entity="doctor", entity_id=doctor.id)
-    db.session.commit()
+    settled: list[int] = []
+    try:
+        if not active:
+            settled = scheduling.settle_bookings_of_unavailable_doctor(
+                doctor=doctor, actor=actor, bookings=bookings, action="block"
+            )
+        accounts.set_active(user=doctor.user, active=active)
+        record(action="doctor_unblocked" if active else "doctor_blocked", entity="doctor", entity_id=doctor.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     hms_cache.invalidate(NAMESPACE)
     invalidate_doctor_slots(doctor.id)
-    return doctor_dict(doctor)
+    return {**doctor_dict(doctor), "settled_appointments": settled}
 
 
 def _user_has_history(user_id: int) -> bool:
@@ -412,13 +425,20 @@ def _delete_user_rows(user: User) -> None:
     db.session.delete(user)
 
 
-def delete_doctor(*, doctor_id: int) -> dict[str, Any]:
+def delete_doctor(*, doctor_id: int, actor: User | None = None, bookings: str | None = None) -> dict[str, Any]:
     """Delete a doctor without history; one with appointments (or other records) is deactivated and archived."""
     doctor = _doctor(doctor_id)
     has_appointments = db.session.execute(
         select(Appointment.id).where(Appointment.doctor_id == doctor.id).limit(1)
     ).first()
     if has_appointments is not None or _user_has_history(doctor.user_id):
+        try:
+            scheduling.settle_bookings_of_unavailable_doctor(
+                doctor=doctor, actor=actor, bookings=bookings, action="deactivate"
+            )
+        except Exception:
+            db.session.rollback()
+            raise
         accounts.set_active(user=doctor.user, active=False)
         doctor.archived_at = doctor.archived_at or clock.utcnow_naive()
         record(action="doctor_deactivated", entity="doctor", entity_id=doctor.id, details={"reason": "has history"})
@@ -428,10 +448,10 @@ def delete_doctor(*, doctor_id: int) -> dict[str, Any]:
         return {
             "deleted": False,
             "deactivated": True,
-            "message": f"{doctor.full_name} has appointment history, so the account was deactivated and archived "
+            "message": f"{doctor.display_name} has appointment history, so the account was deactivated and archived "
             "instead of deleted; the history is kept.",
         }
-    name, user = doctor.full_name, doctor.user
+    name, user = doctor.display_name, doctor.user
     for model in (AvailabilityWindow, BlockedSlot, WaitlistEntry):
         db.session.execute(delete(model).where(model.doctor_id == doctor.id))
     record(action="doctor_deleted", entity="doctor", entity_id=doctor.id, details={"username": user.username})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from hms.common.auth import roles_required
@@ -17,6 +18,8 @@ from hms.directory.schemas import (
     DepartmentRead,
     DepartmentUpdate,
     DirectoryArgs,
+    DoctorBlockRead,
+    DoctorBookingsArgs,
     DoctorCreate,
     DoctorPublic,
     DoctorRead,
@@ -144,18 +147,22 @@ def update_doctor(data, doctor_id: int):
 
 @admin.route("/doctors/<int:doctor_id>", methods=["DELETE"])
 @roles_required(ADMIN)
+@admin.arguments(DoctorBookingsArgs, location="query")
 @admin.response(200, DeleteResult)
-def delete_doctor(doctor_id: int):
-    """Delete a doctor; one with appointment history is deactivated instead, and the answer says so."""
-    return service.delete_doctor(doctor_id=doctor_id)
+def delete_doctor(args, doctor_id: int):
+    """Delete a doctor; one with history is deactivated instead (409 lists visits ahead until `bookings` is chosen)."""
+    return service.delete_doctor(doctor_id=doctor_id, actor=current_user, bookings=args.get("bookings"))
 
 
 @admin.route("/doctors/<int:doctor_id>/block", methods=["POST"])
 @roles_required(ADMIN)
-@admin.response(200, DoctorRead)
-def block_doctor(doctor_id: int):
-    """Block a doctor: sign-in refused and existing sessions end at once."""
-    return service.set_doctor_active(doctor_id=doctor_id, active=False)
+@admin.arguments(DoctorBookingsArgs, location="query")
+@admin.response(200, DoctorBlockRead)
+def block_doctor(args, doctor_id: int):
+    """Block a doctor: sign-in ends at once; visits ahead are cancelled or kept (`bookings`), patients told."""
+    return service.set_doctor_active(
+        doctor_id=doctor_id, active=False, actor=current_user, bookings=args.get("bookings")
+    )
 
 
 @admin.route("/doctors/<int:doctor_id>/unblock", methods=["POST"])

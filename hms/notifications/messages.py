@@ -57,7 +57,9 @@ def _context(row: Notification) -> dict:
         "subject": row.subject or "A message from the hospital",
         "body": payload.get("body", ""),
         "data": payload,
-        "name": profile.full_name if profile else (user.username if user else "there"),
+        "name": (profile.display_name if user.doctor else profile.full_name)
+        if profile
+        else (user.username if user else "there"),
         "appointment": appointment,
         "doctor": appointment.doctor if appointment else None,
         "department": appointment.doctor.department if appointment and appointment.doctor else None,

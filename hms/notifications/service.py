@@ -105,7 +105,7 @@ def create_daily_reminders(*, day: date | None = None) -> list[int]:
         if not user.is_active:
             continue
         when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
-        body = f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}."
+        body = f"This is a reminder of your appointment with {appointment.doctor.display_name} on {when}."
         for channel in channels:
             statement = (
                 insert(Notification)

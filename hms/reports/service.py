@@ -93,6 +93,7 @@ def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
         "doctor": {
             "id": doctor.id,
             "full_name": doctor.full_name,
+            "display_name": doctor.display_name,
             "specialization": doctor.specialization,
             "department_name": doctor.department.name if doctor.department else None,
         },

@@ -21,6 +21,7 @@ from hms.common.cache import get_or_set, invalidate, slots_namespace
 from hms.common.clock import local_datetime, now_local, now_utc, today_local, utcnow_naive
 from hms.common.db import begin_write, is_sqlite
 from hms.common.errors import Conflict, NotFound, PatientBusy, SlotTaken, ValidationFailed
+from hms.common.names import doctor_display_name
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import (
@@ -214,7 +215,8 @@ def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool 
             "available": bookable_day and not started and not is_blocked and appointment_id is None,
         }
         if detail:
-            slot.update(blocked=is_blocked, appointment_id=appointment_id)
+            state_name = "booked" if appointment_id else "blocked" if is_blocked else "past" if started else "free"
+            slot.update(state=state_name, blocked=is_blocked, appointment_id=appointment_id)
         slots.append(slot)
     return slots
 
@@ -258,7 +260,7 @@ def appointment_dict(appointment: Appointment, *, has_treatment: bool | None = N
         "patient_id": appointment.patient_id,
         "patient_name": appointment.patient.full_name if appointment.patient else None,
         "doctor_id": appointment.doctor_id,
-        "doctor_name": doctor.full_name if doctor else None,
+        "doctor_name": doctor.display_name if doctor else None,
         "department_id": doctor.department_id if doctor else None,
         "department_name": department.name if department else None,
         "date": appointment.date,
@@ -402,7 +404,7 @@ def book(*, patient_id: int, doctor_id: int, day: date, start: time, reason: str
             patient.user,
             "booking_confirmed",
             f"Appointment confirmed: {_when(appointment)}",
-            f"Your appointment with {doctor.full_name} on {_when(appointment)} is confirmed.",
+            f"Your appointment with {doctor.display_name} on {_when(appointment)} is confirmed.",
             appointment,
         )
         return appointment
@@ -446,8 +448,8 @@ def _notify_waitlist(doctor_id: int, day: date) -> list[int]:
         notifications.queue(
             user=patient.user,
             kind="waitlist_slot_open",
-            subject=f"A slot opened with {doctor.full_name} on {day:%d %b %Y}",
-            body=f"A slot with {doctor.full_name} on {day:%A %d %B %Y} has become free. "
+            subject=f"A slot opened with {doctor.display_name} on {day:%d %b %Y}",
+            body=f"A slot with {doctor.display_name} on {day:%A %d %B %Y} has become free. "
             "Book it before someone else does.",
             data={"doctor_id": doctor_id, "date": day.isoformat(), "waitlist_entry_id": entry.id},
         )
@@ -506,7 +508,7 @@ def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> d
             old.patient.user,
             "appointment_rescheduled",
             f"Appointment moved to {_when(new)}",
-            f"Your appointment with {old.doctor.full_name} on {_when(old)} has moved to {_when(new)}.",
+            f"Your appointment with {old.doctor.display_name} on {_when(old)} has moved to {_when(new)}.",
             new,
             previous_appointment_id=old.id,
         )
@@ -544,13 +546,13 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
                 "This appointment has already started; it can no longer be cancelled.", code="already_started"
             )
         _cancel(appointment, role=role, user=actor, reason=reason)
-        by = {"patient": "you", "doctor": appointment.doctor.full_name, "admin": "the hospital"}[role]
+        by = {"patient": "you", "doctor": appointment.doctor.display_name, "admin": "the hospital"}[role]
         tail = f" Reason: {reason}" if reason else ""
         _notify(
             appointment.patient.user,
             "appointment_cancelled",
             f"Appointment cancelled: {_when(appointment)}",
-            f"Your appointment with {appointment.doctor.full_name} on {_when(appointment)} "
+            f"Your appointment with {appointment.doctor.display_name} on {_when(appointment)} "
             f"was cancelled by {by}.{tail}",
             appointment,
             cancelled_by=role,
@@ -595,30 +597,124 @@ def set_status(*, doctor: Doctor, appointment_id: int, status: str) -> dict[str,
             )
         if local_datetime(appointment.date, appointment.start_time) > now_local():
             raise Conflict("The appointment has not started yet.", code="too_early")
-        appointment.status = status
         if status == COMPLETED:
-            appointment.completed_at = utcnow_naive()
             treatment = db.session.execute(
                 select(Treatment).where(Treatment.appointment_id == appointment.id)
             ).scalar_one_or_none()
             diagnosis = treatment.diagnosis if treatment else None
-            body = f"Thank you for visiting {doctor.full_name} on {_when(appointment)}."
-            if diagnosis:
-                body += f" Diagnosis: {diagnosis}."
+            if not (diagnosis or "").strip():
+                raise Conflict(
+                    "Record the treatment with a diagnosis before completing this visit.", code="treatment_required"
+                )
+            appointment.status = status
+            appointment.completed_at = utcnow_naive()
+            body = f"Thank you for visiting {doctor.display_name} on {_when(appointment)}. Diagnosis: {diagnosis}."
             _notify(
                 appointment.patient.user,
                 "visit_summary",
-                f"Your visit with {doctor.full_name}",
+                f"Your visit with {doctor.display_name}",
                 body,
                 appointment,
                 diagnosis=diagnosis,
             )
+        else:
+            appointment.status = status
         return appointment
 
     appointment = _write(run)
     # Completed still occupies the slot; a no-show's time has passed. The cached state holds statuses: refresh it.
     _invalidate_days([(appointment.doctor_id, appointment.date)])
     return appointment_dict(_load(appointment.id))
+
+
+# ---- a doctor who stops seeing patients ----------------------------------------------------------------------
+
+DOCTOR_UNAVAILABLE = "The doctor is not available"
+BOOKING_CHOICES = ("cancel", "keep")
+
+
+def future_bookings(*, doctor_id: int) -> list[Appointment]:
+    """The doctor's booked visits that have not started: the ones a block or deactivation strands."""
+    now = _naive_now()
+    return list(
+        db.session.execute(
+            select(Appointment)
+            .options(joinedload(Appointment.patient).joinedload(Patient.user))
+            .where(
+                Appointment.doctor_id == doctor_id,
+                Appointment.status == BOOKED,
+                or_(
+                    Appointment.date > now.date(),
+                    and_(Appointment.date == now.date(), Appointment.start_time > now.time()),
+                ),
+            )
+            .order_by(Appointment.date, Appointment.start_time, Appointment.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def booking_summary(appointment: Appointment) -> dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "date": appointment.date.isoformat(),
+        "start_time": _hhmm(appointment.start_time),
+        "end_time": _hhmm(appointment.end_time),
+        "patient_name": appointment.patient.full_name,
+    }
+
+
+def settle_bookings_of_unavailable_doctor(
+    *, doctor: Doctor, actor: User | None, bookings: str | None, action: str
+) -> list[int]:
+    """Inside the caller's transaction: cancel or keep the doctor's future visits, telling each patient either way.
+
+    With visits ahead and no choice made, refuse with the list so the admin decides knowingly.
+    """
+    ahead = future_bookings(doctor_id=doctor.id)
+    if not ahead:
+        return []
+    if bookings not in BOOKING_CHOICES:
+        count = len(ahead)
+        raise Conflict(
+            f"{doctor.display_name} has {count} booked {'visit' if count == 1 else 'visits'} ahead. "
+            f"Choose whether to cancel them or keep them before you {action} the doctor; "
+            "the patients are told either way.",
+            code="doctor_has_bookings",
+            fields={"appointments": [booking_summary(a) for a in ahead]},
+        )
+    for appointment in ahead:
+        if bookings == "cancel":
+            _cancel(appointment, role="admin", user=actor, reason=DOCTOR_UNAVAILABLE)
+            _notify(
+                appointment.patient.user,
+                "appointment_cancelled",
+                f"Appointment cancelled: {_when(appointment)}",
+                f"Your appointment with {doctor.display_name} on {_when(appointment)} was cancelled by the hospital "
+                "because the doctor is not available. Please book another time or another doctor.",
+                appointment,
+                cancelled_by="admin",
+            )
+        else:
+            _notify(
+                appointment.patient.user,
+                "doctor_unavailable",
+                f"About your appointment on {_when(appointment)}",
+                f"{doctor.display_name} is not available at the moment. Your appointment on {_when(appointment)} "
+                "is kept for now; the hospital will contact you if it has to move.",
+                appointment,
+            )
+    from hms.audit.service import record
+
+    record(
+        action=f"doctor_bookings_{'cancelled' if bookings == 'cancel' else 'kept'}",
+        entity="doctor",
+        entity_id=doctor.id,
+        actor=actor,
+        details={"appointments": [a.id for a in ahead]},
+    )
+    return [a.id for a in ahead]
 
 
 # ---- availability --------------------------------------------------------------------------------------------
@@ -666,7 +762,7 @@ def _replace_windows(*, doctor: Doctor, by_date: dict[date, list[tuple[time, tim
             appointment.patient.user,
             "appointment_cancelled",
             f"Appointment cancelled: {_when(appointment)}",
-            f"Your appointment with {doctor.full_name} on {_when(appointment)} was cancelled because the doctor's "
+            f"Your appointment with {doctor.display_name} on {_when(appointment)} was cancelled because the doctor's "
             "availability changed. Please book another time.",
             appointment,
             cancelled_by="doctor",
@@ -1050,6 +1146,14 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date) -> dict[str, An
                 code="beyond_horizon",
                 fields={"date": [f"Choose a date within {_horizon()} days."]},
             )
+        state = _day_state(doctor_id, day)
+        if not cut_slots(state["windows"], doctor.slot_minutes):
+            raise Conflict(
+                f"{doctor.display_name} does not see patients on {day:%A %d %B %Y}, so no slot can open that day. "
+                "Choose a day on which the doctor works.",
+                code="no_availability",
+                fields={"date": ["The doctor does not work on this day."]},
+            )
         duplicate = db.session.execute(
             select(WaitlistEntry.id).where(
                 WaitlistEntry.patient_id == patient_id,
@@ -1063,7 +1167,7 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date) -> dict[str, An
         entry = WaitlistEntry(patient_id=patient_id, doctor_id=doctor_id, date=day, status=WaitlistStatus.WAITING.value)
         db.session.add(entry)
         db.session.flush()
-        return entry, doctor.full_name
+        return entry, doctor.display_name
 
     entry, name = _write(run, lock_patient_id=patient_id)
     return _waitlist_dict(entry, name)
@@ -1082,7 +1186,7 @@ def list_waitlist(*, patient_id: int, page: int, per_page: int, status: str | No
         statement = statement.where(WaitlistEntry.status != WaitlistStatus.CANCELLED.value)
     statement = statement.order_by(WaitlistEntry.date, WaitlistEntry.created_at, WaitlistEntry.id)
     result = paginate(statement, page=page, per_page=per_page, scalars=False)
-    result["items"] = [_waitlist_dict(entry, name) for entry, name in result["items"]]
+    result["items"] = [_waitlist_dict(entry, doctor_display_name(name) or "") for entry, name in result["items"]]
     return result
 
 
@@ -1128,7 +1232,7 @@ def appointment_ics(*, patient_id: int, appointment_id: int) -> bytes:
     """An .ics file of one of the patient's own appointments (times in UTC, so every calendar places it right)."""
     appointment = _load(appointment_id, Appointment.patient_id == patient_id)
     doctor = appointment.doctor
-    summary = f"Appointment with {doctor.full_name}"
+    summary = f"Appointment with {doctor.display_name}"
     description = f"Reason: {appointment.reason or '-'}"
     return _calendar([(appointment, summary, description)])
 

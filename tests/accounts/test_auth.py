@@ -114,7 +114,7 @@ def test_me_shows_a_doctor_profile_with_department(client, auth):
     doctor = DoctorFactory(full_name="Dr. Kavya Iyer")
     me = client.get("/api/auth/me", headers=auth(doctor.user)).get_json()
     assert me["role"] == "doctor"
-    assert me["doctor"]["full_name"] == "Dr. Kavya Iyer"
+    assert me["doctor"]["display_name"] == "Dr. Kavya Iyer"
     assert me["doctor"]["department_name"] == doctor.department.name
     assert me["patient"] is None
 

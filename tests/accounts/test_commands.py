@@ -103,6 +103,11 @@ def test_demo_data_has_started_visits_today_that_a_doctor_can_complete(client, f
     )
     assert started, "no started visit today in the demo data"
     visit = started[0]
-    response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=bearer(visit.doctor.user))
+    headers = bearer(visit.doctor.user)
+    record = client.put(
+        f"/api/doctor/appointments/{visit.id}/treatment", headers=headers, json={"diagnosis": "Viral fever"}
+    )
+    assert record.status_code == 200, record.get_json()
+    response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=headers)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "completed"

@@ -143,7 +143,8 @@ def test_admin_edits_a_doctor_and_sees_account_fields(client, admin_headers):
     )
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["full_name"], body["email"], body["department_id"]) == ("Dr. Renamed", "new@hospital.local", None)
+    assert (body["full_name"], body["display_name"]) == ("Renamed", "Dr. Renamed")  # the title is shown once
+    assert (body["email"], body["department_id"]) == ("new@hospital.local", None)
     taken = client.put(f"/api/admin/doctors/{doctor.id}", headers=admin_headers, json={"email": other.user.email})
     assert taken.status_code == 409 and "email" in taken.get_json()["error"]["fields"]
     null_name = client.put(f"/api/admin/doctors/{doctor.id}", headers=admin_headers, json={"full_name": None})
@@ -163,9 +164,9 @@ def test_admin_doctor_list_searches_and_shows_archived_on_request(client, admin_
 
     def names(**params):
         page = client.get("/api/admin/doctors", headers=admin_headers, query_string=params).get_json()
-        return [d["full_name"] for d in page["items"]]
+        return [d["display_name"] for d in page["items"]]
 
-    assert names() == ["Dr. Asha Rao", blocked.full_name, "Dr. Priya Menon"]
+    assert names() == ["Dr. Asha Rao", blocked.display_name, "Dr. Priya Menon"]
     assert names(q="rao") == ["Dr. Asha Rao"]
     assert names(specialization="dermat") == ["Dr. Priya Menon"]
     assert names(department_id=heart.id) == ["Dr. Asha Rao"]

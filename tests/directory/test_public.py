@@ -30,7 +30,7 @@ def test_department_detail_lists_its_active_doctors_without_accounts(client):
     DoctorFactory(department=department, full_name="Dr. Neha Kulkarni")
     DoctorFactory(department=department, full_name="Dr. Hidden", user=UserFactory(role="doctor", is_active=False))
     body = client.get(f"/api/departments/{department.id}").get_json()
-    assert [d["full_name"] for d in body["doctors"]] == ["Dr. Neha Kulkarni"]
+    assert [d["display_name"] for d in body["doctors"]] == ["Dr. Neha Kulkarni"]
     assert "email" not in body["doctors"][0] and "username" not in body["doctors"][0]
 
 
@@ -46,7 +46,7 @@ def test_doctor_search_by_name_specialization_and_department(client):
     DoctorFactory(full_name="Dr. Priya Menon", specialization="Dermatologist", department=skin)
 
     def names(**params):
-        return [d["full_name"] for d in client.get("/api/doctors", query_string=params).get_json()["items"]]
+        return [d["display_name"] for d in client.get("/api/doctors", query_string=params).get_json()["items"]]
 
     assert names(q="asha") == ["Dr. Asha Rao"]
     assert names(q="DERMAT") == ["Dr. Priya Menon"]
@@ -65,7 +65,7 @@ def test_directory_hides_blocked_and_archived_doctors_and_accounts(client):
 
     db.session.commit()
     items = client.get("/api/doctors").get_json()["items"]
-    assert [d["full_name"] for d in items] == ["Dr. Visible"]
+    assert [d["display_name"] for d in items] == ["Dr. Visible"]
     assert "email" not in items[0] and "username" not in items[0]
     assert client.get(f"/api/doctors/{archived.id}").status_code == 404
 
@@ -82,11 +82,11 @@ def test_doctor_profile_shows_public_details(client):
 def test_directory_cache_is_refreshed_by_an_admin_edit(client, auth):
     admin = AdminFactory()
     doctor = DoctorFactory(full_name="Dr. Old Name")
-    assert client.get("/api/doctors").get_json()["items"][0]["full_name"] == "Dr. Old Name"
+    assert client.get("/api/doctors").get_json()["items"][0]["display_name"] == "Dr. Old Name"
     assert client.get("/api/departments").get_json()["items"][0]["doctor_count"] == 1
     client.put(f"/api/admin/doctors/{doctor.id}", headers=auth(admin), json={"full_name": "Dr. New Name"})
-    assert client.get("/api/doctors").get_json()["items"][0]["full_name"] == "Dr. New Name"
-    assert client.get(f"/api/doctors/{doctor.id}").get_json()["full_name"] == "Dr. New Name"
+    assert client.get("/api/doctors").get_json()["items"][0]["display_name"] == "Dr. New Name"
+    assert client.get(f"/api/doctors/{doctor.id}").get_json()["display_name"] == "Dr. New Name"
     client.post(f"/api/admin/doctors/{doctor.id}/block", headers=auth(admin))
     assert client.get("/api/doctors").get_json()["items"] == []
     assert client.get("/api/departments").get_json()["items"][0]["doctor_count"] == 0
@@ -102,7 +102,7 @@ def test_available_on_lists_only_doctors_with_a_free_slot_that_day(client, froze
     AvailabilityFactory(doctor_id=full.id, date=day, start_time=time(9, 0), end_time=time(9, 30))
     AppointmentFactory(doctor=full, date=day, start_time=time(9, 0), end_time=time(9, 30))
     body = client.get("/api/doctors", query_string={"available_on": "2026-11-25"}).get_json()
-    assert [d["full_name"] for d in body["items"]] == ["Dr. Free"]
+    assert [d["display_name"] for d in body["items"]] == ["Dr. Free"]
 
 
 def test_directory_query_errors_are_422_with_fields(client):

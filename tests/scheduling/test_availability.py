@@ -33,6 +33,7 @@ def test_put_sets_windows_and_get_shows_the_grid(client, frozen_clock):
         "start": "09:00",
         "end": "09:30",
         "available": True,
+        "state": "free",
         "blocked": False,
         "appointment_id": None,
     }

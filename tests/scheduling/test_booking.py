@@ -20,7 +20,7 @@ def test_booking_a_free_slot_returns_the_appointment_and_queues_a_confirmation(c
     body = response.get_json()
     assert body["date"] == DAY_S and body["start_time"] == "09:30" and body["end_time"] == "10:00"
     assert body["status"] == "booked" and body["reason"] == "Chest pain"
-    assert body["doctor_name"] == doctor.full_name and body["patient_name"] == patient.full_name
+    assert body["doctor_name"] == doctor.display_name and body["patient_name"] == patient.full_name
     assert body["department_name"] == doctor.department.name and body["has_treatment"] is False
     assert [n.appointment_id for n in notifications("booking_confirmed", patient.user_id)] == [body["id"]]
 
@@ -241,7 +241,7 @@ def test_cancelling_notifies_the_first_three_waiting_patients(client, frozen_clo
     told = {n.user_id for n in notifications("waitlist_slot_open")}
     assert told == {p.user_id for p in waiting[:3]}
     listed = client.get("/api/patient/waitlist", headers=bearer(waiting[0].user)).get_json()["items"]
-    assert listed[0]["status"] == "notified" and listed[0]["doctor_name"] == doctor.full_name
+    assert listed[0]["status"] == "notified" and listed[0]["doctor_name"] == doctor.display_name
     assert (
         client.get("/api/patient/waitlist", headers=bearer(waiting[3].user)).get_json()["items"][0]["status"]
         == "waiting"
