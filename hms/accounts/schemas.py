@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from hms.common.timestamps import Timestamp
+from hms.common.validation import EmailAddress
 from hms.directory.schemas import (
     USERNAME_RULE,
     DoctorRead,
@@ -38,7 +39,7 @@ class LoginArgs(Schema):
 
 class RegisterArgs(PatientProfileFields):
     username = fields.String(required=True, validate=USERNAME_RULE)
-    email = fields.Email(required=True, validate=validate.Length(max=255))
+    email = EmailAddress(required=True)
     password = fields.String(required=True, validate=validate.Length(max=256))
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
 

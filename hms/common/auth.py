@@ -57,6 +57,17 @@ def current_patient() -> Patient:
     return patient
 
 
+def optional_patient_id() -> int | None:
+    """On a public endpoint: the calling patient's id when a valid patient token came along, else None."""
+    try:
+        if verify_jwt_in_request(optional=True) is None:
+            return None
+    except Exception:  # an expired or revoked token on a public page reads as anonymous, never as an error
+        return None
+    patient = current_user.patient if current_user and current_user.role == "patient" else None
+    return patient.id if patient is not None else None
+
+
 def client_ip() -> str | None:
     return request.remote_addr if request else None
 

@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from hms.common.pagination import PageArgs
 from hms.common.timestamps import Timestamp
+from hms.common.validation import EmailAddress, PhoneNumber, birth_date_field
 
 GENDERS = ("male", "female", "other")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -98,7 +99,7 @@ class _DoctorProfileFields(_Stripped):
     qualifications = _text(2000, allow_none=True)
     experience_years = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=70))
     consultation_fee = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10_000_000))
-    phone = _text(32, allow_none=True)
+    phone = PhoneNumber(allow_none=True)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     about = _text(5000, allow_none=True)
     slot_minutes = fields.Integer(validate=validate.Range(min=5, max=240))
@@ -106,7 +107,7 @@ class _DoctorProfileFields(_Stripped):
 
 class DoctorCreate(_DoctorProfileFields):
     username = fields.String(required=True, validate=USERNAME_RULE)
-    email = fields.Email(required=True, validate=validate.Length(max=255))
+    email = EmailAddress(required=True)
     password = fields.String(required=True, validate=validate.Length(max=256))
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
     department_id = fields.Integer(required=True)
@@ -127,7 +128,7 @@ class DoctorBlockRead(DoctorRead):
 
 
 class DoctorUpdate(_DoctorProfileFields):
-    email = fields.Email(validate=validate.Length(max=255))
+    email = EmailAddress()
     full_name = fields.String(validate=validate.Length(min=1, max=160))
 
 
@@ -173,9 +174,9 @@ class PatientRead(Schema):
 class PatientProfileFields(_Stripped):
     """The optional profile of a patient, shared by registration and the admin forms."""
 
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = birth_date_field(allow_none=True)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
-    phone = _text(32, allow_none=True)
+    phone = PhoneNumber(allow_none=True)
     address = _text(2000, allow_none=True)
     blood_group = fields.String(allow_none=True, validate=validate.OneOf(BLOOD_GROUPS))
     height_cm = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=20, max=300))
@@ -187,13 +188,13 @@ class PatientProfileFields(_Stripped):
 
 class PatientCreate(PatientProfileFields):
     username = fields.String(required=True, validate=USERNAME_RULE)
-    email = fields.Email(required=True, validate=validate.Length(max=255))
+    email = EmailAddress(required=True)
     password = fields.String(required=True, validate=validate.Length(max=256))
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
 
 
 class PatientUpdate(PatientProfileFields):
-    email = fields.Email(validate=validate.Length(max=255))
+    email = EmailAddress()
     full_name = fields.String(validate=validate.Length(min=1, max=160))
 
 

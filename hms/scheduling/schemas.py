@@ -144,9 +144,44 @@ class SlotsArgs(Schema):
     date = fields.Date(required=True)
 
 
+class PatientSlotRead(SlotRead):
+    conflict = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "only with a patient's token: why this patient could not book the slot "
+            "(patient_busy, already_booked_with_doctor), else null"
+        },
+    )
+
+
 class SlotsRead(Schema):
     date = fields.Date()
-    slots = fields.List(fields.Nested(SlotRead))
+    slots = fields.List(fields.Nested(PatientSlotRead))
+
+
+class SummaryArgs(Schema):
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+
+    @validates_schema
+    def _range(self, data, **_kwargs):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError({"to": ["The end of the range must not be before its start."]})
+        if (data["date_to"] - data["date_from"]).days >= 62:
+            raise ValidationError({"to": ["Ask for at most 62 days at a time."]})
+
+
+class SummaryDay(Schema):
+    date = fields.Date()
+    free = fields.Integer(metadata={"description": "slots a patient may book now"})
+    slots = fields.Integer(metadata={"description": "slots in the doctor's windows"})
+
+
+class SummaryRead(Schema):
+    doctor_id = fields.Integer()
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    days = fields.List(fields.Nested(SummaryDay))
 
 
 # ---- appointments --------------------------------------------------------------------------------------------

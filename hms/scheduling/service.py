@@ -221,12 +221,65 @@ def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool 
     return slots
 
 
-def get_slots(*, doctor_id: int, day: date) -> dict[str, Any]:
-    """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read."""
+def _patient_conflicts(slots: list[dict[str, Any]], *, patient_id: int, doctor_id: int, day: date) -> None:
+    """Mark the slots this patient could not take: busy elsewhere then, or already seeing this doctor that day."""
+    mine = db.session.execute(
+        select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+            Appointment.patient_id == patient_id,
+            Appointment.date == day,
+            Appointment.status.in_(ACTIVE_STATUSES),
+        )
+    ).all()
+    same_doctor = any(row.doctor_id == doctor_id for row in mine)
+    for slot in slots:
+        conflict = None
+        if same_doctor:
+            conflict = "already_booked_with_doctor"
+        elif any(row.start_time < slot["end"] and row.end_time > slot["start"] for row in mine):
+            conflict = "patient_busy"
+        slot["conflict"] = conflict
+
+
+def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None) -> dict[str, Any]:
+    """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read.
+
+    For a signed-in patient each slot also says whether the booking rules would refuse it for them (`conflict`).
+    """
     if db.session.get(Doctor, doctor_id) is None:
         raise NotFound(f"Doctor {doctor_id} was not found.")
     state = get_or_set(slots_namespace(doctor_id, day), "state", lambda: _day_state(doctor_id, day))
-    return {"date": day, "slots": _slots(state, day=day, horizon_days=_horizon())}
+    slots = _slots(state, day=day, horizon_days=_horizon())
+    if patient_id is not None:
+        _patient_conflicts(slots, patient_id=patient_id, doctor_id=doctor_id, day=day)
+    return {"date": day, "slots": slots}
+
+
+SUMMARY_MAX_DAYS = 62
+
+
+def availability_summary(*, doctor_id: int, date_from: date, date_to: date) -> dict[str, Any]:
+    """Free-slot counts per day for the booking calendar, from the same per-day cache as the slots.
+
+    Days missing from the cache are loaded together (four queries for the range), then cached one by one.
+    """
+    if db.session.get(Doctor, doctor_id) is None:
+        raise NotFound(f"Doctor {doctor_id} was not found.")
+    loaded: dict[tuple[int, date], dict] = {}
+
+    def load(day: date) -> dict[str, Any]:
+        if not loaded:
+            loaded.update(_load_states(doctor_ids=[doctor_id], date_from=date_from, date_to=date_to))
+        return loaded.get((doctor_id, day)) or _empty_state()
+
+    horizon = _horizon()
+    days = []
+    day = date_from
+    while day <= date_to:
+        state = get_or_set(slots_namespace(doctor_id, day), "state", lambda day=day: load(day))
+        slots = _slots(state, day=day, horizon_days=horizon)
+        days.append({"date": day, "free": sum(1 for slot in slots if slot["available"]), "slots": len(slots)})
+        day += timedelta(days=1)
+    return {"doctor_id": doctor_id, "from": date_from, "to": date_to, "days": days}
 
 
 def doctor_ids_available_on(*, day: date) -> set[int]:

@@ -7,7 +7,7 @@ from flask import Response
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from hms.common.auth import current_doctor, current_patient, roles_required
+from hms.common.auth import current_doctor, current_patient, optional_patient_id, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
 from hms.scheduling import service
@@ -30,6 +30,8 @@ from hms.scheduling.schemas import (
     PatientDashboard,
     SlotsArgs,
     SlotsRead,
+    SummaryArgs,
+    SummaryRead,
     ToggleCreate,
     ToggleRead,
     WaitlistArgs,
@@ -52,8 +54,16 @@ def _ics(content: bytes, filename: str) -> Response:
 @blp.arguments(SlotsArgs, location="query")
 @blp.response(200, SlotsRead)
 def doctor_slots(args, doctor_id: int):
-    """A doctor's slots on a date, each marked available or not."""
-    return service.get_slots(doctor_id=doctor_id, day=args["date"])
+    """A doctor's slots on a date, each marked available or not (and, for a signed-in patient, any conflict)."""
+    return service.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id())
+
+
+@blp.route("/doctors/<int:doctor_id>/availability-summary", methods=["GET"])
+@blp.arguments(SummaryArgs, location="query")
+@blp.response(200, SummaryRead)
+def availability_summary(args, doctor_id: int):
+    """Free-slot counts per day of a range (at most 62 days), for a booking calendar."""
+    return service.availability_summary(doctor_id=doctor_id, date_from=args["date_from"], date_to=args["date_to"])
 
 
 @blp.route("/calendar/<token>.ics", methods=["GET"])
