@@ -29,3 +29,18 @@ def test_health_is_degraded_but_up_when_the_cache_fails(client):
     assert response.status_code == 200
     assert response.get_json()["status"] == "degraded"
     assert response.get_json()["cache"]["ok"] is False
+
+
+def test_hospital_clock_gives_the_zone_and_today_as_the_hospital_sees_them(client, frozen_clock):
+    frozen_clock("2026-11-24 23:30")  # still the 24th in Kolkata, the 24th 18:00 in UTC
+    body = client.get("/api/hospital").get_json()
+    assert body == {
+        "timezone": "Asia/Kolkata",
+        "now": "2026-11-24T18:00:00Z",
+        "today": "2026-11-24",
+        "utc_offset": "+05:30",
+        "booking_horizon_days": 7,
+        "phone_region": "IN",
+    }
+    frozen_clock("2026-11-25 04:00")  # the 24th in UTC, already the 25th at the hospital
+    assert client.get("/api/hospital").get_json()["today"] == "2026-11-25"

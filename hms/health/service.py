@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import text
 
+from hms.common import clock
 from hms.extensions import cache, db
 
 
@@ -50,3 +51,18 @@ def check() -> tuple[dict[str, Any], bool]:
     report = {"database": _database(), "cache": _cache(), "broker": _broker()}
     healthy = all(part["ok"] for part in report.values())
     return {"status": "ok" if healthy else "degraded", **report}, report["database"]["ok"]
+
+
+def hospital_clock() -> dict[str, Any]:
+    """What a client needs to show times as the hospital does, from the product's one clock."""
+    settings = current_app.config["HMS"]
+    now = clock.now_local()
+    offset = now.strftime("%z")
+    return {
+        "timezone": settings.timezone,
+        "now": now,
+        "today": now.date(),
+        "utc_offset": f"{offset[:3]}:{offset[3:]}",
+        "booking_horizon_days": settings.booking_horizon_days,
+        "phone_region": settings.phone_region,
+    }

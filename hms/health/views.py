@@ -1,10 +1,11 @@
-"""GET /api/health: database, cache and broker status."""
+"""GET /api/health: database, cache and broker status; GET /api/hospital: the clock and zone every client shows."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from hms.common.timestamps import Timestamp
 from hms.health import service
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
@@ -30,6 +31,24 @@ def health():
     """200 while the database answers; 503 otherwise."""
     body, up = service.check()
     return body, 200 if up else 503
+
+
+class HospitalRead(Schema):
+    timezone = fields.String(
+        metadata={"description": "IANA zone of the hospital (HMS_TIMEZONE)"}
+    )
+    now = Timestamp()
+    today = fields.Date(metadata={"description": "today in the hospital's zone"})
+    utc_offset = fields.String(metadata={"example": "+05:30"})
+    booking_horizon_days = fields.Integer()
+    phone_region = fields.String(metadata={"description": "region a phone number without +country is read in"})
+
+
+@blp.route("/hospital", methods=["GET"])
+@blp.response(200, HospitalRead)
+def hospital():
+    """The hospital's zone and clock: browsers anywhere show times and "today" as the hospital sees them."""
+    return service.hospital_clock()
 
 
 blueprints: list[Blueprint] = [blp]
