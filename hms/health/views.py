@@ -34,9 +34,7 @@ def health():
 
 
 class HospitalRead(Schema):
-    timezone = fields.String(
-        metadata={"description": "IANA zone of the hospital (HMS_TIMEZONE)"}
-    )
+    timezone = fields.String(metadata={"description": "IANA zone of the hospital (HMS_TIMEZONE)"})
     now = Timestamp()
     today = fields.Date(metadata={"description": "today in the hospital's zone"})
     utc_offset = fields.String(metadata={"example": "+05:30"})
