@@ -7,7 +7,8 @@ import App from './App.vue'
 import router from './router'
 import { setSessionHandlers } from './api/client'
 import { useAuthStore } from './stores/auth'
-import { useToastStore } from './stores/toasts'
+import api from './api/client'
+import { setHospitalClock } from './utils/format'
 
 const app = createApp(App)
 app.use(createPinia())
@@ -17,9 +18,8 @@ let started = false
 setSessionHandlers({
   expired() {
     if (!started) return // stale token at start-up: the route guard sends the visitor to /login
-    useToastStore().error('Your session has ended. Please sign in again.')
     const here = router.currentRoute.value
-    if (here.name !== 'login') router.push({ name: 'login', query: { redirect: here.fullPath } })
+    if (here.name !== 'login') router.push({ name: 'login', query: { redirect: here.fullPath, expired: '1' } })
   },
   passwordChange() {
     if (!started) return
@@ -30,8 +30,10 @@ setSessionHandlers({
 
 // Refresh the stored user (role, block state, must_change_password) before the first navigation.
 const auth = useAuthStore()
-const ready = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()
-ready.finally(() => {
+const me = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()
+// The hospital's zone and clock, so "today" and every time on screen are the hospital's, not the browser's.
+const clock = api.get('/hospital').then((res) => setHospitalClock(res.data)).catch(() => {})
+Promise.all([me, clock]).finally(() => {
   app.use(router)
   app.mount('#app')
   started = true

@@ -31,7 +31,7 @@ class AuditArgs(PageArgs):
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("date_to must not be before date_from.", field_name="date_to")
+            raise ValidationError("The end date must not be before the start date.", field_name="date_to")
 
 
 class AuditRead(Schema):

@@ -24,7 +24,7 @@ class AdminExportCreate(Schema):
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("date_to must not be before date_from.", field_name="date_to")
+            raise ValidationError("The end date must not be before the start date.", field_name="date_to")
 
 
 def download_url(job: ExportJob) -> str | None:

@@ -86,7 +86,7 @@ class AvailabilityTemplate(Schema):
     @validates_schema
     def _checks(self, data, **_kwargs):
         check_no_overlap(data.get("windows", []))
-        _check_range(data, "date_from", "date_to", "date_to must not be before date_from.")
+        _check_range(data, "date_from", "date_to", "The end date must not be before the start date.")
         if (data["date_to"] - data["date_from"]).days > 90:
             raise ValidationError({"date_to": ["A template covers at most 90 days."]})
 
@@ -236,7 +236,7 @@ class _DateRangeArgs(PageArgs):
 
     @validates_schema
     def _range(self, data, **_kwargs):
-        _check_range(data, "date_from", "date_to", "date_to must not be before date_from.")
+        _check_range(data, "date_from", "date_to", "The end date must not be before the start date.")
 
 
 class PatientAppointmentArgs(PageArgs):

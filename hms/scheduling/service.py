@@ -793,8 +793,8 @@ def _replace_windows(*, doctor: Doctor, by_date: dict[date, list[tuple[time, tim
     outside = [a for a in booked if not _inside(a, by_date[a.date])]
     if outside and not cancel_booked:
         raise Conflict(
-            f"{len(outside)} booked appointment(s) would fall outside your availability. "
-            "Cancel them explicitly (cancel_booked) or keep those hours.",
+            f"{len(outside)} booked {'appointment' if len(outside) == 1 else 'appointments'} would fall outside "
+            "your availability. Cancel them (each patient is told) or keep those hours.",
             code="has_appointments",
             fields={
                 "appointments": [

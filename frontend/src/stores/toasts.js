@@ -17,7 +17,11 @@ export const useToastStore = defineStore('toasts', () => {
     if (timeout) setTimeout(() => dismiss(id), timeout)
     return id
   }
-  const success = (message) => push('success', message, 4500)
+  /** A success ends the story of an earlier failure: its error toasts go. */
+  function success(message) {
+    items.value = items.value.filter((t) => t.type !== 'error')
+    return push('success', message, 4500)
+  }
   const error = (message) => push('error', message, 8000)
   const info = (message) => push('info', message, 5000)
 

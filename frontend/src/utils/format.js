@@ -1,5 +1,42 @@
-/** Dates are handled as local calendar dates 'YYYY-MM-DD' (the hospital's zone is the API's concern). */
-export function isoDate(d = new Date()) {
+/**
+ * Dates are the hospital's calendar dates 'YYYY-MM-DD' and times its wall-clock 'HH:MM'. "Today", "now" and every
+ * timestamp are shown in the hospital's zone (from GET /api/hospital), whatever zone the browser is in.
+ */
+const hospital = { timezone: 'Asia/Kolkata', skewMs: 0 }
+
+/** Called once at start-up with GET /api/hospital; the server's clock wins over a wrong browser clock. */
+export function setHospitalClock({ timezone, now } = {}) {
+  if (timezone) hospital.timezone = timezone
+  if (now) {
+    const server = Date.parse(now)
+    if (!Number.isNaN(server)) hospital.skewMs = server - Date.now()
+  }
+}
+
+export function hospitalTimeZone() {
+  return hospital.timezone
+}
+
+function nowInstant() {
+  return new Date(Date.now() + hospital.skewMs)
+}
+
+/** Calendar parts of an instant in the hospital's zone. */
+function hospitalParts(instant) {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: hospital.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(instant)
+  const get = (type) => parts.find((p) => p.type === type)?.value
+  return { date: `${get('year')}-${get('month')}-${get('day')}`, time: `${get('hour')}:${get('minute')}` }
+}
+
+/** The hospital's wall-clock time now, 'HH:MM'. */
+export function nowHHMM() {
+  return hospitalParts(nowInstant()).time
+}
+
+/** A calendar Date (local midnight) as 'YYYY-MM-DD'; only for dates the SPA already holds as calendar days. */
+export function isoDate(d) {
   const y = d.getFullYear()
   const m = String(d.getMonth() + 1).padStart(2, '0')
   const day = String(d.getDate()).padStart(2, '0')
@@ -18,8 +55,9 @@ export function addDays(s, n) {
   return isoDate(d)
 }
 
+/** Today at the hospital, not in the browser's zone. */
 export function today() {
-  return isoDate(new Date())
+  return hospitalParts(nowInstant()).date
 }
 
 export function currentMonth() {
@@ -27,7 +65,7 @@ export function currentMonth() {
 }
 
 export function previousMonth() {
-  const d = new Date()
+  const d = parseDate(today())
   d.setDate(1)
   d.setMonth(d.getMonth() - 1)
   return isoDate(d).slice(0, 7)
@@ -42,10 +80,14 @@ export function shortDate(s) {
   return formatDate(s, { weekday: 'short', day: 'numeric', month: 'short' })
 }
 
+/** A zoned API timestamp shown as the hospital's local date and time. */
 export function formatDateTime(s) {
   if (!s) return '—'
   const d = new Date(s)
-  return Number.isNaN(d.getTime()) ? s : d.toLocaleString()
+  if (Number.isNaN(d.getTime())) return s
+  return d.toLocaleString(undefined, {
+    timeZone: hospital.timezone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  })
 }
 
 export function timeRange(a) {
@@ -62,7 +104,7 @@ export function money(v) {
 export function age(dob) {
   const d = parseDate(dob)
   if (!d) return null
-  const now = new Date()
+  const now = parseDate(today())
   let a = now.getFullYear() - d.getFullYear()
   if (now.getMonth() < d.getMonth() || (now.getMonth() === d.getMonth() && now.getDate() < d.getDate())) a--
   return a
@@ -78,9 +120,7 @@ export function isUpcoming(a) {
   const t = today()
   if (a.date > t) return true
   if (a.date < t) return false
-  const now = new Date()
-  const hhmm = `${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`
-  return (a.end_time || a.start_time) > hhmm
+  return (a.end_time || a.start_time) > nowHHMM()
 }
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
@@ -97,3 +137,9 @@ export const VISIT_TYPES = [
   { value: 'emergency', label: 'Emergency' },
   { value: 'tele', label: 'Teleconsultation' },
 ]
+
+/** "1 doctor", "3 doctors": the plural rule of the reader's language, not a guessed "s". */
+const pluralRules = new Intl.PluralRules('en')
+export function plural(count, one, other = `${one}s`) {
+  return `${count} ${pluralRules.select(count) === 'one' ? one : other}`
+}
