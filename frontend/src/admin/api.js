@@ -18,8 +18,8 @@ export const adminApi = {
   doctor: (id) => get(`/admin/doctors/${id}`),
   createDoctor: (data) => body(api.post('/admin/doctors', data)),
   updateDoctor: (id, data) => body(api.put(`/admin/doctors/${id}`, data)),
-  deleteDoctor: (id) => body(api.delete(`/admin/doctors/${id}`)),
-  blockDoctor: (id) => body(api.post(`/admin/doctors/${id}/block`)),
+  deleteDoctor: (id, bookings) => body(api.delete(`/admin/doctors/${id}`, { params: bookings ? { bookings } : {} })),
+  blockDoctor: (id, bookings) => body(api.post(`/admin/doctors/${id}/block`, null, { params: bookings ? { bookings } : {} })),
   unblockDoctor: (id) => body(api.post(`/admin/doctors/${id}/unblock`)),
 
   patients: (params) => get('/admin/patients', params),

@@ -30,7 +30,7 @@ export const useAuthStore = defineStore('auth', () => {
   const role = computed(() => user.value?.role ?? null)
   const mustChangePassword = computed(() => !!user.value?.must_change_password)
   const home = computed(() => HOME_BY_ROLE[role.value] ?? '/')
-  const displayName = computed(() => profile.value?.full_name || user.value?.username || '')
+  const displayName = computed(() => profile.value?.display_name || profile.value?.full_name || user.value?.username || '')
 
   function setAccessToken(token) {
     accessToken.value = token

@@ -3,7 +3,8 @@ import { ref } from 'vue'
 
 /**
  * One confirmation dialog for the whole app. `ask()` resolves to false (dismissed) or
- * {reason} (confirmed; reason is '' unless a reason field was asked for).
+ * {reason} (confirmed; reason is '' unless a reason field was asked for). With `choices`
+ * ([{value, text, variant}]) the dialog offers those buttons and resolves to {choice}; `items` lists lines.
  */
 export const useConfirmStore = defineStore('confirm', () => {
   const open = ref(false)
@@ -20,6 +21,8 @@ export const useConfirmStore = defineStore('confirm', () => {
       reason: false,
       reasonLabel: 'Reason',
       reasonRequired: false,
+      choices: null,
+      items: null,
       ...opts,
     }
     open.value = true
