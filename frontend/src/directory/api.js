@@ -8,4 +8,5 @@ export const directoryApi = {
   doctors: (params) => api.get('/doctors', { params: cleanParams(params) }).then((r) => r.data),
   doctor: (id) => api.get(`/doctors/${id}`).then((r) => r.data),
   slots: (id, date) => api.get(`/doctors/${id}/slots`, { params: { date } }).then((r) => r.data),
+  availabilitySummary: (id, from, to) => api.get(`/doctors/${id}/availability-summary`, { params: { from, to } }).then((r) => r.data),
 }

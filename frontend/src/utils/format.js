@@ -2,11 +2,12 @@
  * Dates are the hospital's calendar dates 'YYYY-MM-DD' and times its wall-clock 'HH:MM'. "Today", "now" and every
  * timestamp are shown in the hospital's zone (from GET /api/hospital), whatever zone the browser is in.
  */
-const hospital = { timezone: 'Asia/Kolkata', skewMs: 0 }
+const hospital = { timezone: 'Asia/Kolkata', skewMs: 0, horizonDays: 7 }
 
 /** Called once at start-up with GET /api/hospital; the server's clock wins over a wrong browser clock. */
-export function setHospitalClock({ timezone, now } = {}) {
+export function setHospitalClock({ timezone, now, booking_horizon_days: horizon } = {}) {
   if (timezone) hospital.timezone = timezone
+  if (horizon) hospital.horizonDays = horizon
   if (now) {
     const server = Date.parse(now)
     if (!Number.isNaN(server)) hospital.skewMs = server - Date.now()
@@ -15,6 +16,11 @@ export function setHospitalClock({ timezone, now } = {}) {
 
 export function hospitalTimeZone() {
   return hospital.timezone
+}
+
+/** How many days ahead patients may book (HMS_BOOKING_HORIZON_DAYS). */
+export function bookingHorizonDays() {
+  return hospital.horizonDays
 }
 
 function nowInstant() {
