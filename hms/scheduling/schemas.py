@@ -261,6 +261,11 @@ class AdminAppointmentArgs(_DateRangeArgs):
     doctor_id = fields.Integer()
     patient_id = fields.Integer()
     department_id = fields.Integer()
+    order = fields.String(
+        load_default="newest",
+        validate=validate.OneOf(("newest", "soonest")),
+        metadata={"description": "newest first (history), or soonest first (today and upcoming)"},
+    )
 
 
 class DoctorAppointmentsArgs(_DateRangeArgs):

@@ -1027,8 +1027,9 @@ def list_all_appointments(
     department_id: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    order: str = "newest",
 ) -> dict[str, Any]:
-    """Every appointment for the admin, filtered, newest first."""
+    """Every appointment for the admin, filtered, newest first (or soonest first for today and upcoming)."""
     statement = _date_filters(appointment_query(), status=status, date_from=date_from, date_to=date_to)
     if doctor_id is not None:
         statement = statement.where(Appointment.doctor_id == doctor_id)
@@ -1038,7 +1039,10 @@ def list_all_appointments(
         statement = statement.where(
             Appointment.doctor_id.in_(select(Doctor.id).where(Doctor.department_id == department_id))
         )
-    statement = statement.order_by(Appointment.date.desc(), Appointment.start_time.desc(), Appointment.id.desc())
+    if order == "soonest":
+        statement = statement.order_by(Appointment.date, Appointment.start_time, Appointment.id)
+    else:
+        statement = statement.order_by(Appointment.date.desc(), Appointment.start_time.desc(), Appointment.id.desc())
     return page_of_appointments(statement, page=page, per_page=per_page)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from tests.conftest import bearer
-from tests.factories import AvailabilityFactory, PatientFactory
+from tests.factories import AdminFactory, AvailabilityFactory, PatientFactory
 from tests.scheduling.helpers import DAY, DAY_S, NOW, book, doctor_with_day, error_code
 
 FAR = DAY + timedelta(days=21)  # three weeks ahead: beyond the default 7-day booking horizon
@@ -103,3 +103,16 @@ def test_slots_mark_times_the_signed_in_patient_cannot_take(client, frozen_clock
     anonymous = client.get(f"/api/doctors/{skin.id}/slots?date={DAY_S}").get_json()["slots"]
     assert "conflict" not in anonymous[0]
     assert book(client, headers, skin.id, start="09:00").status_code == 409  # what the mark foretold
+
+
+def test_admin_list_of_today_and_upcoming_starts_with_today(client, frozen_clock):
+    frozen_clock("2026-11-25 08:00")
+    doctor = doctor_with_day()
+    AvailabilityFactory(doctor_id=doctor.id, date=DAY + timedelta(days=2), start_time=time(9), end_time=time(10))
+    book(client, bearer(PatientFactory().user), doctor.id, start="09:00", day="2026-11-27")
+    book(client, bearer(PatientFactory().user), doctor.id, start="10:00")
+    headers = bearer(AdminFactory())
+    soonest = client.get("/api/admin/appointments?date_from=2026-11-25&order=soonest", headers=headers).get_json()
+    newest = client.get("/api/admin/appointments?date_from=2026-11-25", headers=headers).get_json()
+    assert [a["date"] for a in soonest["items"]] == ["2026-11-25", "2026-11-27"]
+    assert [a["date"] for a in newest["items"]] == ["2026-11-27", "2026-11-25"]
