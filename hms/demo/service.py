@@ -116,139 +116,218 @@ FIRST_NAMES = [
     "Abhishek",
 ]
 LAST_NAMES = ["Sharma", "Patel", "Singh", "Khan", "Das", "Pillai", "Chatterjee", "Fernandes", "Bose", "Yadav"]
-REASONS = [
-    "Follow-up visit",
-    "Persistent cough for a week",
-    "Routine check-up",
-    "Pain since last week",
-    "Review of test results",
-    "Recurring headaches",
-    "Skin rash",
-    "Fever and body ache",
-    "Second opinion",
-]
-
-# Department name -> [(diagnosis, prescription, tests, precautions, [medicines])]
-CLINICAL = {
+# Department name -> the cases its doctors see: the reason a patient gives when booking, what the doctor finds and
+# prescribes, and the ages (years) the case fits, so a 4-year-old never has angina and a rash is never a knee.
+CLINICAL: dict[str, list[dict[str, Any]]] = {
     "Cardiology": [
-        (
-            "Essential hypertension",
-            "Lifestyle changes and an ACE inhibitor",
-            "ECG, lipid profile",
-            "Low-salt diet, 30 min walk daily",
-            [("Ramipril", "5 mg", "once daily", 30, "in the morning")],
-        ),
-        (
-            "Stable angina",
-            "Antiplatelet and statin; nitrate as needed",
-            "Treadmill test, echocardiogram",
-            "Avoid heavy exertion; carry sublingual nitrate",
-            [("Aspirin", "75 mg", "once daily", 90, "after food"), ("Atorvastatin", "20 mg", "at night", 90, "")],
-        ),
+        {
+            "reason": "High blood pressure readings at home",
+            "diagnosis": "Essential hypertension",
+            "prescription": "Lifestyle changes and an ACE inhibitor",
+            "tests": "ECG, lipid profile, kidney function",
+            "precautions": "Low-salt diet, 30 min walk daily",
+            "medicines": [("Ramipril", "5 mg", "once daily", 30, "in the morning")],
+            "ages": (35, 85),
+        },
+        {
+            "reason": "Chest tightness when climbing stairs",
+            "diagnosis": "Stable angina",
+            "prescription": "Antiplatelet and statin; nitrate as needed",
+            "tests": "Treadmill test, echocardiogram",
+            "precautions": "Avoid heavy exertion; carry sublingual nitrate",
+            "medicines": [
+                ("Aspirin", "75 mg", "once daily", 90, "after food"),
+                ("Atorvastatin", "20 mg", "at night", 90, ""),
+            ],
+            "ages": (45, 85),
+        },
+        {
+            "reason": "Palpitations for a few days",
+            "diagnosis": "Sinus tachycardia, anxiety related",
+            "prescription": "Reassurance; beta blocker for two weeks",
+            "tests": "ECG, thyroid function, Holter monitor",
+            "precautions": "Cut down on coffee and tea",
+            "medicines": [("Metoprolol", "25 mg", "once daily", 14, "")],
+            "ages": (20, 70),
+        },
     ],
     "Neurology": [
-        (
-            "Migraine without aura",
-            "Triptan for attacks, prophylaxis started",
-            "MRI brain if red flags",
-            "Regular sleep, headache diary",
-            [
+        {
+            "reason": "Recurring headaches with nausea",
+            "diagnosis": "Migraine without aura",
+            "prescription": "Triptan for attacks, prophylaxis started",
+            "tests": "MRI brain if red flags",
+            "precautions": "Regular sleep, headache diary",
+            "medicines": [
                 ("Sumatriptan", "50 mg", "at onset, max 2/day", 10, "with water"),
                 ("Propranolol", "40 mg", "twice daily", 60, ""),
             ],
-        ),
-        (
-            "Peripheral neuropathy",
-            "Vitamin B12 and pain relief",
-            "Nerve conduction study, B12 level",
-            "Foot care, check feet daily",
-            [("Pregabalin", "75 mg", "at night", 30, "may cause drowsiness")],
-        ),
+            "ages": (16, 60),
+        },
+        {
+            "reason": "Tingling and burning in both feet",
+            "diagnosis": "Peripheral neuropathy",
+            "prescription": "Vitamin B12 and pain relief",
+            "tests": "Nerve conduction study, B12 level, HbA1c",
+            "precautions": "Foot care, check feet daily",
+            "medicines": [("Pregabalin", "75 mg", "at night", 30, "may cause drowsiness")],
+            "ages": (40, 85),
+        },
     ],
     "Orthopaedics": [
-        (
-            "Lumbar strain",
-            "Analgesics and physiotherapy",
-            "X-ray lumbar spine",
-            "Avoid lifting weights for two weeks",
-            [("Paracetamol", "650 mg", "three times daily", 5, "after food")],
-        ),
-        (
-            "Osteoarthritis of knee",
-            "Analgesic, quadriceps exercises",
-            "X-ray both knees standing",
-            "Weight reduction, avoid squatting",
-            [("Diclofenac gel", "thin layer", "twice daily", 14, "external use")],
-        ),
+        {
+            "reason": "Lower back pain after lifting",
+            "diagnosis": "Lumbar strain",
+            "prescription": "Analgesics and physiotherapy",
+            "tests": "X-ray lumbar spine",
+            "precautions": "Avoid lifting weights for two weeks",
+            "medicines": [("Paracetamol", "650 mg", "three times daily", 5, "after food")],
+            "ages": (20, 65),
+        },
+        {
+            "reason": "Knee pain when walking",
+            "diagnosis": "Osteoarthritis of knee",
+            "prescription": "Analgesic, quadriceps exercises",
+            "tests": "X-ray both knees standing",
+            "precautions": "Weight reduction, avoid squatting",
+            "medicines": [("Diclofenac gel", "thin layer", "twice daily", 14, "external use")],
+            "ages": (45, 85),
+        },
+        {
+            "reason": "Twisted ankle playing football",
+            "diagnosis": "Lateral ankle sprain, grade 1",
+            "prescription": "Rest, ice, compression, elevation; analgesic",
+            "tests": "X-ray ankle to rule out fracture",
+            "precautions": "Ankle brace for two weeks",
+            "medicines": [("Ibuprofen", "400 mg", "three times daily", 5, "after food")],
+            "ages": (12, 45),
+        },
     ],
     "Paediatrics": [
-        (
-            "Acute viral fever",
-            "Antipyretic and fluids",
-            "CBC if fever persists beyond 3 days",
-            "Plenty of fluids, sponge if above 39 °C",
-            [("Paracetamol syrup", "15 mg/kg", "every 6 hours as needed", 3, "")],
-        ),
-        (
-            "Upper respiratory tract infection",
-            "Symptomatic care",
-            "None",
-            "Steam inhalation, saline nasal drops",
-            [("Saline nasal drops", "2 drops", "four times daily", 5, "each nostril")],
-        ),
+        {
+            "reason": "Fever since two days",
+            "diagnosis": "Acute viral fever",
+            "prescription": "Antipyretic and fluids",
+            "tests": "CBC if fever persists beyond 3 days",
+            "precautions": "Plenty of fluids, sponge if above 39 °C",
+            "medicines": [("Paracetamol syrup", "15 mg/kg", "every 6 hours as needed", 3, "")],
+            "ages": (1, 14),
+        },
+        {
+            "reason": "Runny nose and cough",
+            "diagnosis": "Upper respiratory tract infection",
+            "prescription": "Symptomatic care",
+            "tests": "None",
+            "precautions": "Steam inhalation, saline nasal drops",
+            "medicines": [("Saline nasal drops", "2 drops", "four times daily", 5, "each nostril")],
+            "ages": (1, 14),
+        },
+        {
+            "reason": "Routine growth and vaccination check",
+            "diagnosis": "Healthy child; vaccinations up to date",
+            "prescription": "Booster dose given as per schedule",
+            "tests": "None",
+            "precautions": "Next vaccination as per the card",
+            "medicines": [],
+            "ages": (1, 12),
+        },
     ],
     "Dermatology": [
-        (
-            "Atopic dermatitis",
-            "Emollients and a mild topical steroid",
-            "None",
-            "Avoid hot showers and harsh soaps",
-            [("Hydrocortisone cream 1%", "thin layer", "twice daily", 7, "")],
-        ),
-        (
-            "Acne vulgaris",
-            "Topical retinoid and benzoyl peroxide",
-            "None",
-            "Do not squeeze lesions; sunscreen daily",
-            [("Adapalene gel 0.1%", "pea-sized", "at night", 60, "")],
-        ),
+        {
+            "reason": "Itchy dry patches on the arms",
+            "diagnosis": "Atopic dermatitis",
+            "prescription": "Emollients and a mild topical steroid",
+            "tests": "None",
+            "precautions": "Avoid hot showers and harsh soaps",
+            "medicines": [("Hydrocortisone cream 1%", "thin layer", "twice daily", 7, "")],
+            "ages": (2, 70),
+        },
+        {
+            "reason": "Pimples on the face",
+            "diagnosis": "Acne vulgaris",
+            "prescription": "Topical retinoid and benzoyl peroxide",
+            "tests": "None",
+            "precautions": "Do not squeeze lesions; sunscreen daily",
+            "medicines": [("Adapalene gel 0.1%", "pea-sized", "at night", 60, "")],
+            "ages": (13, 30),
+        },
+        {
+            "reason": "Red itchy ring-shaped rash",
+            "diagnosis": "Tinea corporis",
+            "prescription": "Topical antifungal",
+            "tests": "KOH mount of skin scraping",
+            "precautions": "Keep skin dry; do not share towels",
+            "medicines": [("Clotrimazole cream 1%", "thin layer", "twice daily", 21, "beyond the edge of the rash")],
+            "ages": (5, 75),
+        },
     ],
     "General Medicine": [
-        (
-            "Type 2 diabetes mellitus",
-            "Metformin, diet counselling",
-            "HbA1c, fasting glucose, kidney function",
-            "Carbohydrate-controlled diet, daily exercise",
-            [("Metformin", "500 mg", "twice daily", 90, "with meals")],
-        ),
-        (
-            "Hypothyroidism",
-            "Levothyroxine replacement",
-            "TSH after 6 weeks",
-            "Take tablet on an empty stomach",
-            [("Levothyroxine", "50 mcg", "once daily", 90, "before breakfast")],
-        ),
+        {
+            "reason": "Increased thirst and frequent urination",
+            "diagnosis": "Type 2 diabetes mellitus",
+            "prescription": "Metformin, diet counselling",
+            "tests": "HbA1c, fasting glucose, kidney function",
+            "precautions": "Carbohydrate-controlled diet, daily exercise",
+            "medicines": [("Metformin", "500 mg", "twice daily", 90, "with meals")],
+            "ages": (30, 85),
+        },
+        {
+            "reason": "Tiredness and weight gain",
+            "diagnosis": "Hypothyroidism",
+            "prescription": "Levothyroxine replacement",
+            "tests": "TSH after 6 weeks",
+            "precautions": "Take tablet on an empty stomach",
+            "medicines": [("Levothyroxine", "50 mcg", "once daily", 90, "before breakfast")],
+            "ages": (20, 80),
+        },
+        {
+            "reason": "Fever and body ache",
+            "diagnosis": "Acute viral fever",
+            "prescription": "Antipyretic, rest and fluids",
+            "tests": "CBC, dengue NS1 if fever persists",
+            "precautions": "Plenty of fluids; return if bleeding or rash",
+            "medicines": [("Paracetamol", "650 mg", "every 6 hours as needed", 3, "")],
+            "ages": (15, 85),
+        },
     ],
     "ENT": [
-        (
-            "Acute sinusitis",
-            "Decongestant and antibiotic",
-            "None",
-            "Steam inhalation twice daily",
-            [
+        {
+            "reason": "Blocked nose and facial pain",
+            "diagnosis": "Acute sinusitis",
+            "prescription": "Decongestant and antibiotic",
+            "tests": "None",
+            "precautions": "Steam inhalation twice daily",
+            "medicines": [
                 ("Amoxicillin-clavulanate", "625 mg", "twice daily", 7, "after food"),
                 ("Xylometazoline nasal spray", "1 puff", "twice daily", 5, ""),
             ],
-        ),
-        (
-            "Benign paroxysmal positional vertigo",
-            "Repositioning manoeuvre done; vestibular exercises",
-            "Audiometry",
-            "Rise slowly from bed",
-            [("Betahistine", "16 mg", "three times daily", 14, "")],
-        ),
+            "ages": (16, 75),
+        },
+        {
+            "reason": "Dizziness when turning in bed",
+            "diagnosis": "Benign paroxysmal positional vertigo",
+            "prescription": "Repositioning manoeuvre done; vestibular exercises",
+            "tests": "Audiometry",
+            "precautions": "Rise slowly from bed",
+            "medicines": [("Betahistine", "16 mg", "three times daily", 14, "")],
+            "ages": (35, 85),
+        },
+        {
+            "reason": "Sore throat and pain on swallowing",
+            "diagnosis": "Acute tonsillitis",
+            "prescription": "Antibiotic and warm saline gargles",
+            "tests": "Throat swab if recurrent",
+            "precautions": "Soft diet and warm fluids",
+            "medicines": [("Amoxicillin", "500 mg", "three times daily", 5, "complete the course")],
+            "ages": (5, 40),
+        },
     ],
 }
+CHILDREN = 9  # of the 45 demo patients, so the paediatricians have patients of their own
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _demo_admin_exists() -> bool:
@@ -340,13 +419,14 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
             Patient(
                 user=user,
                 full_name=f"{first} {last}",
-                date_of_birth=today - timedelta(days=rng.randint(2 * 365, 80 * 365)),
+                date_of_birth=today
+                - timedelta(days=rng.randint(365, 13 * 365) if number <= CHILDREN else rng.randint(18 * 365, 82 * 365)),
                 gender="female" if number % 2 == 0 else "male",
                 phone=f"+9198{rng.randint(10000000, 99999999)}",
                 address=f"{rng.randint(1, 300)}, {rng.choice(['MG Road', 'Park Street', 'Lake View', 'Station Road'])}",
                 blood_group=rng.choice(["A+", "A-", "B+", "B-", "AB+", "O+", "O-"]),
-                height_cm=rng.randint(150, 185),
-                weight_kg=rng.randint(50, 90),
+                height_cm=rng.randint(75, 150) if number <= CHILDREN else rng.randint(150, 185),
+                weight_kg=rng.randint(9, 40) if number <= CHILDREN else rng.randint(50, 90),
                 allergies=rng.choice([None, None, "Penicillin", "Dust", "Peanuts"]),
                 emergency_contact=f"{rng.choice(FIRST_NAMES)} {last}, +91 97{rng.randint(10000000, 99999999)}",
                 created_at=joined,
@@ -394,15 +474,19 @@ def _appointments(
     patient_slot: set[tuple[int, date, time]] = set()  # a patient is never in two rooms at once
     appointments: list[Appointment] = []
     treatments: list[Treatment] = []
+    cases: dict[int, dict[str, Any]] = {}
+
+    ages = {patient.id: _age(patient.date_of_birth, today) for patient in patients}
 
     def place(days: list[date], status: str, starts: list[time] = slots) -> Appointment | None:
         for _attempt in range(50):
-            doctor, patient, day, start = (
-                rng.choice(doctors),
-                rng.choice(patients),
-                rng.choice(days),
-                rng.choice(starts),
-            )
+            doctor = rng.choice(doctors)
+            case = rng.choice(CLINICAL[department_of[doctor.id]])
+            low, high = case["ages"]
+            fitting = [p for p in patients if low <= ages[p.id] <= high]
+            if not fitting:
+                continue
+            patient, day, start = rng.choice(fitting), rng.choice(days), rng.choice(starts)
             if (
                 (doctor.id, day, start) in taken_slots
                 or (patient.id, doctor.id, day) in patient_doctor_day
@@ -420,11 +504,12 @@ def _appointments(
                 start_time=start,
                 end_time=_end(start),
                 status=status,
-                reason=rng.choice(REASONS),
+                reason=case["reason"],
                 created_at=min(created, now),
                 updated_at=min(created, now),
             )
             appointments.append(appointment)
+            cases[id(appointment)] = case
             return appointment
         return None
 
@@ -439,8 +524,7 @@ def _appointments(
             appointment.updated_at = visit_end
             if status == "completed":
                 appointment.completed_at = visit_end
-                department = department_of[appointment.doctor_id]
-                treatments.append(_treatment(rng, appointment, department=department))
+                treatments.append(_treatment(rng, appointment, case=cases[id(appointment)]))
             elif status == "cancelled":
                 appointment.cancelled_by = rng.choice(["patient", "patient", "doctor"])
                 appointment.cancelled_at = appointment.created_at + timedelta(hours=6)
@@ -465,20 +549,20 @@ def _appointments(
     return appointments, treatments
 
 
-def _treatment(rng: random.Random, appointment: Appointment, *, department: str) -> Treatment:
-    diagnosis, prescription, tests, precautions, medicines = rng.choice(CLINICAL[department])
+def _treatment(rng: random.Random, appointment: Appointment, *, case: dict[str, Any]) -> Treatment:
+    """The record of the case the visit was booked for: its diagnosis, tests and medicines."""
     visit_end = datetime.combine(appointment.date, appointment.end_time)
     treatment = Treatment(
-        diagnosis=diagnosis,
-        prescription=prescription,
-        notes=f"Patient seen for: {(appointment.reason or 'consultation').lower()}. Vitals stable.",
+        diagnosis=case["diagnosis"],
+        prescription=case["prescription"],
+        notes=f"Presented with: {case['reason'].lower()}. Vitals stable.",
         visit_type=rng.choice(["in_person", "in_person", "in_person", "follow_up", "tele"]),
-        tests_ordered=tests,
-        precautions=precautions,
+        tests_ordered=case["tests"],
+        precautions=case["precautions"],
         follow_up_date=appointment.date + timedelta(days=rng.choice([14, 30, 60])) if rng.random() < 0.5 else None,
         medicines=[
             {"name": name, "dose": dose, "frequency": frequency, "duration_days": days, "instructions": notes}
-            for name, dose, frequency, days, notes in medicines
+            for name, dose, frequency, days, notes in case["medicines"]
         ],
         created_at=visit_end,
         updated_at=visit_end,

@@ -111,3 +111,33 @@ def test_demo_data_has_started_visits_today_that_a_doctor_can_complete(client, f
     response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=headers)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "completed"
+
+
+def test_demo_records_make_clinical_sense_for_the_reason_and_the_age(client, frozen_clock):
+    from hms.demo.service import CLINICAL
+    from tests.conftest import bearer
+
+    frozen_clock("2026-11-24 11:10")
+    load_demo_data()
+    admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+    headers = bearer(admin)
+    cases = {(department, case["reason"]): case for department, items in CLINICAL.items() for case in items}
+    checked = 0
+    for patient in db.session.execute(select(Patient)).scalars():
+        age = (date(2026, 11, 24) - patient.date_of_birth).days // 365
+        history = client.get(f"/api/admin/appointments?patient_id={patient.id}&per_page=100", headers=headers)
+        for visit in history.get_json()["items"]:
+            case = cases[(visit["department_name"], visit["reason"])]  # every reason belongs to the doctor's field
+            low, high = case["ages"]
+            assert low <= age <= high + 1, (visit["reason"], age)
+            if visit["status"] == "completed":
+                checked += 1
+    assert checked > 100
+    diagnoses = db.session.execute(
+        select(Treatment.diagnosis, Appointment.reason).join(Appointment, Appointment.id == Treatment.appointment_id)
+    ).all()
+    assert all(cases_by_reason_diagnosis(cases, reason) == diagnosis for diagnosis, reason in diagnoses)
+
+
+def cases_by_reason_diagnosis(cases: dict, reason: str) -> str:
+    return next(case["diagnosis"] for (_department, r), case in cases.items() if r == reason)
