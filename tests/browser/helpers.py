@@ -75,15 +75,22 @@ def find_free_slot(base_url: str, *, first_day: int = 1, skip_doctors: set[int] 
                 slots = client.get(f"/doctors/{doctor['id']}/slots", params={"date": day}).json().get("slots", [])
                 free = [s for s in slots if s["available"]]
                 if len(free) >= 2:
-                    return department["id"], doctor["id"], day, free[0]["start"], doctor["full_name"]
+                    return department["id"], doctor["id"], day, free[0]["start"], doctor["display_name"]
     raise AssertionError("the demo data has no free slot in the next week")
 
 
 def settled(page: Page) -> None:
-    """The page finished loading: no spinner left and no error toast shown."""
+    """The page finished loading: no spinner left, no error toast shown, and no doctor titled twice."""
     page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("loading")).to_have_count(0)
     expect(page.locator('[data-testid="toast"][data-variant="error"]')).to_have_count(0)
+    no_double_title(page)
+
+
+def no_double_title(page: Page) -> None:
+    """A doctor's title is shown once: "Dr. Dr." appears nowhere on the page, toasts and dialogs included."""
+    text = page.locator("body").inner_text()
+    assert not re.search(r"\bDr\.?\s+Dr\b", text), f"'Dr. Dr.' on {page.url}"
 
 
 def nav(page: Page, testid: str) -> None:
