@@ -14,6 +14,7 @@ from hms.common import cache as hms_cache
 from hms.common import clock
 from hms.common.auth import get_or_404
 from hms.common.errors import Conflict, Duplicate, NotFound, ValidationFailed
+from hms.common.names import strip_title
 from hms.common.pagination import paginate
 from hms.directory.schemas import DepartmentDetail, DepartmentRead, DoctorPublic
 from hms.extensions import db
@@ -232,9 +233,9 @@ def delete_department(*, department_id: int) -> dict[str, Any]:
 def _doctor_filters(
     statement: Select, *, q: str | None, department_id: int | None, specialization: str | None
 ) -> Select:
-    if q:
+    if q and strip_title(q):  # "Dr. Asha" finds Asha Rao: names are stored without the title
         statement = statement.outerjoin(Department, Doctor.department_id == Department.id).where(
-            _contains(Doctor.full_name, Doctor.specialization, Department.name, text=q)
+            _contains(Doctor.full_name, Doctor.specialization, Department.name, text=strip_title(q))
         )
     if department_id is not None:
         statement = statement.where(Doctor.department_id == department_id)
