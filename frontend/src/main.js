@@ -5,9 +5,8 @@ import 'bootstrap-icons/font/bootstrap-icons.min.css'
 import './styles/theme.css'
 import App from './App.vue'
 import router from './router'
-import { setSessionHandlers } from './api/client'
 import { useAuthStore } from './stores/auth'
-import api from './api/client'
+import api, { setSessionHandlers } from './api/client'
 import { setHospitalClock } from './utils/format'
 
 const app = createApp(App)
