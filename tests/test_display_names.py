@@ -6,8 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from hms.common.names import doctor_display_name, strip_title
-from hms.extensions import db
-from tests.conftest import bearer
+from tests.conftest import bearer, fresh
 from tests.factories import AdminFactory, DepartmentFactory, DoctorFactory, PatientFactory
 from tests.scheduling.helpers import NOW, book, doctor_with_day, notifications
 
@@ -20,12 +19,14 @@ def test_the_title_is_added_once_however_the_name_was_written():
 
 def test_the_migration_strips_titles_stored_with_names(app):
     doctor_id = DoctorFactory(full_name="Asha Rao").id
-    db.session.execute(text("UPDATE doctors SET full_name = 'Dr. Asha Rao' WHERE id = :id"), {"id": doctor_id})
-    db.session.commit()
-    db.session.remove()
-    downgrade(revision="0001_initial")  # the old form: "Dr. Dr. Asha Rao" now
-    upgrade()
-    name = db.session.execute(text("SELECT full_name FROM doctors WHERE id = :id"), {"id": doctor_id}).scalar_one()
+    with fresh() as session:
+        session.execute(text("UPDATE doctors SET full_name = 'Dr. Asha Rao' WHERE id = :id"), {"id": doctor_id})
+        session.commit()
+    with app.app_context():
+        downgrade(revision="0001_initial")  # the old form: "Dr. Dr. Asha Rao" now
+        upgrade()
+    with fresh() as session:
+        name = session.execute(text("SELECT full_name FROM doctors WHERE id = :id"), {"id": doctor_id}).scalar_one()
     assert name == "Asha Rao"
 
 

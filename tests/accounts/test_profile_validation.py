@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hms.extensions import db
+from sqlalchemy import select
+
 from hms.models import Patient, User
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch_all, fetch_value
 from tests.factories import AdminFactory, DoctorFactory, PatientFactory
 
 NOW = "2026-12-01 10:00"
@@ -23,7 +24,7 @@ def test_registration_reports_every_bad_field_at_once_and_creates_nothing(client
     assert set(fields) == {"email", "date_of_birth", "phone"}
     assert fields["phone"] == ["Enter a valid phone number, for example +91 98765 43210."]
     assert fields["date_of_birth"] == ["The date of birth cannot be in the future."]
-    assert db.session.execute(db.select(User).where(User.username == "meera")).first() is None
+    assert fetch_all(select(User).where(User.username == "meera")) == []
 
 
 def test_a_birth_date_over_130_years_ago_is_refused_and_one_within_is_kept(client, frozen_clock):
@@ -39,8 +40,7 @@ def test_phone_numbers_are_read_in_the_hospital_region_and_stored_in_e164(client
     frozen_clock(NOW)
     created = _register(client, phone="098765 43210")
     assert created.status_code == 201, created.get_json()
-    db.session.remove()
-    stored = db.session.execute(db.select(Patient.phone).where(Patient.full_name == "Meera")).scalar_one()
+    stored = fetch_value(select(Patient.phone).where(Patient.full_name == "Meera"))
     assert stored == "+919876543210"
 
 
@@ -57,7 +57,7 @@ def test_the_phone_region_setting_changes_how_local_numbers_are_read(app, client
 
 
 def _headers_of(username: str) -> dict[str, str]:
-    return bearer(db.session.execute(db.select(User).where(User.username == username)).scalar_one())
+    return bearer(fetch_value(select(User).where(User.username == username)))
 
 
 def test_a_doctor_phone_of_letters_is_refused_for_the_admin_and_the_doctor(client):

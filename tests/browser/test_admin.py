@@ -63,9 +63,7 @@ def test_admin_adds_a_doctor_through_the_modal(page, live_server):
     modal.get_by_test_id("doctor-password").fill("Temp-pass-789")
     modal.get_by_test_id("doctor-save").click()
     expect(modal).to_be_hidden()
-    expect(
-        page.locator('[data-testid="toast"][data-variant="success"]', has_text=f"{name} added")
-    ).to_be_visible()
+    expect(page.locator('[data-testid="toast"][data-variant="success"]', has_text=f"{name} added")).to_be_visible()
 
     page.get_by_test_id("doctor-filter-q").fill(name)
     page.get_by_test_id("doctor-filter-submit").click()

@@ -94,8 +94,8 @@ def test_the_registration_form_shows_all_its_errors_at_once(page):
     page.get_by_test_id("register-submit").click()
     for field in ("username", "email", "password", "full-name"):
         expect(page.get_by_test_id(f"error-register-{field}")).to_be_visible()
-    expect(page.get_by_text("At least 8 characters.")).to_have_count(0)  # the hint gives way to the error
-    expect(page.get_by_text("Use at least 8 characters.")).to_have_count(1)
+    expect(page.get_by_text("At least 8 characters.", exact=True)).to_have_count(0)  # the hint gives way to the error
+    expect(page.get_by_text("Use at least 8 characters.", exact=True)).to_have_count(1)
 
     page.get_by_test_id("register-username").fill("deskpatient")
     page.get_by_test_id("register-email").fill("bad@")
