@@ -94,8 +94,7 @@ def no_double_title(page: Page) -> None:
 
 
 def nav(page: Page, testid: str) -> None:
-    """Follow a navigation link, opening the collapsed menu first where the bar is collapsed (phones; the admin's
-    longer bar collapses below 1400 px)."""
+    """Follow a navigation link, opening the collapsed menu first where the bar is collapsed (below 1200 px)."""
     link = page.get_by_test_id(testid).first
     expect(page.get_by_test_id("nav-user")).to_be_attached()
     if not link.is_visible():

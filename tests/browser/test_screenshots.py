@@ -24,6 +24,7 @@ PAGES = {
     ("patient1", "patient123", "/patient"): [
         ("patient-dashboard", "/patient"),
         ("patient-book", "/patient/book"),
+        ("patient-book-dates", "/patient/book?doctor_id=1"),
         ("patient-appointments", "/patient/appointments"),
     ],
 }
@@ -47,6 +48,10 @@ def test_screenshots(new_page, who, size):
                 )
         if name == "patient-book":
             expect(page.locator('[data-testid^="dept-option-"]').first).to_be_visible()
+        if name == "patient-book-dates":
+            expect(page.locator('[data-testid^="date-free-"]').first).not_to_be_empty()
+        if size == "desktop":  # a 1366 px hospital desktop shows the whole menu, no hamburger
+            expect(page.get_by_test_id("nav-toggle")).to_be_hidden()
         # nothing overflows sideways, on a phone or on a laptop screen
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{name} scrolls sideways at {size} size by {overflow}px"
