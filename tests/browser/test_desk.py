@@ -141,3 +141,20 @@ def test_no_doctor_is_titled_twice_in_the_admin_pages(page, live_server):
     ).first.click()
     settled(page)
     no_double_title(page)
+
+
+def test_an_expired_session_says_so_and_returns_to_the_page_after_sign_in(page, live_server):
+    login(page, "patient14", "patient123", lands_on="/patient")
+    page.goto("/patient/waitlist")
+    settled(page)
+    tokens = page.evaluate("[localStorage.getItem('hms.access_token'), localStorage.getItem('hms.refresh_token')]")
+    ended = api(live_server, tokens[0]).post("/auth/logout", json={"refresh_token": tokens[1]})
+    assert ended.status_code == 200, ended.text  # the server ends the session, as an expiry would
+
+    page.get_by_test_id("nav-patient-history").click()
+    expect(page).to_have_url(re.compile(r"/login\?"))
+    expect(page.get_by_test_id("session-expired")).to_have_text("Your session has expired, please sign in again.")
+    page.get_by_test_id("login-username").fill("patient14")
+    page.get_by_test_id("login-password").fill("patient123")
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/patient/history$"))
