@@ -105,13 +105,13 @@ def browser() -> Iterator[object]:
 
 
 # Assertions wait as long as actions do: on a loaded CI machine a sign-in (argon2) can take several seconds.
-def _patient_expectations() -> None:
+def _assertions_wait_like_actions() -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15000)
 
 
-_patient_expectations()
+_assertions_wait_like_actions()
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
