@@ -49,7 +49,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         TESTING=settings.testing,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=(
-            {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            {"connect_args": {"timeout": _sqlite_busy_seconds(settings), "check_same_thread": False}}
             if settings.is_sqlite
             else {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_timeout": 10}
         ),
@@ -86,6 +86,11 @@ def _configure(app: Flask, settings: Settings) -> None:
     )
 
 
+def _sqlite_busy_seconds(settings: Settings) -> float:
+    """How long a SQLite writer waits for the lock before the request answers 503 (tests shorten it)."""
+    return float(settings.extra.get("sqlite_busy_seconds", 30))  # type: ignore[arg-type]
+
+
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from hms.common.auth import init_jwt
     from hms.common.db import configure_sqlite_engine, serialise_sqlite_writes
@@ -97,7 +102,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     with app.app_context():
         if settings.is_sqlite:
-            configure_sqlite_engine(db.engine)
+            configure_sqlite_engine(db.engine, busy_seconds=_sqlite_busy_seconds(settings))
             serialise_sqlite_writes(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     jwt.init_app(app)

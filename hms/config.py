@@ -69,6 +69,8 @@ class Settings:
     login_ip_failures_per_minute: int = 30
     cache_seconds: int = 300
     redis_retry_seconds: float = 5.0
+    outbox_grace_seconds: int = 60
+    export_lease_seconds: int = 720
     public_url: str = "http://127.0.0.1:5000"
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     testing: bool = False
@@ -108,6 +110,8 @@ class Settings:
             login_ip_failures_per_minute=_env_int("HMS_LOGIN_IP_FAILURES_PER_MINUTE", 30),
             cache_seconds=_env_int("HMS_CACHE_SECONDS", 300),
             redis_retry_seconds=float(_env("HMS_REDIS_RETRY_SECONDS", "5") or 5),
+            outbox_grace_seconds=_env_int("HMS_OUTBOX_GRACE_SECONDS", 60),
+            export_lease_seconds=_env_int("HMS_EXPORT_LEASE_SECONDS", 720),
             public_url=_env("HMS_PUBLIC_URL", f"http://127.0.0.1:{port}") or f"http://127.0.0.1:{port}",
         )
         for key, value in overrides.items():

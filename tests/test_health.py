@@ -29,7 +29,9 @@ def test_health_is_503_when_the_database_is_down(client):
 
 def test_health_is_degraded_and_names_redis_parts_when_redis_is_unreachable(app, tmp_path):
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    degraded_app = create_app(make_settings(tmp_path, database_url=app.config["HMS"].database_url, redis_url=dead_redis))
+    degraded_app = create_app(
+        make_settings(tmp_path, database_url=app.config["HMS"].database_url, redis_url=dead_redis)
+    )
     try:
         response = degraded_app.test_client().get("/api/health")
     finally:
