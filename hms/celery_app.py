@@ -98,8 +98,13 @@ def celery_config(app: Flask) -> dict[str, Any]:
         config["broker_transport_options"] = {
             "visibility_timeout": 7200,
             "socket_connect_timeout": 1,
-            "socket_timeout": 5,
-            "retry_on_timeout": True,
+            "socket_timeout": 1,
+            # A publisher's connection attempts: kombu's default is "for ever", which held a request as long as
+            # Redis did not answer. The worker's consumer reconnects under broker_connection_max_retries instead.
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
         }
         config["result_backend_transport_options"] = {"socket_connect_timeout": 1, "socket_timeout": 5}
         config["redis_socket_connect_timeout"] = 1

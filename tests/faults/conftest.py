@@ -23,6 +23,7 @@ from flask import Flask
 from hms import create_app
 from hms.extensions import db
 from tests.conftest import make_settings
+from tests.notifications.conftest import smtp_server  # noqa: F401  (the fault suite's SMTP server)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
