@@ -96,5 +96,5 @@ test-pg: venv
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
 
 lint: venv
-	$(BIN)/ruff check hms tests
-	$(BIN)/ruff format --check hms tests
+	$(BIN)/ruff check hms tests scripts bench
+	$(BIN)/ruff format --check hms tests scripts bench
