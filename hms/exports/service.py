@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from hms.audit.service import record
 from hms.celery_app import enqueue_after_commit
 from hms.common.clock import now_local, utcnow_naive
+from hms.common.db import begin_write
 from hms.common.errors import Conflict, NotFound
 from hms.common.pagination import paginate
 from hms.exports.csvfiles import format_medicines, lines_for
@@ -195,6 +196,9 @@ def run_export(*, job_id: int) -> str:
         )
         db.session.commit()
         return "failed"
+    begin_write()  # a fresh write transaction: the long read above must not be upgraded (SQLite "locked")
+    job = db.session.get(ExportJob, job_id)
+    assert job is not None
     job.status, job.file, job.row_count = ExportStatus.DONE.value, name, counter[0]
     job.finished_at, job.error = utcnow_naive(), None
     owner = db.session.get(User, job.owner_id)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
+from hms.common.db import begin_write
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
 
@@ -178,6 +179,11 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+    # A fresh write transaction (BEGIN IMMEDIATE on SQLite): upgrading the read snapshot taken before sending
+    # fails at once with "database is locked" if anyone wrote meanwhile, and the sent message would go again.
+    begin_write()
+    row = db.session.get(Notification, notification_id)
+    assert row is not None
     row.attempts = (row.attempts or 0) + 1
     if error is None:
         row.status, row.sent_at, row.error, row.next_attempt_at = (
