@@ -212,10 +212,9 @@ def workers() -> Iterator[list[Worker]]:
 
 
 def wait_for(predicate, *, timeout: float, what: str, log: str | Path | None = None):
-    """Poll with a fresh snapshot each time (the worker commits in another process)."""
+    """Poll until predicate() is truthy; predicates read through a fresh session (the worker commits elsewhere)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        db.session.rollback()
         value = predicate()
         if value:
             return value
