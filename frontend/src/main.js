@@ -8,6 +8,7 @@ import router from './router'
 import { setSessionHandlers } from './api/client'
 import { useAuthStore } from './stores/auth'
 import { useToastStore } from './stores/toasts'
+import { useHospitalStore } from './stores/hospital'
 
 const app = createApp(App)
 app.use(createPinia())
@@ -30,7 +31,9 @@ setSessionHandlers({
 
 // Refresh the stored user (role, block state, must_change_password) before the first navigation.
 const auth = useAuthStore()
-const ready = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()
+// The hospital's clock and limits (GET /api/settings) before the first page shows a date.
+const settings = useHospitalStore().load().catch(() => {})
+const ready = Promise.all([settings, auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()])
 ready.finally(() => {
   app.use(router)
   app.mount('#app')

@@ -11,13 +11,13 @@ from typing import Any
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from hms.accounts.passwords import hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.auth import issued_moment, revoke_token
 from hms.common.errors import Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from hms.common.uow import unit_of_work
 from hms.extensions import cache, db
 from hms.models import Patient, Role, User
 
@@ -86,20 +86,6 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     return user
 
 
-def commit_or_duplicate() -> None:
-    """Commit; a unique index that a concurrent request won becomes a 409, not a 500."""
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        message = str(error.orig).lower()
-        if "unique" not in message and "duplicate" not in message:
-            raise
-        field = next((name for name in ("username", "email") if name in message), "name")
-        fields = {field: [f"This {field} is already in use."]}
-        raise Duplicate("This already exists.", fields=fields) from error
-
-
 def end_sessions(user: User) -> None:
     """Make every token issued so far invalid (tokens carry their issue time in microseconds, see common.auth)."""
     user.tokens_valid_after = issued_moment()
@@ -125,17 +111,17 @@ def issue_tokens(user: User) -> dict[str, Any]:
 
 def register(*, data: dict[str, Any]) -> dict[str, Any]:
     """Self-registration: a patient account with its profile, signed in at once."""
-    user = create_user(
-        username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-    )
-    user.last_login_at = clock.utcnow_naive()
-    patient = Patient(
-        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-    )
-    db.session.add(patient)
-    db.session.flush()
-    record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
-    commit_or_duplicate()
+    with unit_of_work():
+        user = create_user(
+            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
+        )
+        user.last_login_at = clock.utcnow_naive()
+        patient = Patient(
+            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+        )
+        db.session.add(patient)
+        db.session.flush()
+        record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
     return issue_tokens(user)
 
 
@@ -170,26 +156,33 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
     settings = current_app.config["HMS"]
     if _ip_failures(ip) >= settings.login_ip_failures_per_minute:
         raise RateLimited("Too many failed sign-ins from your address. Please wait a minute and try again.")
-    user = find_user(identifier=identifier)
-    now = clock.utcnow_naive()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
-        raise RateLimited(f"This account is locked after too many failed sign-ins. Try again in {minutes} min.")
-    if not verify_password(user.password_hash if user else None, password):
+    locked_now = False
+    with unit_of_work():
+        user = find_user(identifier=identifier)
+        now = clock.utcnow_naive()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
+            raise RateLimited(f"This account is locked after too many failed sign-ins. Try again in {minutes} min.")
+        verified = verify_password(user.password_hash if user else None, password)
+        if not verified and user is not None:
+            locked_now = _count_account_failure(user, now=now, settings=settings)
+        elif verified and user is not None and user.is_active:
+            user.failed_login_count = 0
+            user.locked_until = None
+            user.last_login_at = now
+    if not verified or user is None:
         _count_ip_failure(ip)
-        if user is not None:
-            _count_account_failure(user, now=now, settings=settings)
+        if locked_now:
+            minutes = settings.login_lock_minutes
+            raise RateLimited(f"Too many failed sign-ins: this account is locked for {minutes} min.")
         raise Unauthorized("The username or password is not correct.", code="invalid_credentials")
     if not user.is_active:
         raise Forbidden("This account has been blocked. Please contact the hospital.", code="account_blocked")
-    user.failed_login_count = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
     return issue_tokens(user)
 
 
-def _count_account_failure(user: User, *, now: datetime, settings: Any) -> None:
+def _count_account_failure(user: User, *, now: datetime, settings: Any) -> bool:
+    """Count one more failure in a row; True when it locks the account (the caller's unit of work commits it)."""
     if user.locked_until is not None:  # an old lock has run out: a fresh series of attempts begins
         user.failed_login_count = 0
         user.locked_until = None
@@ -197,9 +190,8 @@ def _count_account_failure(user: User, *, now: datetime, settings: Any) -> None:
     if user.failed_login_count >= settings.login_max_failures:
         user.failed_login_count = 0
         user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-        db.session.commit()
-        raise RateLimited(f"Too many failed sign-ins: this account is locked for {settings.login_lock_minutes} min.")
-    db.session.commit()
+        return True
+    return False
 
 
 def refresh(*, user: User) -> dict[str, Any]:
@@ -212,36 +204,36 @@ def _expiry(payload: dict[str, Any]) -> datetime:
 
 
 def logout(*, user: User, access_payload: dict[str, Any], refresh_token: str | None = None) -> None:
-    """Revoke the presented access token, and the caller's refresh token when they hand it in."""
-    revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
-    if not refresh_token:
-        return
+    """Revoke the presented access token, and the caller's refresh token when they hand it in (one commit)."""
+    payload: dict[str, Any] | None
     try:
-        payload = decode_token(refresh_token, allow_expired=True)
+        payload = decode_token(refresh_token, allow_expired=True) if refresh_token else None
     except Exception:  # a malformed or foreign token: nothing to revoke, the sign-out still succeeds
-        return
-    if payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
-        revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
+        payload = None
+    with unit_of_work():
+        revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
+        if payload and payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
+            revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, Any]:
     """Replace the password and end every other session; the caller gets fresh tokens and stays signed in."""
-    if not verify_password(user.password_hash, current_password):
-        raise ValidationFailed(
-            "The current password is not correct.",
-            fields={"current_password": ["The current password is not correct."]},
-        )
-    check_password(password=new_password, username=user.username, field="new_password")
-    if verify_password(user.password_hash, new_password):
-        raise ValidationFailed(
-            "Choose a password different from the current one.",
-            fields={"new_password": ["The new password must differ from the current one."]},
-        )
-    user.password_hash = hash_password(new_password)
-    user.must_change_password = False
-    end_sessions(user)
-    record(action="password_changed", entity="user", entity_id=user.id, actor=user)
-    db.session.commit()
+    with unit_of_work():
+        if not verify_password(user.password_hash, current_password):
+            raise ValidationFailed(
+                "The current password is not correct.",
+                fields={"current_password": ["The current password is not correct."]},
+            )
+        check_password(password=new_password, username=user.username, field="new_password")
+        if verify_password(user.password_hash, new_password):
+            raise ValidationFailed(
+                "Choose a password different from the current one.",
+                fields={"new_password": ["The new password must differ from the current one."]},
+            )
+        user.password_hash = hash_password(new_password)
+        user.must_change_password = False
+        end_sessions(user)
+        record(action="password_changed", entity="user", entity_id=user.id, actor=user)
     return issue_tokens(user)
 
 
@@ -274,10 +266,10 @@ def user_dict(user: User) -> dict[str, Any]:
 
 def create_admin(*, username: str, email: str, password: str) -> User:
     """An administrator account (the CLI and first start use this)."""
-    user = create_user(username=username, email=email, password=password, role=Role.ADMIN.value)
-    db.session.flush()
-    record(action="admin_created", entity="user", entity_id=user.id, details={"username": user.username})
-    commit_or_duplicate()
+    with unit_of_work():
+        user = create_user(username=username, email=email, password=password, role=Role.ADMIN.value)
+        db.session.flush()
+        record(action="admin_created", entity="user", entity_id=user.id, details={"username": user.username})
     return user
 
 

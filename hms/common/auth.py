@@ -62,7 +62,10 @@ def client_ip() -> str | None:
 
 
 def revoke_token(*, jti: str, expires_at: datetime) -> None:
-    """Put a token id on the blocklist: Redis when configured (shared by all processes), else the database."""
+    """Put a token id on the blocklist: Redis when configured (shared by all processes), else the database.
+
+    The database row joins the caller's unit of work; the caller commits.
+    """
     redis_client = current_app.extensions.get("hms_redis")
     if redis_client is not None:
         ttl = max(1, int((expires_at - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
@@ -70,7 +73,6 @@ def revoke_token(*, jti: str, expires_at: datetime) -> None:
         return
     if db.session.query(RevokedToken.id).filter_by(jti=jti).first() is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
-    db.session.commit()
 
 
 def is_token_revoked(jti: str) -> bool:

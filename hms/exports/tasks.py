@@ -23,7 +23,12 @@ from hms.exports import service
 )
 def run_export(self, job_id: int) -> str:
     """Write the CSV of one export job and e-mail its owner that it is ready."""
-    return service.run_export(job_id=job_id)
+    try:
+        return service.run_export(job_id=job_id)
+    except OperationalError as error:
+        if self.request.retries >= (self.max_retries or 0):
+            service.fail_after_retries(job_id=job_id, error=error)  # the last attempt: never leave it "running"
+        raise
 
 
 @shared_task(name="hms.exports.cleanup_exports", bind=True, soft_time_limit=300, time_limit=330)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
 
@@ -90,48 +91,48 @@ def _schedule_after_commit(notification_ids: list[int]) -> None:
 
 def create_daily_reminders(*, day: date | None = None) -> list[int]:
     """One reminder per booked appointment of a hospital-local day and channel; a second run adds nothing."""
-    day = day or today_local()
-    channels = configured_channels()
-    appointments = db.session.execute(
-        select(Appointment)
-        .where(Appointment.date == day, Appointment.status == AppointmentStatus.BOOKED.value)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
-        .order_by(Appointment.start_time, Appointment.id)
-    ).scalars()
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    created: list[int] = []
-    for appointment in appointments:
-        user = appointment.patient.user
-        if not user.is_active:
-            continue
-        when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
-        body = f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}."
-        for channel in channels:
-            statement = (
-                insert(Notification)
-                .values(
-                    user_id=user.id,
-                    appointment_id=appointment.id,
-                    channel=channel,
-                    kind="reminder",
-                    recipient=recipient_for(user, channel),
-                    subject=f"Reminder: your appointment today at {appointment.start_time:%H:%M}",
-                    payload={"body": body},
-                    status=NotificationStatus.PENDING.value,
-                    attempts=0,
-                    created_at=utcnow_naive(),
+    with unit_of_work():
+        day = day or today_local()
+        channels = configured_channels()
+        appointments = db.session.execute(
+            select(Appointment)
+            .where(Appointment.date == day, Appointment.status == AppointmentStatus.BOOKED.value)
+            .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
+            .order_by(Appointment.start_time, Appointment.id)
+        ).scalars()
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        created: list[int] = []
+        for appointment in appointments:
+            user = appointment.patient.user
+            if not user.is_active:
+                continue
+            when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
+            body = f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}."
+            for channel in channels:
+                statement = (
+                    insert(Notification)
+                    .values(
+                        user_id=user.id,
+                        appointment_id=appointment.id,
+                        channel=channel,
+                        kind="reminder",
+                        recipient=recipient_for(user, channel),
+                        subject=f"Reminder: your appointment today at {appointment.start_time:%H:%M}",
+                        payload={"body": body},
+                        status=NotificationStatus.PENDING.value,
+                        attempts=0,
+                        created_at=utcnow_naive(),
+                    )
+                    .on_conflict_do_nothing(
+                        index_elements=["appointment_id", "kind", "channel"],
+                        index_where=text("kind = 'reminder'"),
+                    )
+                    .returning(Notification.id)
                 )
-                .on_conflict_do_nothing(
-                    index_elements=["appointment_id", "kind", "channel"],
-                    index_where=text("kind = 'reminder'"),
-                )
-                .returning(Notification.id)
-            )
-            new_id = db.session.execute(statement).scalar_one_or_none()
-            if new_id is not None:
-                created.append(new_id)
-    _schedule_after_commit(created)
-    db.session.commit()
+                new_id = db.session.execute(statement).scalar_one_or_none()
+                if new_id is not None:
+                    created.append(new_id)
+        _schedule_after_commit(created)
     return created
 
 
@@ -150,16 +151,16 @@ def backoff_seconds(attempts: int) -> float:
 def _claim(notification_id: int) -> bool:
     """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
     now = utcnow_naive()
-    result = db.session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.PENDING.value,
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
+    with unit_of_work():
+        result = db.session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == NotificationStatus.PENDING.value,
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
+            )
+            .values(next_attempt_at=now + LEASE)
         )
-        .values(next_attempt_at=now + LEASE)
-    )
-    db.session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -179,27 +180,39 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    row.attempts = (row.attempts or 0) + 1
-    if error is None:
-        row.status, row.sent_at, row.error, row.next_attempt_at = (
-            NotificationStatus.SENT.value,
-            utcnow_naive(),
-            None,
-            None,
+    with unit_of_work():
+        row = db.session.get(Notification, notification_id)
+        assert row is not None
+        row.attempts = (row.attempts or 0) + 1
+        if error is None:
+            row.status, row.sent_at, row.error, row.next_attempt_at = (
+                NotificationStatus.SENT.value,
+                utcnow_naive(),
+                None,
+                None,
+            )
+            outcome = DeliveryOutcome("sent")
+        else:
+            row.error = error
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status, row.next_attempt_at = NotificationStatus.FAILED.value, None
+                outcome = DeliveryOutcome("failed")
+            else:
+                delay = backoff_seconds(row.attempts)
+                row.next_attempt_at = utcnow_naive() + timedelta(seconds=delay)
+                outcome = DeliveryOutcome("pending", retry_in=delay)
+        attempts = row.attempts
+    if outcome.status == "failed":
+        logger.error("Notification %s failed for good after %s attempts: %s", notification_id, attempts, error)
+    elif outcome.status == "pending":
+        logger.warning(
+            "Notification %s attempt %s failed (%s); retry in %.0f s",
+            notification_id,
+            attempts,
+            error,
+            outcome.retry_in,
         )
-        db.session.commit()
-        return DeliveryOutcome("sent")
-    row.error = error
-    if permanent or row.attempts >= MAX_ATTEMPTS:
-        row.status, row.next_attempt_at = NotificationStatus.FAILED.value, None
-        db.session.commit()
-        logger.error("Notification %s failed for good after %s attempts: %s", row.id, row.attempts, error)
-        return DeliveryOutcome("failed")
-    delay = backoff_seconds(row.attempts)
-    row.next_attempt_at = utcnow_naive() + timedelta(seconds=delay)
-    db.session.commit()
-    logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", row.id, row.attempts, error, delay)
-    return DeliveryOutcome("pending", retry_in=delay)
+    return outcome
 
 
 def due_for_dispatch(*, limit: int = 500) -> list[int]:

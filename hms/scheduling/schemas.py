@@ -165,6 +165,19 @@ class AdminCancelCreate(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class HorizonRead(Schema):
+    patient = fields.Integer()
+    admin = fields.Integer()
+
+
+class SettingsRead(Schema):
+    timezone = fields.String(metadata={"description": "the hospital's IANA time zone (HMS_TIMEZONE)"})
+    today = fields.Date(metadata={"description": "today in the hospital's time zone"})
+    now = fields.String(metadata={"description": "now in the hospital's time zone, ISO 8601 with its offset"})
+    booking_horizon_days = fields.Nested(HorizonRead, metadata={"description": "days ahead each role may book"})
+    slot_minutes_default = fields.Integer()
+
+
 class AppointmentRead(Schema):
     id = fields.Integer()
     patient_id = fields.Integer()
@@ -185,6 +198,10 @@ class AppointmentRead(Schema):
     cancelled_at = fields.DateTime(allow_none=True)
     rescheduled_from = fields.Integer(allow_none=True)
     has_treatment = fields.Boolean()
+    phase = fields.String(metadata={"description": "upcoming | past | cancelled (hms/scheduling/rules.py)"})
+    in_progress = fields.Boolean(metadata={"description": "booked, started and not yet ended"})
+    has_started = fields.Boolean()
+    moved = fields.Boolean(metadata={"description": "the cancelled original of a rescheduled appointment"})
 
 
 class _DateRangeArgs(PageArgs):
@@ -200,14 +217,16 @@ class _DateRangeArgs(PageArgs):
 class PatientAppointmentArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     upcoming = fields.Boolean()
-    scope = fields.String(validate=validate.OneOf(("upcoming", "past")))
+    scope = fields.String(
+        validate=validate.OneOf(("upcoming", "past", "cancelled")),
+        metadata={"description": "the phase of the appointments (hms/scheduling/rules.py): what the SPA's tabs send"},
+    )
 
     @post_load
-    def _scope_to_upcoming(self, data, **_kwargs):
-        """`scope=upcoming|past` (what the SPA's tabs send) is another spelling of `upcoming=true|false`."""
+    def _scope_to_phase(self, data, **_kwargs):
         scope = data.pop("scope", None)
         if scope is not None:
-            data["upcoming"] = scope == "upcoming"
+            data["phase"] = scope
         return data
 
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from hms.common.auth import current_doctor, current_patient, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
-from hms.scheduling import service
+from hms.scheduling import rules, service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
     AdminCancelCreate,
@@ -28,6 +28,7 @@ from hms.scheduling.schemas import (
     DoctorDashboard,
     PatientAppointmentArgs,
     PatientDashboard,
+    SettingsRead,
     SlotsArgs,
     SlotsRead,
     ToggleCreate,
@@ -46,6 +47,13 @@ def _ics(content: bytes, filename: str) -> Response:
 
 
 # ---- public --------------------------------------------------------------------------------------------------
+
+
+@blp.route("/settings", methods=["GET"])
+@blp.response(200, SettingsRead)
+def public_settings():
+    """The scheduling settings the SPA shows dates and limits with: time zone, today, booking horizon per role."""
+    return rules.public_settings()
 
 
 @blp.route("/doctors/<int:doctor_id>/slots", methods=["GET"])

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from hms.audit.service import record
+from hms.common.uow import unit_of_work
 from hms.models import AuditEvent
 from tests.conftest import fetch_all, fresh
 from tests.factories import AdminFactory, DoctorFactory, PatientFactory
@@ -20,14 +21,13 @@ def admin():
 
 def _event(*, action: str, entity: str, actor=None, patient_id=None, at: datetime | None = None, **details) -> int:
     """Commit one audit record in its own unit of work; returns its id."""
-    with fresh() as session:
+    with fresh(), unit_of_work():
         event = record(action=action, entity=entity, entity_id=1, patient_id=patient_id, details=details, actor=actor)
         if at is not None:
             event.at = at  # set before commit: the hash is recomputed below so the chain stays valid
             from hms.audit.service import _digest
 
             event.hash = _digest(event)
-        session.commit()
         return event.id
 
 

@@ -18,8 +18,32 @@ export function addDays(s, n) {
   return isoDate(d)
 }
 
+// The hospital's clock: the server's "now" (its offset from this browser's clock) in the hospital's time zone,
+// set once from GET /api/settings (stores/hospital.js). Dates and times are never the browser's own.
+let hospitalClock = null
+
+export function setHospitalClock({ now, timezone }) {
+  hospitalClock = { offsetMs: Date.parse(now) - Date.now(), timeZone: timezone }
+}
+
+function hospitalParts() {
+  const moment = new Date(Date.now() + (hospitalClock?.offsetMs ?? 0))
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone: hospitalClock?.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  })
+  return Object.fromEntries(format.formatToParts(moment).map((p) => [p.type, p.value]))
+}
+
+/** Today in the hospital's time zone, 'YYYY-MM-DD'. */
 export function today() {
-  return isoDate(new Date())
+  const p = hospitalParts()
+  return `${p.year}-${p.month}-${p.day}`
+}
+
+/** The hospital's wall-clock time now, 'HH:MM'. */
+export function nowHHMM() {
+  const p = hospitalParts()
+  return `${p.hour}:${p.minute}`
 }
 
 export function currentMonth() {
@@ -27,7 +51,7 @@ export function currentMonth() {
 }
 
 export function previousMonth() {
-  const d = new Date()
+  const d = parseDate(today())
   d.setDate(1)
   d.setMonth(d.getMonth() - 1)
   return isoDate(d).slice(0, 7)
@@ -72,15 +96,9 @@ export function titleCase(s) {
   return String(s ?? '').replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase())
 }
 
-/** An appointment is upcoming while it is booked and its start has not passed. */
+/** The phase the API gave the appointment (hms/scheduling/rules.py): upcoming while booked and not ended. */
 export function isUpcoming(a) {
-  if (a.status !== 'booked') return false
-  const t = today()
-  if (a.date > t) return true
-  if (a.date < t) return false
-  const now = new Date()
-  const hhmm = `${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`
-  return (a.end_time || a.start_time) > hhmm
+  return a.phase === 'upcoming'
 }
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
