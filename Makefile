@@ -25,13 +25,14 @@ CHROMIUM_BANNER = if [ ! -x /usr/bin/chromium ]; then \
 	echo "!!  BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)  !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-pg lint setup venv frontend db demo-data
+.PHONY: help run test test-pg lint mutation setup venv frontend db demo-data
 
 help:
 	@echo "make run      set up (venv, packages, front end, database, demo data) and start web + worker + beat"
 	@echo "make test     same set-up, then the whole test suite on SQLite (browser tests need /usr/bin/chromium)"
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
-	@echo "make lint     ruff check and format --check"
+	@echo "make lint     ruff check and format --check, mypy on hms"
+	@echo "make mutation mutation testing of the scheduling and account rules (slow; not part of make test)"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
 
@@ -96,5 +97,12 @@ test-pg: venv
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
 
 lint: venv
-	$(BIN)/ruff check hms tests
-	$(BIN)/ruff format --check hms tests
+	$(BIN)/ruff check hms tests scripts
+	$(BIN)/ruff format --check hms tests scripts
+	$(BIN)/mypy hms
+
+# Not part of `make test`: mutants of the scheduling and account rules (and of each business write's commit)
+# must each make the tests fail. MUTATION_ARGS="--sample 80" keeps every commit mutant and ~80 others.
+MUTATION_ARGS ?=
+mutation: venv
+	$(BIN)/python scripts/mutate.py $(MUTATION_ARGS)

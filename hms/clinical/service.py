@@ -103,7 +103,7 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             )
         treatment = appointment.treatment
         created = treatment is None
-        if created:
+        if treatment is None:
             treatment = Treatment(appointment_id=appointment.id, visit_type=VisitType.IN_PERSON.value, medicines=[])
             db.session.add(treatment)
         if "medicines" in data:

@@ -15,6 +15,7 @@ from hms.extensions import db, jwt
 from hms.models import Doctor, Patient, RevokedToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
 PASSWORD_CHANGE_EXEMPT = {"accounts.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
@@ -154,7 +155,7 @@ def token_claims() -> dict[str, Any]:
     return get_jwt()
 
 
-def get_or_404(model: type, entity_id: int, message: str | None = None) -> Any:
+def get_or_404(model: type[M], entity_id: int, message: str | None = None) -> M:
     """Load one row by id or raise NotFound with a message that names what was missing."""
     row = db.session.get(model, entity_id)
     if row is None:

@@ -224,7 +224,7 @@ def email_monthly_report(*, doctor_id: int, month: str | None = None) -> int | N
     try:
         with unit_of_work():
             rows = queue(
-                user=db.session.get(User, user_id),
+                user=get_or_404(User, user_id),
                 kind="monthly_report",
                 subject=subject,
                 body=body,

@@ -13,13 +13,14 @@ from datetime import UTC, date, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, exists, extract, func, select
+from sqlalchemy import Select, and_, case, delete, exists, extract, func, select
 from sqlalchemy.orm import joinedload
 
+from hms.common.auth import get_or_404
 from hms.common.cache import get_or_set, invalidate, slots_namespace
 from hms.common.clock import local_datetime, now_utc, today_local, utcnow_naive
 from hms.common.db import is_sqlite
-from hms.common.errors import Conflict, NotFound, PatientBusy, SlotTaken, ValidationFailed
+from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTaken, ValidationFailed
 from hms.common.pagination import paginate
 from hms.common.uow import unit_of_work
 from hms.extensions import db
@@ -135,15 +136,17 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
             Appointment.status.in_(ACTIVE_STATUSES),
         )
     ).all()
-    for row in appointments:
-        states[(row.doctor_id, row.date)]["taken"].append([_minutes(row.start_time), _minutes(row.end_time), row.id])
+    for taken in appointments:
+        states[(taken.doctor_id, taken.date)]["taken"].append(
+            [_minutes(taken.start_time), _minutes(taken.end_time), taken.id]
+        )
     blocked = db.session.execute(
         select(BlockedSlot.doctor_id, BlockedSlot.date, BlockedSlot.start_time).where(
             BlockedSlot.doctor_id.in_(ids), BlockedSlot.date.between(date_from, date_to)
         )
     ).all()
-    for row in blocked:
-        states[(row.doctor_id, row.date)]["blocked"].append(_minutes(row.start_time))
+    for block in blocked:
+        states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
     for state in states.values():
         state["windows"].sort()
     return states
@@ -350,7 +353,7 @@ def book(*, patient_id: int, doctor_id: int, day: date, start: time, reason: str
     """Book an available slot for a patient; exactly one of many racing requests wins it."""
 
     def run() -> Appointment:
-        patient = db.session.get(Patient, patient_id)
+        patient = get_or_404(Patient, patient_id)
         doctor = db.session.get(Doctor, doctor_id)
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
@@ -401,9 +404,9 @@ def _notify_waitlist(doctor_id: int, day: date) -> list[int]:
         .scalars()
         .all()
     )
-    doctor = db.session.get(Doctor, doctor_id)
+    doctor = get_or_404(Doctor, doctor_id)
     for entry in entries:
-        patient = db.session.get(Patient, entry.patient_id)
+        patient = get_or_404(Patient, entry.patient_id)
         notifications.queue(
             user=patient.user,
             kind="waitlist_slot_open",
@@ -420,10 +423,18 @@ def _notify_waitlist(doctor_id: int, day: date) -> list[int]:
 # ---- reschedule and cancel -----------------------------------------------------------------------------------
 
 
+def _own_patient_id(actor: User) -> int:
+    if actor.patient is None:
+        raise Forbidden("Only patients may do this.")
+    return actor.patient.id
+
+
 def _owner_condition(role: str, actor: User) -> tuple[Any, ...]:
     if role == "patient":
-        return (Appointment.patient_id == actor.patient.id,)
+        return (Appointment.patient_id == _own_patient_id(actor),)
     if role == "doctor":
+        if actor.doctor is None:
+            raise Forbidden("Only doctors may do this.")
         return (Appointment.doctor_id == actor.doctor.id,)
     return ()
 
@@ -432,7 +443,7 @@ def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> d
     """Move a booked appointment to another slot atomically: if the new slot cannot be had, the old one stays."""
     role = actor.role
     if role == "patient":
-        patient_id = actor.patient.id
+        patient_id = _own_patient_id(actor)
     else:
         found = db.session.execute(select(Appointment.patient_id).where(Appointment.id == appointment_id)).scalar()
         if found is None:
@@ -540,7 +551,7 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
         freed.update(doctor_id=appointment.doctor_id, day=appointment.date)
         return appointment
 
-    with unit_of_work(lock_patient_id=actor.patient.id if role == "patient" else None):
+    with unit_of_work(lock_patient_id=_own_patient_id(actor) if role == "patient" else None):
         appointment = run()
     _invalidate_days([(freed["doctor_id"], freed["day"])])
     return appointment_dict(_load(appointment.id))
@@ -636,9 +647,7 @@ def _replace_windows(*, doctor: Doctor, by_date: dict[date, list[tuple[time, tim
             cancelled_by="doctor",
         )
     db.session.execute(
-        AvailabilityWindow.__table__.delete().where(
-            AvailabilityWindow.doctor_id == doctor.id, AvailabilityWindow.date.in_(dates)
-        )
+        delete(AvailabilityWindow).where(AvailabilityWindow.doctor_id == doctor.id, AvailabilityWindow.date.in_(dates))
     )
     for day in dates:
         for start, end in by_date[day]:
@@ -652,7 +661,7 @@ def _replace_windows(*, doctor: Doctor, by_date: dict[date, list[tuple[time, tim
 
 def _apply_windows(*, doctor_id: int, by_date: dict[date, list[tuple[time, time]]], cancel_booked: bool) -> dict:
     def run() -> list[int]:
-        doctor = db.session.get(Doctor, doctor_id)
+        doctor = get_or_404(Doctor, doctor_id)
         _lock_doctors(doctor_id, exclusive=True)
         return _replace_windows(doctor=doctor, by_date=by_date, cancel_booked=cancel_booked)
 
@@ -732,7 +741,7 @@ def toggle_slot(*, doctor_id: int, day: date, start: time) -> dict[str, Any]:
     """Block one free slot, or unblock a blocked one (then waiting patients hear of it)."""
 
     def run() -> bool:
-        doctor = db.session.get(Doctor, doctor_id)
+        doctor = get_or_404(Doctor, doctor_id)
         _lock_doctors(doctor_id, exclusive=True)
         state = _day_state(doctor_id, day)
         begin = _minutes(start)
@@ -1109,21 +1118,21 @@ def _feed_url(token: str | None) -> str | None:
 
 def calendar_url(*, doctor_id: int) -> dict[str, Any]:
     """The doctor's private feed URL, or null when none is issued."""
-    return {"url": _feed_url(db.session.get(Doctor, doctor_id).calendar_token)}
+    return {"url": _feed_url(get_or_404(Doctor, doctor_id).calendar_token)}
 
 
 def new_calendar_token(*, doctor_id: int) -> dict[str, Any]:
     """Issue a new secret feed URL; the previous URL stops working."""
     token = secrets.token_urlsafe(32)
     with unit_of_work():
-        db.session.get(Doctor, doctor_id).calendar_token = token
+        get_or_404(Doctor, doctor_id).calendar_token = token
     return {"url": _feed_url(token)}
 
 
 def revoke_calendar_token(*, doctor_id: int) -> dict[str, Any]:
     """Revoke the feed URL."""
     with unit_of_work():
-        db.session.get(Doctor, doctor_id).calendar_token = None
+        get_or_404(Doctor, doctor_id).calendar_token = None
     return {"url": None}
 
 
