@@ -259,12 +259,15 @@ def main() -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--sample", type=int, default=0, help="keep every commit mutant and about N others")
+    parser.add_argument("--shard", default="1/1", help="i/n: run every n-th mutant from the i-th (parallel runs)")
     args = parser.parse_args()
     found = mutants(args.only)
     if args.sample:
         others = [m for m in found if m.group != "commit"]
         stride = max(1, len(others) // args.sample)
         found = [m for m in found if m.group == "commit"] + others[::stride]
+    shard, shards = (int(part) for part in args.shard.split("/"))
+    found = found[shard - 1 :: shards]
     if args.list:
         for mutant in found:
             print(f"{mutant.group:<10} {mutant.path}:{mutant.line} {mutant.what}")
