@@ -290,3 +290,44 @@ def test_a_job_that_never_reached_a_worker_is_sent_again(app, client, auth, hist
     clock.set_now(clock.now_utc() + timedelta(minutes=3))
     app.extensions["celery"].tasks["hms.notifications.sweep_outbox"]()
     assert sent == [(job_id,)]
+
+
+def test_a_job_whose_final_commit_fails_is_failed_and_leaves_no_file(app, client, auth, history, monkeypatch):
+    from hms.exports import service
+
+    patient, _first, _second = history
+    headers = auth(patient.user)
+    job_id = client.post("/api/patient/exports", headers=headers).get_json()["id"]
+    before = set(app.config["HMS"].exports_dir.iterdir())
+
+    def broken_finish(**_kwargs):
+        raise RuntimeError("the database refused the job's last write")
+
+    monkeypatch.setattr(service, "_finish", broken_finish)
+    assert run_job(app, job_id) == "failed"
+    status = client.get(f"/api/patient/exports/{job_id}", headers=headers).get_json()
+    assert status["status"] == "failed" and "refused" in status["error"] and status["download_url"] is None
+    assert set(app.config["HMS"].exports_dir.iterdir()) == before  # the written file was removed again
+
+
+def test_a_job_that_runs_out_of_retries_is_failed_not_left_running(app, client, auth, history, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from hms.exports import service
+
+    patient, _first, _second = history
+    headers = auth(patient.user)
+    job_id = client.post("/api/patient/exports", headers=headers).get_json()["id"]
+
+    def database_gone(**_kwargs):
+        raise OperationalError("UPDATE export_jobs", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(service, "_finish", database_gone)
+    task = app.extensions["celery"].tasks[RUN]
+    task.push_request(retries=task.max_retries)  # the last attempt
+    try:
+        with fresh(), pytest.raises(OperationalError):
+            task.run(job_id)
+    finally:
+        task.pop_request()
+    assert client.get(f"/api/patient/exports/{job_id}", headers=headers).get_json()["status"] == "failed"

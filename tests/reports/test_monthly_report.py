@@ -154,3 +154,18 @@ def test_on_the_first_each_active_doctor_gets_last_months_report_by_email_once(a
     assert attachment.get_filename() == f"report-doctor-{january.id}-2026-01.pdf"
     assert attachment.get_content().startswith(b"%PDF")
     eml.unlink()
+
+
+def test_the_report_files_are_removed_when_its_e_mail_cannot_be_queued(app, january, frozen_clock, monkeypatch):
+    from hms.reports import service
+
+    frozen_clock("2026-02-01 06:00")
+
+    def broken_queue(**_kwargs):
+        raise RuntimeError("the outbox refused the row")
+
+    monkeypatch.setattr(service, "queue", broken_queue)
+    with pytest.raises(RuntimeError):
+        app.extensions["celery"].tasks["hms.reports.send_monthly_report"](january.id, "2026-01")
+    folder = app.config["HMS"].instance_path / "reports"
+    assert not list(folder.glob(f"report-doctor-{january.id}-2026-01.*"))
