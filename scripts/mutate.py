@@ -260,12 +260,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--sample", type=int, default=0, help="keep every commit mutant and about N others")
     parser.add_argument("--shard", default="1/1", help="i/n: run every n-th mutant from the i-th (parallel runs)")
+    parser.add_argument("--match", action="append", default=[], help="only mutants whose description has this")
     args = parser.parse_args()
     found = mutants(args.only)
     if args.sample:
         others = [m for m in found if m.group != "commit"]
         stride = max(1, len(others) // args.sample)
         found = [m for m in found if m.group == "commit"] + others[::stride]
+    if args.match:
+        found = [m for m in found if any(text in m.what for text in args.match)]
     shard, shards = (int(part) for part in args.shard.split("/"))
     found = found[shard - 1 :: shards]
     if args.list:
