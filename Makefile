@@ -84,7 +84,7 @@ run: db
 		echo "                (14 doctors dr.<name>, patients patient1..patient45; HMS_ADMIN_PASSWORD overrides admin's)"; fi
 	@echo "  Stop with Ctrl-C."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
 test: setup
 	@$(CHROMIUM_BANNER)
@@ -97,8 +97,8 @@ test-pg: venv
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
 
 lint: venv
-	$(BIN)/ruff check hms tests scripts
-	$(BIN)/ruff format --check hms tests scripts
+	$(BIN)/ruff check hms tests scripts bench
+	$(BIN)/ruff format --check hms tests scripts bench
 	$(BIN)/mypy hms
 
 # Not part of `make test`: mutants of the scheduling and account rules (and of each business write's commit)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 RUN_TASK = "hms.exports.run_export"
 ACTIVE = (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
-# A job still pending after this long never reached a worker (a publish failed): the sweep sends it again.
-UNDISPATCHED_GRACE = timedelta(minutes=2)
 REPORT_FILES_TTL_DAYS = 40
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -139,6 +137,15 @@ def download(*, user: User, job_id: int, admin: bool) -> tuple[Path, str]:
     return path, f"{name}-{job.created_at:%Y%m%d}-{job.id}.csv"
 
 
+def _claimable() -> Any:
+    """Pending, or running under a lease that ran out (its worker died): another worker may take the job."""
+    lease = timedelta(seconds=current_app.config["HMS"].export_lease_seconds)
+    return or_(
+        ExportJob.status == ExportStatus.PENDING.value,
+        (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= utcnow_naive() - lease),
+    )
+
+
 def _fail(job_id: int, error: BaseException) -> None:
     """Record why a job failed, so no job stays "running"."""
     db.session.rollback()  # discard the failed read or write before recording the failure
@@ -153,15 +160,17 @@ def _fail(job_id: int, error: BaseException) -> None:
 
 
 def run_export(*, job_id: int) -> str:
-    """Write a job's CSV (the worker's side): pending/running → done with a file, or failed with the reason.
+    """Write a job's CSV (the worker's side): claimed → done with a file, or failed with the reason.
 
-    The file is written under a temporary name, renamed, and then the job is marked done; if that commit fails
-    the file is removed again, so a file on disk always belongs to a job marked done.
+    The claim is a lease (started_at + HMS_EXPORT_LEASE_SECONDS): a duplicate message finds the job leased and
+    skips it, while a job whose worker was killed mid-way is taken again once the lease has run out. The file is
+    written under a temporary name, renamed, and then the job is marked done; if that commit fails the file is
+    removed again, so a file on disk always belongs to a job marked done.
     """
     with unit_of_work():
         claimed = db.session.execute(
             update(ExportJob)
-            .where(ExportJob.id == job_id, ExportJob.status.in_(ACTIVE))
+            .where(ExportJob.id == job_id, _claimable())
             .values(status=ExportStatus.RUNNING.value, started_at=utcnow_naive())
         )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -186,7 +195,13 @@ def run_export(*, job_id: int) -> str:
         partial.unlink(missing_ok=True)
         target.unlink(missing_ok=True)
         db.session.rollback()
-        raise  # transient: the task retries and may claim the still-running job again (see tasks.py)
+        with contextlib.suppress(OperationalError), unit_of_work():  # hand the job back: the retry may claim it
+            db.session.execute(
+                update(ExportJob)
+                .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING.value)
+                .values(status=ExportStatus.PENDING.value)
+            )
+        raise  # transient: the task retries (see tasks.py)
     except Exception as exc:
         logger.exception("Export %s failed", job_id)
         partial.unlink(missing_ok=True)
@@ -261,12 +276,18 @@ def cleanup_expired() -> int:
 
 
 def undispatched_job_ids() -> list[int]:
-    """Jobs still pending long after creation: their message was lost, send it again."""
+    """Jobs whose message was lost (still pending after the grace) or whose worker died (lease run out)."""
+    settings = current_app.config["HMS"]
+    lease = timedelta(seconds=settings.export_lease_seconds)
+    grace = timedelta(seconds=settings.outbox_grace_seconds)
+    now = utcnow_naive()
     return list(
         db.session.execute(
             select(ExportJob.id).where(
-                ExportJob.status == ExportStatus.PENDING.value,
-                ExportJob.created_at <= utcnow_naive() - UNDISPATCHED_GRACE,
+                or_(
+                    (ExportJob.status == ExportStatus.PENDING.value) & (ExportJob.created_at <= now - grace),
+                    (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= now - lease),
+                )
             )
         ).scalars()
     )

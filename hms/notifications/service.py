@@ -26,8 +26,7 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 # While a worker sends a message the row is leased: the sweep and duplicate deliveries leave it alone.
 LEASE = timedelta(minutes=5)
-# A pending row never handed to a worker is re-dispatched by the sweep after this long.
-UNDISPATCHED_GRACE = timedelta(seconds=60)
+# A pending row never handed to a worker is re-dispatched by the sweep after HMS_OUTBOX_GRACE_SECONDS.
 # A retry may arrive a little before its due time (clocks of two processes); accept it.
 EARLY_TOLERANCE = timedelta(seconds=5)
 
@@ -180,6 +179,8 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+    # A fresh write transaction (BEGIN IMMEDIATE on SQLite, see unit_of_work): upgrading the read snapshot taken
+    # before sending fails at once with "database is locked" if anyone wrote meanwhile, and the message would go again.
     with unit_of_work():
         row = db.session.get(Notification, notification_id)
         assert row is not None
@@ -218,6 +219,7 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
 def due_for_dispatch(*, limit: int = 500) -> list[int]:
     """Pending rows whose retry is due, or that no worker ever received (a publish failed): the sweep resends them."""
     now = utcnow_naive()
+    grace = timedelta(seconds=current_app.config["HMS"].outbox_grace_seconds)
     return list(
         db.session.execute(
             select(Notification.id)
@@ -225,7 +227,7 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
                 Notification.status == NotificationStatus.PENDING.value,
                 or_(
                     Notification.next_attempt_at <= now,
-                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - UNDISPATCHED_GRACE),
+                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - grace),
                 ),
             )
             .order_by(Notification.id)
