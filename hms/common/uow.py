@@ -46,6 +46,8 @@ def _mark_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> N
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _transaction_ended(connection: Any) -> None:
+    if connection.invalidated:  # a dropped connection: the pool discards it and its info with it
+        return
     connection.info.pop(_WROTE, None)
 
 
