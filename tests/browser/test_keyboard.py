@@ -44,16 +44,22 @@ def test_a_patient_books_reschedules_and_cancels_with_the_keyboard_only(new_page
     username = unique("kbd")
     page = new_page()
 
-    # register: the skip link comes first, then the fields in reading order
-    page.goto("/register")
+    # the first Tab reaches "Skip to content", which takes the focus past the navigation
+    page.goto("/")
     page.keyboard.press("Tab")
     assert focused(page)["testid"] == "skip-link"
     expect(page.get_by_test_id("skip-link")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+
+    # register: Tab follows the fields in reading order
+    page.goto("/register")
+    expect(page.get_by_test_id("register-form")).to_be_visible()
+    tab_to(page, "register-username")
+    fields = ["register-email", "register-password", "register-confirm", "register-full-name"]
     order = tab_to(page, "register-full-name")
-    fields = ["register-username", "register-email", "register-password", "register-confirm", "register-full-name"]
     assert [t for t in order if t in fields] == fields
-    page.keyboard.press("Shift+Tab")  # back to the first field through the form, typing as a person would
-    for _ in range(3):
+    for _ in range(4):
         page.keyboard.press("Shift+Tab")
     assert focused(page)["testid"] == "register-username"
     page.keyboard.type(username)
@@ -138,8 +144,10 @@ def test_a_patient_books_reschedules_and_cancels_with_the_keyboard_only(new_page
     page.keyboard.press("Enter")
     expect(dialog).to_have_count(0)
     expect(page.locator('[data-testid="toast"][data-variant="success"]', has_text="moved")).to_be_visible()
-    moved = client.get(f"/patient/appointments/{appointment_id}").json()
-    assert (moved["date"], moved["start_time"], moved["status"]) == (day, new_start, "booked")
+    # a reschedule books the new slot and closes the old appointment, which records where it went
+    (moved,) = [a for a in items(client.get("/patient/appointments").json()) if a["status"] == "booked"]
+    assert (moved["date"], moved["start_time"], moved["rescheduled_from"]) == (day, new_start, appointment_id)
+    appointment_id = moved["id"]
 
     # cancel: the confirmation takes the focus in its reason field; Enter confirms
     tab_to(page, f"cancel-{appointment_id}")
