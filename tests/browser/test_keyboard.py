@@ -113,7 +113,9 @@ def test_a_patient_books_reschedules_and_cancels_with_the_keyboard_only(new_page
     page.keyboard.type("Keyboard only booking")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/patient/appointments$"))
-    expect(page.locator('[data-testid="toast"][data-variant="success"]')).to_contain_text(f"Booked: {doctor_name}")
+    expect(
+        page.locator('[data-testid="toast"][data-variant="success"]', has_text=f"Booked: {doctor_name}")
+    ).to_be_visible()
 
     client = api(live_server, api_token(live_server, username, "s3cret-pass"))
     (booked,) = items(client.get("/patient/appointments").json())
