@@ -22,7 +22,7 @@ from sqlalchemy import text
 from hms import create_app
 from hms.common import clock
 from hms.config import Settings
-from hms.extensions import cache, db
+from hms.extensions import cache, db, limiter
 
 TEST_DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
 REDIS_TEST_URL = os.environ.get("HMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -83,6 +83,7 @@ def _clean_state(app: Flask) -> Iterator[None]:
     ctx = app.app_context()
     ctx.push()
     cache.clear()
+    limiter.reset()
     yield
     clock.set_now(None)
     db.session.rollback()

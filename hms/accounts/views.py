@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
@@ -16,17 +17,26 @@ from hms.accounts.schemas import (
     MeRead,
     PatientProfileUpdate,
     RegisterArgs,
+    SignInLocksRead,
     TokensRead,
 )
 from hms.common.auth import client_ip, login_required, roles_required
 from hms.directory.schemas import DoctorRead, PatientRead
+from hms.extensions import limiter
 from hms.models import Role
+
+
+def setting_limit(name: str):
+    """A limit string read from Settings at request time (HMS_RATE_LIMIT_*), so tests and deployments set it."""
+    return lambda: getattr(current_app.config["HMS"], name)
+
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
 blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
 
 
 @blp.route("/register", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_register"))
 @blp.arguments(RegisterArgs)
 @blp.response(201, TokensRead)
 def register(data):
@@ -43,6 +53,7 @@ def login(data):
 
 
 @blp.route("/refresh", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_refresh"))
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenRead)
 def refresh():
@@ -69,13 +80,17 @@ def me():
 
 
 @blp.route("/change-password", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_change_password"))
 @login_required
 @blp.arguments(ChangePasswordArgs)
 @blp.response(200, TokensRead)
 def change_password(data):
     """Change the password; other sessions end, this one continues with the fresh tokens returned."""
     return service.change_password(
-        user=current_user, current_password=data["current_password"], new_password=data["new_password"]
+        user=current_user,
+        current_password=data["current_password"],
+        new_password=data["new_password"],
+        ip=client_ip(),
     )
 
 
@@ -116,4 +131,23 @@ def update_patient_profile(data):
     return service.update_own_patient_profile(user=current_user, data=data)
 
 
-blueprints: list[Blueprint] = [blp, profile_blp]
+admin_blp = Blueprint("accounts_admin", __name__, url_prefix="/api/admin/users", description="Sign-in locks")
+
+
+@admin_blp.route("/<int:user_id>/sign-in-locks", methods=["GET"])
+@roles_required(Role.ADMIN.value)
+@admin_blp.response(200, SignInLocksRead)
+def sign_in_locks(user_id: int):
+    """Addresses that failed to sign in to this account, and which of them are locked now."""
+    return service.sign_in_locks(user_id=user_id)
+
+
+@admin_blp.route("/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.ADMIN.value)
+@admin_blp.response(200, SignInLocksRead)
+def unlock(user_id: int):
+    """Lift every sign-in lock of this account (audited)."""
+    return service.unlock(user_id=user_id)
+
+
+blueprints: list[Blueprint] = [blp, profile_blp, admin_blp]

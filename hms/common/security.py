@@ -53,7 +53,8 @@ def init_security(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-        headers["Content-Security-Policy"] = DOCS_CSP if _is_docs(request.path) else APP_CSP
+        if "Content-Security-Policy" not in headers:  # a route's own, stricter policy wins
+            headers["Content-Security-Policy"] = DOCS_CSP if _is_docs(request.path) else APP_CSP
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if _carries_personal_data(response):
