@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
@@ -21,14 +20,10 @@ from hms.accounts.schemas import (
     TokensRead,
 )
 from hms.common.auth import client_ip, login_required, roles_required
+from hms.common.security import setting_limit
 from hms.directory.schemas import DoctorRead, PatientRead
 from hms.extensions import limiter
 from hms.models import Role
-
-
-def setting_limit(name: str):
-    """A limit string read from Settings at request time (HMS_RATE_LIMIT_*), so tests and deployments set it."""
-    return lambda: getattr(current_app.config["HMS"], name)
 
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
