@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from hms.common.cache import get_or_set, invalidate, slots_namespace
 from hms.common.clock import local_datetime, now_local, now_utc, today_local, utcnow_naive
 from hms.common.db import begin_write, is_sqlite
-from hms.common.errors import Conflict, NotFound, PatientBusy, SlotTaken, ValidationFailed
+from hms.common.errors import Conflict, NotFound, PatientBusy, SlotTaken, TooManyBookings, ValidationFailed
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import (
@@ -386,17 +386,51 @@ def _place(
     return appointment
 
 
-def book(*, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None) -> dict[str, Any]:
-    """Book an available slot for a patient; exactly one of many racing requests wins it."""
+def _check_booking_cap(patient_id: int) -> None:
+    """A patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings, so no one account hoards a doctor's day."""
+    cap = int(current_app.config["HMS"].max_active_bookings)
+    now = _naive_now()
+    held = db.session.execute(
+        select(func.count(Appointment.id)).where(
+            Appointment.patient_id == patient_id,
+            Appointment.status == BOOKED,
+            or_(
+                Appointment.date > now.date(), and_(Appointment.date == now.date(), Appointment.start_time > now.time())
+            ),
+        )
+    ).scalar_one()
+    if held >= cap:
+        raise TooManyBookings(
+            f"You already have {held} upcoming appointments, the most one patient may hold. "
+            "Cancel one or wait until after a visit to book another."
+        )
+
+
+def book(
+    *, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None, by_admin: bool = False
+) -> dict[str, Any]:
+    """Book an available slot for a patient; exactly one of many racing requests wins it.
+
+    A patient's own booking obeys the booking cap and horizon; an admin booking for a patient may exceed the cap.
+    """
 
     def run() -> Appointment:
         patient = db.session.get(Patient, patient_id)
+        if patient is None or patient.archived_at is not None:
+            raise NotFound(f"Patient {patient_id} was not found.")
         doctor = db.session.get(Doctor, doctor_id)
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
+        if not by_admin:
+            _check_booking_cap(patient_id)
         _lock_doctors(doctor.id)
         appointment = _place(
-            patient=patient, doctor=doctor, day=day, start=start, reason=reason, horizon_days=_horizon()
+            patient=patient,
+            doctor=doctor,
+            day=day,
+            start=start,
+            reason=reason,
+            horizon_days=ADMIN_HORIZON_DAYS if by_admin else _horizon(),
         )
         _notify(
             patient.user,

@@ -62,7 +62,9 @@ def test_finding_1_only_admins_see_or_lift_locks(client):
     doctor = DoctorFactory()
     assert client.post(f"/api/admin/users/{doctor.user_id}/unlock").status_code == 401
     assert client.post(f"/api/admin/users/{doctor.user_id}/unlock", headers=bearer(doctor.user)).status_code == 403
-    assert client.get(f"/api/admin/users/{doctor.user_id}/sign-in-locks", headers=bearer(doctor.user)).status_code == 403
+    assert (
+        client.get(f"/api/admin/users/{doctor.user_id}/sign-in-locks", headers=bearer(doctor.user)).status_code == 403
+    )
 
 
 def test_finding_1_repeated_locks_of_one_address_grow_longer(client, frozen_clock):
@@ -139,4 +141,6 @@ def test_finding_16_without_trusted_proxies_a_forwarded_header_is_ignored(client
     UserFactory(username="nurse")
     for n in range(5):
         login(client, "nurse", "guess", ip="10.0.0.1", headers={"X-Forwarded-For": f"203.0.113.{n}"})
-    assert login(client, "nurse", PASSWORD, ip="10.0.0.1", headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+    assert (
+        login(client, "nurse", PASSWORD, ip="10.0.0.1", headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
+    )
