@@ -25,7 +25,6 @@ from hms.directory.schemas import DoctorRead, PatientRead
 from hms.extensions import limiter
 from hms.models import Role
 
-
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
 blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
 

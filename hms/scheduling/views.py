@@ -287,7 +287,7 @@ def admin_appointments(args):
 @blp.arguments(AdminAppointmentCreate)
 @blp.response(201, AppointmentRead)
 def admin_book(data):
-    """Book a slot for a patient (at the desk or on the phone): up to 90 days ahead, beyond the patient's booking cap."""
+    """Book a slot for a patient (desk or phone): up to 90 days ahead, beyond the patient's booking cap."""
     return service.book(
         patient_id=data["patient_id"],
         doctor_id=data["doctor_id"],

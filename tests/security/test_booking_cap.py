@@ -1,4 +1,4 @@
-"""Finding 5 (slot hoarding): a patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings; an admin may exceed it."""
+"""Finding 5 (slot hoarding): at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings; an admin may exceed it."""
 
 from __future__ import annotations
 

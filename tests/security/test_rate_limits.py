@@ -1,4 +1,4 @@
-"""Findings 2 and 5: sign-up, refresh, change-password and exports have limits; 429 with Retry-After and the JSON body."""
+"""Findings 2 and 5: sign-up, refresh, change-password and exports are limited; 429 with Retry-After."""
 
 from __future__ import annotations
 
