@@ -166,7 +166,7 @@ def list_events(
 ) -> dict[str, Any]:
     """A page of audit events, newest first; dates are hospital-local days, both ends included.
 
-    Reading the log is not itself audited: it holds no clinical content and would only add noise.
+    Reading the log is itself audited (who looked at whose trail), after the page is read.
     """
     statement = select(AuditEvent)
     if actor_id is not None:
@@ -182,4 +182,9 @@ def list_events(
     if date_to is not None:
         statement = statement.where(AuditEvent.at < _stored_moment(date_to + timedelta(days=1)))
     statement = statement.order_by(AuditEvent.id.desc())
-    return paginate(statement, page=page, per_page=per_page)
+    result = paginate(statement, page=page, per_page=per_page)
+    filters = {"actor_id": actor_id, "action": action, "entity": entity, "patient_id": patient_id}
+    filters.update(date_from=date_from, date_to=date_to, page=page)
+    record(action="audit.read", entity="audit", details={k: v for k, v in filters.items() if v is not None})
+    db.session.commit()
+    return result

@@ -109,13 +109,13 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             db.session.add(treatment)
         if "medicines" in data:
             data = {**data, "medicines": _normalise_medicines(data["medicines"])}
-        changed: dict[str, list[Any]] = {}
+        changed: list[str] = []  # names only: clinical values never enter the audit trail
         for name in TREATMENT_FIELDS:
             if name not in data:
                 continue
             old = None if created else getattr(treatment, name)
             if old != data[name]:
-                changed[name] = [old, data[name]]
+                changed.append(name)
                 setattr(treatment, name, data[name])
         db.session.flush()
         record(
@@ -224,6 +224,14 @@ def doctor_patients(*, doctor_id: int, page: int, per_page: int, q: str | None =
         )
     statement = statement.order_by(Patient.full_name, Patient.id)
     result = paginate(statement, page=page, per_page=per_page, scalars=False)
+    # The list carries allergies and medical history: reading it is audited like a history read.
+    record(
+        action="patients.list",
+        entity="doctor",
+        entity_id=doctor_id,
+        details={"page": page, "patient_ids": [row[0].id for row in result["items"]]},
+    )
+    db.session.commit()
     result["items"] = [
         {
             "id": patient.id,

@@ -219,3 +219,17 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
             .limit(limit)
         ).scalars()
     )
+
+
+def list_notifications(
+    *, status: str | None = None, channel: str | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    """A page of outbox rows for the admin, newest first (their bodies stay out: they may name a visit)."""
+    from hms.common.pagination import paginate
+
+    statement = select(Notification)
+    if status:
+        statement = statement.where(Notification.status == status)
+    if channel:
+        statement = statement.where(Notification.channel == channel)
+    return paginate(statement.order_by(Notification.id.desc()), page=page, per_page=per_page)

@@ -632,20 +632,15 @@ def set_status(*, doctor: Doctor, appointment_id: int, status: str) -> dict[str,
         appointment.status = status
         if status == COMPLETED:
             appointment.completed_at = utcnow_naive()
-            treatment = db.session.execute(
-                select(Treatment).where(Treatment.appointment_id == appointment.id)
-            ).scalar_one_or_none()
-            diagnosis = treatment.diagnosis if treatment else None
-            body = f"Thank you for visiting {doctor.full_name} on {_when(appointment)}."
-            if diagnosis:
-                body += f" Diagnosis: {diagnosis}."
+            # Clinical text never leaves through e-mail, SMS or webhooks: the message points to the portal.
+            portal = current_app.config["HMS"].public_url.rstrip("/") + "/patient/history"
             _notify(
                 appointment.patient.user,
                 "visit_summary",
-                f"Your visit with {doctor.full_name}",
-                body,
+                "Your visit summary is ready",
+                f"Thank you for visiting {doctor.full_name} on {_when(appointment)}. "
+                f"Your visit summary is ready in the portal: {portal}",
                 appointment,
-                diagnosis=diagnosis,
             )
         return appointment
 
@@ -1199,8 +1194,13 @@ def doctor_feed(*, token: str) -> bytes:
     doctor = (
         db.session.execute(select(Doctor).where(Doctor.calendar_token == token)).scalar_one_or_none() if token else None
     )
-    if doctor is None:
+    if doctor is None or not _doctor_active(doctor):
         raise NotFound("This calendar does not exist.")
+    from hms.audit.service import record
+
+    details = bool(current_app.config["HMS"].calendar_feed_details)
+    record(action="calendar_feed.read", entity="doctor", entity_id=doctor.id, details={"details": details})
+    db.session.commit()
     today = today_local()
     appointments = (
         db.session.execute(
@@ -1218,6 +1218,9 @@ def doctor_feed(*, token: str) -> bytes:
     )
     events = []
     for appointment in appointments:
-        first_name = (appointment.patient.full_name or "Patient").split()[0]
-        events.append((appointment, f"{first_name}: {appointment.reason or 'appointment'}", "Booked via HMS"))
+        title = "Appointment"  # a neutral title by default: a feed URL leaks easily (HMS_CALENDAR_FEED_DETAILS)
+        if details:
+            first_name = (appointment.patient.full_name or "Patient").split()[0]
+            title = f"{first_name}: {appointment.reason or 'appointment'}"
+        events.append((appointment, title, "Booked via HMS"))
     return _calendar(events)
