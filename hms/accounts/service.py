@@ -65,11 +65,8 @@ def check_unique(*, username: str | None = None, email: str | None = None, exclu
 
 def check_password(*, password: str, username: str | None, field: str = "password") -> None:
     problems = password_problems(password, username=username)
-    if current_app.config["HMS"].is_production:
-        from hms.demo.service import KNOWN_DEMO_PASSWORDS
-
-        if password in KNOWN_DEMO_PASSWORDS:
-            problems.append("This password is published with the demo data; choose another.")
+    if current_app.config["HMS"].is_production and _is_demo_password(password):
+        problems.append("This password is published with the demo data; choose another.")
     if problems:
         raise ValidationFailed("The password is not acceptable.", fields={field: problems})
 
@@ -264,9 +261,17 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
     if not user.is_active:
         raise Forbidden("This account has been blocked. Please contact the hospital.", code="account_blocked")
     _forget_failures(account=account, ip=address)
+    if current_app.config["HMS"].is_production and _is_demo_password(password):
+        user.must_change_password = True  # a published password is never usable in production
     user.last_login_at = now
     db.session.commit()
     return issue_tokens(user)
+
+
+def _is_demo_password(password: str) -> bool:
+    from hms.demo.service import KNOWN_DEMO_PASSWORDS
+
+    return password in KNOWN_DEMO_PASSWORDS
 
 
 def sign_in_locks(*, user_id: int) -> dict[str, Any]:
@@ -412,7 +417,11 @@ def ensure_admin() -> User | None:
 
 
 def refuse_demo_passwords() -> None:
-    """Production refuses to start while any account still has a password of the demo hospital."""
+    """Production refuses to start while a staff or demo account still has a password of the demo hospital.
+
+    Patients are too many to verify at start (argon2 is slow on purpose): their sign-in with such a password
+    forces a change instead (see login).
+    """
     from sqlalchemy import inspect
 
     from hms.demo.service import KNOWN_DEMO_PASSWORDS, demo_usernames

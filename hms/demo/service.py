@@ -284,6 +284,8 @@ def _working_days(today: date, first: int, last: int) -> list[date]:
 
 def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
     """Create the demo hospital unless the demo admin already exists; returns counts and a message."""
+    if current_app.config["HMS"].is_production:
+        raise RuntimeError("The demo hospital (published passwords) is never loaded with HMS_ENV=production.")
     if _demo_admin_exists():
         return {"created": False, "message": "Demo data already present (user 'admin' exists): nothing to do."}
     rng = random.Random(seed)
