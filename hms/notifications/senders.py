@@ -27,9 +27,9 @@ class PermanentDeliveryError(Exception):
     """Retrying cannot help (no address, channel switched off): the row is marked failed at once."""
 
 
-def send(row: Notification) -> None:
+def send(row: Notification, message: RenderedMessage | None = None) -> None:
     """Deliver one outbox row through its channel; raise on failure."""
-    message = render(row)
+    message = message or render(row)
     if row.channel == Channel.EMAIL.value:
         send_email(row, message)
     elif row.channel == Channel.WEBHOOK.value:
