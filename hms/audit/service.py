@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_jwt_extended import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -39,7 +40,11 @@ def _transaction_ended(connection: Any) -> None:
 
 
 def _digest(event: AuditEvent) -> str:
-    """Hash of a record's content and its predecessor's hash: changing any past record breaks the chain."""
+    """Keyed hash (HMAC-SHA-256) of a record's content and its predecessor's hash.
+
+    The key (HMS_AUDIT_KEY or instance/audit_key) lives outside the database: whoever can write the table but
+    not read the key cannot delete, edit or re-hash a record without `flask audit-verify` noticing.
+    """
     body = json.dumps(
         {
             "id": event.id,
@@ -59,7 +64,8 @@ def _digest(event: AuditEvent) -> str:
         default=str,
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    key = current_app.config["HMS"].audit_key.encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _request_actor() -> User | None:
@@ -141,7 +147,7 @@ def verify_chain() -> tuple[int, AuditEvent | None]:
     checked = 0
     statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
     for event in db.session.execute(statement).scalars():
-        if event.prev_hash != previous or event.hash != _digest(event):
+        if event.prev_hash != previous or not hmac.compare_digest(event.hash or "", _digest(event)):
             return checked, event
         previous = event.hash or ""
         checked += 1
