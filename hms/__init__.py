@@ -89,6 +89,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")) + "rl",
         RATELIMIT_HEADER_RETRY_AFTER_VALUE="delta-seconds",
+        # Redis is an accelerator: if the limit store cannot be reached, requests go on (and it is logged).
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
 
 

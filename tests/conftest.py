@@ -65,6 +65,7 @@ def app(session_dir: Path) -> Iterator[Flask]:
     settings = make_settings(session_dir, extra={"cache_prefix": f"hms-test-{uuid.uuid4().hex[:8]}:"})
     application = create_app(settings)
     _reset_schema(application)
+    application.extensions["hms_test_limiter_storage"] = (limiter._storage, limiter._limiter)
     yield application
 
 
@@ -83,6 +84,8 @@ def _clean_state(app: Flask) -> Iterator[None]:
     ctx = app.app_context()
     ctx.push()
     cache.clear()
+    # flask-limiter keeps one store per Limiter, and the last create_app wins: give the session app its own back.
+    limiter._storage, limiter._limiter = app.extensions["hms_test_limiter_storage"]
     limiter.reset()
     yield
     clock.set_now(None)
