@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, text, update
 
 from hms.audit.service import record
 from hms.config import Settings
-from hms.extensions import db
-from hms.models import AuditEvent
+from hms.models import AuditEvent, User
+from tests.conftest import fetch, fresh
 from tests.factories import AdminFactory
 
 
@@ -21,9 +21,10 @@ def chain() -> list[int]:
     admin = AdminFactory()
     ids = []
     for index in range(4):
-        ids.append(record(action=f"doctor.update.{index}", entity="doctor", entity_id=index, actor=admin).id)
-        db.session.commit()
-    db.session.remove()
+        with fresh() as session:
+            actor = session.get(User, admin.id)
+            ids.append(record(action=f"doctor.update.{index}", entity="doctor", entity_id=index, actor=actor).id)
+            session.commit()
     return ids
 
 
@@ -53,12 +54,19 @@ def plain_sha256(row: AuditEvent) -> str:
 
 def rehash_everything() -> None:
     """An attacker re-links and re-hashes every remaining row without the key."""
-    previous = ""
-    for row in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
-        row.prev_hash = previous
-        row.hash = plain_sha256(row)
-        previous = row.hash
-    db.session.commit()
+    with fresh() as session:
+        previous = ""
+        for row in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+            row.prev_hash = previous
+            row.hash = plain_sha256(row)
+            previous = row.hash
+        session.commit()
+
+
+def tamper(statement, params=None) -> None:
+    with fresh() as session:
+        session.execute(statement, params or {})
+        session.commit()
 
 
 def verify(runner) -> str:
@@ -71,24 +79,20 @@ def test_an_untouched_keyed_chain_verifies(runner, chain):
 
 
 def test_finding_15_a_deleted_and_rehashed_row_is_found(runner, chain):
-    db.session.execute(delete(AuditEvent).where(AuditEvent.id == chain[1]))
-    db.session.commit()
+    tamper(delete(AuditEvent).where(AuditEvent.id == chain[1]))
     rehash_everything()
     assert verify(runner).startswith(f"1 BROKEN at record #{chain[0]} ")
 
 
 def test_finding_15_an_edited_row_is_found(runner, chain):
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == chain[2]).values(action="nothing.happened"))
-    db.session.commit()
+    tamper(update(AuditEvent).where(AuditEvent.id == chain[2]).values(action="nothing.happened"))
     assert verify(runner).startswith(f"1 BROKEN at record #{chain[2]} ")
 
 
 def test_finding_15_an_edited_and_rehashed_row_is_found(runner, chain):
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == chain[3]).values(actor_username="someone-else"))
-    db.session.commit()
-    row = db.session.get(AuditEvent, chain[3])
-    db.session.execute(text("UPDATE audit_events SET hash = :h WHERE id = :id"), {"h": plain_sha256(row), "id": row.id})
-    db.session.commit()
+    tamper(update(AuditEvent).where(AuditEvent.id == chain[3]).values(actor_username="someone-else"))
+    row = fetch(AuditEvent, chain[3])
+    tamper(text("UPDATE audit_events SET hash = :h WHERE id = :id"), {"h": plain_sha256(row), "id": row.id})
     assert verify(runner).startswith(f"1 BROKEN at record #{chain[3]} ")
 
 

@@ -6,12 +6,12 @@ import json
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from hms.config import Settings
-from hms.extensions import db
 from hms.models import Notification
 from hms.notifications.messages import render
-from tests.conftest import bearer
+from tests.conftest import bearer, fresh, save
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory
 
 SECRET = "Early-onset Huntington disease"
@@ -74,13 +74,12 @@ def test_finding_4_the_visit_summary_says_the_summary_is_in_the_portal_without_t
     body = {"diagnosis": SECRET, "prescription": "Tetrabenazine", "notes": "Chorea"}
     assert client.put(f"{url}/treatment", json=body, headers=headers).status_code == 200
     assert client.post(f"{url}/complete", headers=headers).status_code == 200
-    db.session.remove()
-    rows = db.session.execute(db.select(Notification).where(Notification.kind == "visit_summary")).scalars().all()
-    assert len(rows) == 1
-    message = render(rows[0])
-    everything = (
-        json.dumps(rows[0].payload) + rows[0].subject + message.text + message.html + message.chat + message.sms
-    )
+    with fresh() as session:
+        rows = session.execute(select(Notification).where(Notification.kind == "visit_summary")).scalars().all()
+        assert len(rows) == 1
+        message = render(rows[0])
+        everything = json.dumps(rows[0].payload) + rows[0].subject
+    everything += message.text + message.html + message.chat + message.sms
     for word in ("Huntington", "Tetrabenazine", "Chorea", "Diagnosis"):
         assert word not in everything
     assert "Your visit summary is ready in the portal" in message.chat
@@ -137,14 +136,15 @@ def test_finding_6_feed_reads_are_audited(client, feed):
     client.get(path)
     admin = AdminFactory()
     entries = audit(client, admin, action="calendar_feed.read")
-    assert [(e["entity"], e["entity_id"]) for e in entries] == [("doctor", str(doctor.id))]
+    assert [(e["entity"], e["entity_id"], e["actor_id"]) for e in entries] == [("doctor", str(doctor.id), None)]
 
 
 def test_admin_sees_messages_by_status_and_others_do_not(client):
     admin, patient = AdminFactory(), PatientFactory()
-    db.session.add(Notification(user_id=patient.user_id, channel="email", kind="x", status="failed", error="550 no"))
-    db.session.add(Notification(user_id=patient.user_id, channel="email", kind="y", status="sent"))
-    db.session.commit()
+    save(
+        Notification(user_id=patient.user_id, channel="email", kind="x", status="failed", error="550 no"),
+        Notification(user_id=patient.user_id, channel="email", kind="y", status="sent"),
+    )
     failed = client.get("/api/admin/notifications?status=failed", headers=bearer(admin)).get_json()
     assert [(item["kind"], item["error"]) for item in failed["items"]] == [("x", "550 no")]
     assert client.get("/api/admin/notifications", headers=bearer(patient.user)).status_code == 403

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import time
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from hms.extensions import db
 from hms.models import Notification
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch, fetch_all, fresh
 from tests.factories import AdminFactory, AppointmentFactory, PatientFactory
 from tests.notifications.conftest import free_port, smtp_server, smtp_settings  # noqa: F401
 from tests.scheduling.helpers import DAY, NOW
@@ -17,7 +17,7 @@ DELIVER = "hms.notifications.deliver_notification"
 
 
 def deliver(app, notification_id: int) -> str:
-    return app.extensions["celery"].tasks[DELIVER].run(notification_id)
+    return app.extensions["celery"].tasks[DELIVER](notification_id)
 
 
 def test_finding_13_a_name_with_cr_lf_is_sent_once_as_one_line_to_the_right_recipient(
@@ -36,17 +36,16 @@ def test_finding_13_a_name_with_cr_lf_is_sent_once_as_one_line_to_the_right_reci
         f"/api/patient/appointments/{appointment.id}/cancel", json={"reason": "x"}, headers=bearer(patient.user)
     )
     assert cancelled.status_code == 200
-    db.session.remove()
-    [row_id] = db.session.execute(
-        db.select(Notification.id).where(Notification.recipient == doctor_email, Notification.channel == "email")
-    ).scalars()
+    [row] = fetch_all(
+        select(Notification).where(Notification.recipient == doctor_email, Notification.channel == "email")
+    )
+    row_id = row.id
     assert deliver(app, row_id) == "sent"
     [(recipients, message)] = smtp_server.inbox.messages
     assert recipients == [doctor_email]
     assert message["Subject"].startswith("Appointment cancelled: Ravi Bcc: thief@example.org ,")
     assert message["Bcc"] is None
-    db.session.remove()
-    row = db.session.get(Notification, row_id)
+    row = fetch(Notification, row_id)
     assert (row.status, row.attempts) == ("sent", 1)
 
 
@@ -68,11 +67,13 @@ def test_a_permanent_smtp_error_fails_the_message_at_once_and_the_admin_sees_it(
         from hms.notifications.service import queue
 
         appointment = AppointmentFactory()
-        [row] = queue(user=appointment.patient.user, kind="x", subject="Hello", body="Hi", channels=["email"])
-        db.session.commit()
-        assert deliver(app, row.id) == "failed"
+        with fresh() as session:
+            [row] = queue(user=appointment.patient.user, kind="x", subject="Hello", body="Hi", channels=["email"])
+            session.commit()
+            row_id = row.id
+        assert deliver(app, row_id) == "failed"
     finally:
         controller.stop()
     failed = client.get("/api/admin/notifications?status=failed", headers=bearer(AdminFactory())).get_json()
-    assert [(item["id"], item["attempts"]) for item in failed["items"]] == [(row.id, 1)]
+    assert [(item["id"], item["attempts"]) for item in failed["items"]] == [(row_id, 1)]
     assert failed["items"][0]["error"].startswith("SMTP recipient refused: 550")

@@ -6,20 +6,29 @@ import time
 
 import jwt as pyjwt
 import pytest
+from sqlalchemy import select
 
 from hms import create_app
 from hms.accounts.passwords import hash_password
 from hms.config import Settings
-from hms.extensions import db
 from hms.models import User
-from tests.conftest import make_settings
+from tests.conftest import fetch_all, make_settings
 from tests.factories import UserFactory
 
 STRONG = "s" * 48
+# Production refuses the cheap argon2 of the test settings.
+PRODUCTION_ARGON2 = {"argon2_time_cost": 3, "argon2_memory_kib": 65536, "argon2_parallelism": 4}
+
+
+def production_app_settings(app, tmp_path, **overrides) -> Settings:
+    """Settings of a production app on the test database."""
+    values = {"database_url": app.config["HMS"].database_url, "env": "production", "jwt_secret": STRONG}
+    values.update(PRODUCTION_ARGON2, **overrides)
+    return make_settings(tmp_path, **values)
 
 
 def production(tmp_path, **overrides) -> Settings:
-    values = {"instance_path": tmp_path / "instance", "env": "production", "jwt_secret": STRONG}
+    values = {"instance_path": tmp_path / "instance", "env": "production", "jwt_secret": STRONG, **PRODUCTION_ARGON2}
     values.update(overrides)
     return Settings.from_env(**values)
 
@@ -45,14 +54,14 @@ def test_production_refuses_plain_smtp_to_a_remote_host_unless_allowed(tmp_path)
 def test_finding_7_production_refuses_to_start_while_a_staff_or_demo_account_has_a_demo_password(app, tmp_path):
     UserFactory(username="somebody", role="doctor", password_hash=hash_password("patient123"))
     UserFactory(username="patient7", password_hash=hash_password("doctor123"))
-    settings = make_settings(tmp_path, database_url=app.config["HMS"].database_url, env="production", jwt_secret=STRONG)
+    settings = production_app_settings(app, tmp_path)
     with pytest.raises(RuntimeError, match="demo passwords on the accounts somebody, patient7"):
         create_app(settings)
 
 
 def test_finding_7_in_production_a_patient_signing_in_with_a_demo_password_must_change_it(app, tmp_path):
     UserFactory(username="somebody", password_hash=hash_password("patient123"))
-    settings = make_settings(tmp_path, database_url=app.config["HMS"].database_url, env="production", jwt_secret=STRONG)
+    settings = production_app_settings(app, tmp_path)
     client = create_app(settings).test_client()
     signed_in = client.post("/api/auth/login", json={"username": "somebody", "password": "patient123"}).get_json()
     assert signed_in["user"]["username"] == "somebody"
@@ -66,16 +75,13 @@ def test_finding_7_in_production_a_patient_signing_in_with_a_demo_password_must_
 
 def test_production_starts_when_no_account_has_a_demo_password(app, tmp_path):
     UserFactory(username="somebody")
-    settings = make_settings(tmp_path, database_url=app.config["HMS"].database_url, env="production", jwt_secret=STRONG)
+    settings = production_app_settings(app, tmp_path)
     assert create_app(settings).config["HMS"].is_production
 
 
 def test_finding_7_api_docs_are_off_in_production_unless_asked(app, tmp_path):
-    database_url = app.config["HMS"].database_url
-    hidden = create_app(make_settings(tmp_path, database_url=database_url, env="production", jwt_secret=STRONG))
-    shown = create_app(
-        make_settings(tmp_path, database_url=database_url, env="production", jwt_secret=STRONG, api_docs=True)
-    )
+    hidden = create_app(production_app_settings(app, tmp_path))
+    shown = create_app(production_app_settings(app, tmp_path, api_docs=True))
     assert hidden.test_client().get("/api/docs").status_code == 404
     assert hidden.test_client().get("/api/openapi.json").status_code == 404
     assert shown.test_client().get("/api/openapi.json").status_code == 200
@@ -86,8 +92,8 @@ def test_the_first_start_admin_must_change_the_password_at_first_sign_in(app, cl
     from hms.accounts.service import ensure_admin
 
     monkeypatch.setattr(app.config["HMS"], "admin_password", "from-the-environment-1")
-    ensure_admin()
-    db.session.remove()
+    with app.app_context():
+        ensure_admin()
     signed_in = client.post("/api/auth/login", json={"username": "admin", "password": "from-the-environment-1"})
     assert signed_in.get_json()["user"]["username"] == "admin"
     headers = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
@@ -130,6 +136,6 @@ def test_demo_data_is_never_loaded_in_production(app, monkeypatch):
     from hms.demo.service import load_demo_data
 
     monkeypatch.setattr(app.config["HMS"], "env", "production")
-    with pytest.raises(RuntimeError, match="never loaded"):
+    with app.app_context(), pytest.raises(RuntimeError, match="never loaded"):
         load_demo_data()
-    assert db.session.query(User).count() == 0
+    assert fetch_all(select(User)) == []
