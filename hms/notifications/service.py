@@ -28,8 +28,7 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 # While a worker sends a message the row is leased: the sweep and duplicate deliveries leave it alone.
 LEASE = timedelta(minutes=5)
-# A pending row never handed to a worker is re-dispatched by the sweep after this long.
-UNDISPATCHED_GRACE = timedelta(seconds=60)
+# A pending row never handed to a worker is re-dispatched by the sweep after HMS_OUTBOX_GRACE_SECONDS.
 # A retry may arrive a little before its due time (clocks of two processes); accept it.
 EARLY_TOLERANCE = timedelta(seconds=5)
 # How often a busy status write is retried (about a minute in all): far shorter than the lease.
@@ -259,6 +258,7 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
 def due_for_dispatch(*, limit: int = 500) -> list[int]:
     """Pending rows whose retry is due, or that no worker ever received (a publish failed): the sweep resends them."""
     now = utcnow_naive()
+    grace = timedelta(seconds=current_app.config["HMS"].outbox_grace_seconds)
     return list(
         db.session.execute(
             select(Notification.id)
@@ -266,7 +266,7 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
                 Notification.status == NotificationStatus.PENDING.value,
                 or_(
                     Notification.next_attempt_at <= now,
-                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - UNDISPATCHED_GRACE),
+                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - grace),
                 ),
             )
             .order_by(Notification.id)
