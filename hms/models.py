@@ -368,6 +368,23 @@ class WaitlistEntry(Model):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class LoginThrottle(Model):
+    """Failed sign-ins of one account (or unknown name) from one client address: locks are per pair, so a
+    stranger's failures never lock the owner out from an address that has not failed."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("account", "ip", name="uq_login_throttle_account_ip"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locks: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+
+
 class RevokedToken(Model):
     """Logged-out token ids when no Redis is configured; rows past expires_at may be purged."""
 

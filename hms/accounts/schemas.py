@@ -76,3 +76,17 @@ class DoctorProfileUpdate(_DoctorProfileFields):
 
 class PatientProfileUpdate(PatientUpdate):
     """What a patient may change about themself: every profile field and their email."""
+
+
+class SignInLockRead(Schema):
+    ip = fields.String()
+    failures = fields.Integer()
+    locked = fields.Boolean()
+    locked_until = fields.DateTime(allow_none=True)
+    last_failure_at = fields.DateTime()
+
+
+class SignInLocksRead(Schema):
+    user_id = fields.Integer()
+    locked = fields.Boolean()
+    items = fields.List(fields.Nested(SignInLockRead))

@@ -108,13 +108,13 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             db.session.add(treatment)
         if "medicines" in data:
             data = {**data, "medicines": _normalise_medicines(data["medicines"])}
-        changed: dict[str, list[Any]] = {}
+        changed: list[str] = []  # names only: clinical values never enter the audit trail
         for name in TREATMENT_FIELDS:
             if name not in data:
                 continue
             old = None if created else getattr(treatment, name)
             if old != data[name]:
-                changed[name] = [old, data[name]]
+                changed.append(name)
                 setattr(treatment, name, data[name])
         db.session.flush()
         record(
@@ -236,6 +236,14 @@ def doctor_patients(*, doctor_id: int, page: int, per_page: int, q: str | None =
         }
         for patient, last_visit, next_visit, count in result["items"]
     ]
+    # The list carries allergies and medical history: reading it is audited like a history read.
+    with unit_of_work():
+        record(
+            action="patients.list",
+            entity="doctor",
+            entity_id=doctor_id,
+            details={"page": page, "patient_ids": [item["id"] for item in result["items"]]},
+        )
     return result
 
 

@@ -76,6 +76,16 @@ def is_token_revoked(jti: str) -> bool:
     return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
 
 
+def well_formed(payload: dict) -> bool:
+    """Only tokens this app issues are accepted: they expire, say when they were issued and name a user by id.
+
+    A token signed with the key but lacking these (a forged or foreign one) is refused with 401, never a 500.
+    """
+    sub, exp, iat = payload.get("sub"), payload.get("exp"), payload.get("iat")
+    numeric = isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 18
+    return numeric and isinstance(exp, int | float) and isinstance(iat, int | float)
+
+
 # JWT `iat` has whole seconds only: a token issued in the second of a password change would share it with
 # the tokens that change ends. Tokens also carry their issue time in microseconds, so no one has to wait.
 ISSUED_CLAIM = "iat_us"
@@ -104,6 +114,8 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header: dict, payload: dict) -> User | None:
+        if not well_formed(payload):
+            return None
         user = db.session.get(User, int(payload["sub"]))
         if user is None or not user.is_active:
             return None
@@ -115,7 +127,8 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
-        return is_token_revoked(payload["jti"])
+        jti = payload.get("jti")
+        return not isinstance(jti, str) or is_token_revoked(jti)
 
     @jwt.unauthorized_loader
     def _missing(reason: str):

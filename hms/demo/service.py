@@ -29,6 +29,8 @@ from hms.models import (
 DEMO_ADMIN = ("admin", "admin123")
 DOCTOR_PASSWORD = "doctor123"
 PATIENT_PASSWORD = "patient123"
+# Published in the README: production refuses to start while any account still uses one of them.
+KNOWN_DEMO_PASSWORDS = (DEMO_ADMIN[1], DOCTOR_PASSWORD, PATIENT_PASSWORD)
 WINDOWS = ((time(9, 0), time(13, 0)), (time(16, 0), time(19, 0)))
 SLOT_MINUTES = 30
 PAST_DAYS, FUTURE_DAYS = 60, 14
@@ -252,6 +254,11 @@ CLINICAL = {
 }
 
 
+def demo_usernames() -> set[str]:
+    """The accounts the demo hospital creates, whose passwords are published."""
+    return {DEMO_ADMIN[0], *(f"dr.{doctor[0]}" for doctor in DOCTORS), *(f"patient{n}" for n in range(1, 46))}
+
+
 def _demo_admin_exists() -> bool:
     return db.session.execute(select(User.id).where(User.username == DEMO_ADMIN[0])).first() is not None
 
@@ -281,6 +288,8 @@ STREETS = ["MG Road", "Park Street", "Lake View", "Station Road"]
 
 def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
     """Create the demo hospital unless the demo admin already exists; returns counts and a message."""
+    if current_app.config["HMS"].is_production:
+        raise RuntimeError("The demo hospital (published passwords) is never loaded with HMS_ENV=production.")
     with unit_of_work():
         if _demo_admin_exists():
             return {"created": False, "message": "Demo data already present (user 'admin' exists): nothing to do."}

@@ -15,12 +15,15 @@ USERNAME_RULE = validate.Regexp(
 
 
 class _Stripped(Schema):
-    """Trims surrounding spaces of every string, so ' Cardiology ' and 'Cardiology' are one name."""
+    """Trims surrounding spaces of every string, so ' Cardiology ' and 'Cardiology' are one name.
+
+    Passwords are never altered: the exact password chosen is the one that signs in.
+    """
 
     @pre_load
     def _strip(self, data, **_kwargs):
         if isinstance(data, dict):
-            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+            return {k: v.strip() if isinstance(v, str) and "password" not in k else v for k, v in data.items()}
         return data
 
 

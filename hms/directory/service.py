@@ -480,7 +480,11 @@ def admin_list_patients(*, page: int, per_page: int, q: str | None = None, inclu
 
 
 def admin_get_patient(*, patient_id: int) -> dict[str, Any]:
-    return patient_dict(_patient(patient_id))
+    """One patient's profile (with allergies and medical history), so the read is audited."""
+    result = patient_dict(_patient(patient_id))
+    with unit_of_work():
+        record(action="patient.read", entity="patient", entity_id=patient_id, patient_id=patient_id)
+    return result
 
 
 def create_patient(*, data: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
@@ -29,6 +31,8 @@ LEASE = timedelta(minutes=5)
 # A pending row never handed to a worker is re-dispatched by the sweep after HMS_OUTBOX_GRACE_SECONDS.
 # A retry may arrive a little before its due time (clocks of two processes); accept it.
 EARLY_TOLERANCE = timedelta(seconds=5)
+# How often a busy status write is retried (about a minute in all): far shorter than the lease.
+STATUS_WRITE_ATTEMPTS = 12
 
 
 def configured_channels() -> list[str]:
@@ -147,11 +151,30 @@ def backoff_seconds(attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
+def _write(statement: Any) -> int:
+    """Run one UPDATE in its own write transaction, retrying while SQLite is busy; the rows it changed.
+
+    A worker that has sent a message must record it: losing the "sent" mark would send it again after the lease.
+    BEGIN IMMEDIATE (unit_of_work) queues behind other writers instead of failing on a stale read snapshot.
+    """
+    for attempt in range(STATUS_WRITE_ATTEMPTS):
+        try:
+            with unit_of_work():
+                result = db.session.execute(statement)
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        except OperationalError:
+            if attempt == STATUS_WRITE_ATTEMPTS - 1:
+                raise
+            logger.warning("outbox write busy (attempt %s); retrying", attempt + 1)
+            time.sleep(min(5.0, 0.05 * 2**attempt))
+    return 0  # pragma: no cover  (the loop returns or raises)
+
+
 def _claim(notification_id: int) -> bool:
     """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
     now = utcnow_naive()
-    with unit_of_work():
-        result = db.session.execute(
+    return (
+        _write(
             update(Notification)
             .where(
                 Notification.id == notification_id,
@@ -160,7 +183,21 @@ def _claim(notification_id: int) -> bool:
             )
             .values(next_attempt_at=now + LEASE)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+        == 1
+    )
+
+
+def _extend_lease(notification_id: int) -> None:
+    """The sender renews its lease just before it talks to the server, so a slow render cannot let it lapse."""
+    _write(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == NotificationStatus.PENDING.value)
+        .values(next_attempt_at=utcnow_naive() + LEASE)
+    )
+
+
+def _record_outcome(notification_id: int, **values: Any) -> None:
+    _write(update(Notification).where(Notification.id == notification_id).values(**values))
 
 
 def deliver(*, notification_id: int) -> DeliveryOutcome:
@@ -174,46 +211,44 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
     error: str | None = None
     permanent = False
     try:
-        senders.send(row)
+        message = senders.render(row)
+        _extend_lease(notification_id)  # commits: the row's attributes are read again, as they are now
+        senders.send(row, message)
     except senders.PermanentDeliveryError as exc:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    # A fresh write transaction (BEGIN IMMEDIATE on SQLite, see unit_of_work): upgrading the read snapshot taken
-    # before sending fails at once with "database is locked" if anyone wrote meanwhile, and the message would go again.
-    with unit_of_work():
-        row = db.session.get(Notification, notification_id)
-        assert row is not None
-        row.attempts = (row.attempts or 0) + 1
-        if error is None:
-            row.status, row.sent_at, row.error, row.next_attempt_at = (
-                NotificationStatus.SENT.value,
-                utcnow_naive(),
-                None,
-                None,
-            )
-            outcome = DeliveryOutcome("sent")
-        else:
-            row.error = error
-            if permanent or row.attempts >= MAX_ATTEMPTS:
-                row.status, row.next_attempt_at = NotificationStatus.FAILED.value, None
-                outcome = DeliveryOutcome("failed")
-            else:
-                delay = backoff_seconds(row.attempts)
-                row.next_attempt_at = utcnow_naive() + timedelta(seconds=delay)
-                outcome = DeliveryOutcome("pending", retry_in=delay)
-        attempts = row.attempts
-    if outcome.status == "failed":
-        logger.error("Notification %s failed for good after %s attempts: %s", notification_id, attempts, error)
-    elif outcome.status == "pending":
-        logger.warning(
-            "Notification %s attempt %s failed (%s); retry in %.0f s",
+    attempts = (row.attempts or 0) + 1
+    db.session.rollback()  # end the read snapshot; the outcome is written in a fresh write transaction
+    if error is None:
+        _record_outcome(
             notification_id,
-            attempts,
-            error,
-            outcome.retry_in,
+            status=NotificationStatus.SENT.value,
+            attempts=attempts,
+            sent_at=utcnow_naive(),
+            error=None,
+            next_attempt_at=None,
         )
-    return outcome
+        return DeliveryOutcome("sent")
+    if permanent or attempts >= MAX_ATTEMPTS:
+        _record_outcome(
+            notification_id,
+            status=NotificationStatus.FAILED.value,
+            attempts=attempts,
+            error=error,
+            next_attempt_at=None,
+        )
+        logger.error("Notification %s failed for good after %s attempts: %s", notification_id, attempts, error)
+        return DeliveryOutcome("failed")
+    delay = backoff_seconds(attempts)
+    _record_outcome(
+        notification_id,
+        attempts=attempts,
+        error=error,
+        next_attempt_at=utcnow_naive() + timedelta(seconds=delay),
+    )
+    logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", notification_id, attempts, error, delay)
+    return DeliveryOutcome("pending", retry_in=delay)
 
 
 def due_for_dispatch(*, limit: int = 500) -> list[int]:
@@ -234,3 +269,17 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
             .limit(limit)
         ).scalars()
     )
+
+
+def list_notifications(
+    *, status: str | None = None, channel: str | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    """A page of outbox rows for the admin, newest first (their bodies stay out: they may name a visit)."""
+    from hms.common.pagination import paginate
+
+    statement = select(Notification)
+    if status:
+        statement = statement.where(Notification.status == status)
+    if channel:
+        statement = statement.where(Notification.channel == channel)
+    return paginate(statement.order_by(Notification.id.desc()), page=page, per_page=per_page)

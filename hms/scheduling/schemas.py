@@ -152,6 +152,10 @@ class AppointmentCreate(Schema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
+class AdminAppointmentCreate(AppointmentCreate):
+    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
 class AppointmentReschedule(Schema):
     date = fields.Date(required=True)
     start_time = hhmm(required=True)

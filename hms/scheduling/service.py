@@ -20,7 +20,7 @@ from hms.common.auth import get_or_404
 from hms.common.cache import get_or_set, invalidate, slots_namespace
 from hms.common.clock import local_datetime, now_utc, today_local, utcnow_naive
 from hms.common.db import is_sqlite
-from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTaken, ValidationFailed
+from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTaken, TooManyBookings, ValidationFailed
 from hms.common.pagination import paginate
 from hms.common.uow import unit_of_work
 from hms.extensions import db
@@ -349,17 +349,47 @@ def _place(
     return appointment
 
 
-def book(*, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None) -> dict[str, Any]:
-    """Book an available slot for a patient; exactly one of many racing requests wins it."""
+def _check_booking_cap(patient_id: int) -> None:
+    """A patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings, so no one account hoards a doctor's day."""
+    cap = int(current_app.config["HMS"].max_active_bookings)
+    held = db.session.execute(
+        select(func.count(Appointment.id)).where(
+            Appointment.patient_id == patient_id,
+            rules.upcoming_condition(),
+        )
+    ).scalar_one()
+    if held >= cap:
+        raise TooManyBookings(
+            f"You already have {held} upcoming appointments, the most one patient may hold. "
+            "Cancel one or wait until after a visit to book another."
+        )
+
+
+def book(
+    *, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None, by_admin: bool = False
+) -> dict[str, Any]:
+    """Book an available slot for a patient; exactly one of many racing requests wins it.
+
+    A patient's own booking obeys the booking cap and horizon; an admin booking for a patient may exceed the cap.
+    """
 
     def run() -> Appointment:
-        patient = get_or_404(Patient, patient_id)
+        patient = db.session.get(Patient, patient_id)
+        if patient is None or patient.archived_at is not None:
+            raise NotFound(f"Patient {patient_id} was not found.")
         doctor = db.session.get(Doctor, doctor_id)
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
+        if not by_admin:
+            _check_booking_cap(patient_id)
         _lock_doctors(doctor.id)
         appointment = _place(
-            patient=patient, doctor=doctor, day=day, start=start, reason=reason, horizon_days=_horizon()
+            patient=patient,
+            doctor=doctor,
+            day=day,
+            start=start,
+            reason=reason,
+            horizon_days=rules.booking_horizon_days(Role.ADMIN.value if by_admin else Role.PATIENT.value),
         )
         _notify(
             patient.user,
@@ -572,20 +602,15 @@ def set_status(*, doctor: Doctor, appointment_id: int, status: str) -> dict[str,
         appointment.status = status
         if status == COMPLETED:
             appointment.completed_at = utcnow_naive()
-            treatment = db.session.execute(
-                select(Treatment).where(Treatment.appointment_id == appointment.id)
-            ).scalar_one_or_none()
-            diagnosis = treatment.diagnosis if treatment else None
-            body = f"Thank you for visiting {doctor.full_name} on {_when(appointment)}."
-            if diagnosis:
-                body += f" Diagnosis: {diagnosis}."
+            # Clinical text never leaves through e-mail, SMS or webhooks: the message points to the portal.
+            portal = current_app.config["HMS"].public_url.rstrip("/") + "/patient/history"
             _notify(
                 appointment.patient.user,
                 "visit_summary",
-                f"Your visit with {doctor.full_name}",
-                body,
+                "Your visit summary is ready",
+                f"Thank you for visiting {doctor.full_name} on {_when(appointment)}. "
+                f"Your visit summary is ready in the portal: {portal}",
                 appointment,
-                diagnosis=diagnosis,
             )
         return appointment
 
@@ -1141,8 +1166,13 @@ def doctor_feed(*, token: str) -> bytes:
     doctor = (
         db.session.execute(select(Doctor).where(Doctor.calendar_token == token)).scalar_one_or_none() if token else None
     )
-    if doctor is None:
+    if doctor is None or not rules.doctor_is_active(doctor):
         raise NotFound("This calendar does not exist.")
+    from hms.audit.service import record
+
+    details = bool(current_app.config["HMS"].calendar_feed_details)
+    with unit_of_work():
+        record(action="calendar_feed.read", entity="doctor", entity_id=doctor.id, details={"details": details})
     today = today_local()
     appointments = (
         db.session.execute(
@@ -1160,6 +1190,9 @@ def doctor_feed(*, token: str) -> bytes:
     )
     events = []
     for appointment in appointments:
-        first_name = (appointment.patient.full_name or "Patient").split()[0]
-        events.append((appointment, f"{first_name}: {appointment.reason or 'appointment'}", "Booked via HMS"))
+        title = "Appointment"  # a neutral title by default: a feed URL leaks easily (HMS_CALENDAR_FEED_DETAILS)
+        if details:
+            first_name = (appointment.patient.full_name or "Patient").split()[0]
+            title = f"{first_name}: {appointment.reason or 'appointment'}"
+        events.append((appointment, title, "Booked via HMS"))
     return _calendar(events)

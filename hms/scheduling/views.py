@@ -13,6 +13,7 @@ from hms.common.pagination import page_of
 from hms.scheduling import rules, service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
+    AdminAppointmentCreate,
     AdminCancelCreate,
     AppointmentCreate,
     AppointmentRead,
@@ -287,6 +288,22 @@ def leave_waitlist(entry_id: int):
 def admin_appointments(args):
     """All appointments, filtered, newest first."""
     return service.list_all_appointments(**args)
+
+
+@blp.route("/admin/appointments", methods=["POST"])
+@roles_required(ADMIN)
+@blp.arguments(AdminAppointmentCreate)
+@blp.response(201, AppointmentRead)
+def admin_book(data):
+    """Book a slot for a patient (desk or phone): up to 90 days ahead, beyond the patient's booking cap."""
+    return service.book(
+        patient_id=data["patient_id"],
+        doctor_id=data["doctor_id"],
+        day=data["date"],
+        start=data["start_time"],
+        reason=data.get("reason"),
+        by_admin=True,
+    )
 
 
 @blp.route("/admin/appointments/<int:appointment_id>", methods=["PUT"])

@@ -122,7 +122,7 @@ def test_doctor_calendar_feed_can_be_issued_rotated_and_revoked(client, frozen_c
     feed = client.get(f"/{path}")
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     summaries = [str(e.get("summary")) for e in Calendar.from_ical(feed.data).walk("VEVENT")]
-    assert summaries == ["Meera: Follow-up"]
+    assert summaries == ["Appointment"]  # neutral by default (HMS_CALENDAR_FEED_DETAILS shows more)
     second = client.post("/api/doctor/calendar", headers=headers).get_json()["url"]
     assert second != first and client.get(f"/{path}").status_code == 404
     assert client.delete("/api/doctor/calendar", headers=headers).get_json() == {"url": None}
