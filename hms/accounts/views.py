@@ -18,6 +18,7 @@ from hms.accounts.schemas import (
     RegisterArgs,
     TokensRead,
 )
+from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
 from hms.directory.schemas import DoctorRead, PatientRead
 from hms.models import Role
@@ -35,6 +36,7 @@ def register(data):
 
 
 @blp.route("/login", methods=["POST"])
+@blp.doc(**documents_errors(401, 403, 429))
 @blp.arguments(LoginArgs)
 @blp.response(200, TokensRead)
 def login(data):
@@ -43,6 +45,7 @@ def login(data):
 
 
 @blp.route("/refresh", methods=["POST"])
+@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401))
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenRead)
 def refresh():

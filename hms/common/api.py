@@ -1,12 +1,83 @@
-"""flask-smorest's Api with the product's error format, so validation errors look like every other error."""
+"""flask-smorest's Api with the product's error format, so validation errors look like every other error,
+and an OpenAPI document that says which errors each operation can answer with."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+
+# Error responses by status, as registered (lazily) by flask-smorest under their HTTPStatus names.
+ERROR_RESPONSES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    503: "SERVICE_UNAVAILABLE",
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True, metadata={"example": "Some fields are not valid."})
+    field_messages = fields.Dict(
+        data_key="fields",
+        required=True,
+        metadata={"description": "Messages per field (empty when the error is not about a field)."},
+    )
+
+
+class ErrorBody(Schema):
+    """SPEC §11: every error under /api has this body."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+def documents_errors(*statuses: int) -> dict[str, Any]:
+    """`@blp.doc(**documents_errors(401, 429))`: error answers an operation gives beyond the derived ones."""
+    return {"responses": {str(status): ERROR_RESPONSES[status] for status in statuses}}
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Documents the error answers every operation can give, derived from what it is:
+
+    an operation marked by roles_required (`x-roles`) needs a token (401) and the right role (403); a path with
+    parameters may name nothing (404); a JSON body may be malformed (400); a body or query parameters may be
+    invalid (422); a write may conflict with the current state (409). Views add others with documents_errors().
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **_kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            statuses: set[int] = set()
+            if "x-roles" in operation:
+                statuses |= {401, 403}
+                operation.setdefault("security", [{"bearerAuth": []}])
+            else:
+                operation.setdefault("security", [])
+            if path and "{" in path:
+                statuses.add(404)
+            has_query = any(
+                isinstance(param, dict) and param.get("in") == "query" for param in operation.get("parameters", [])
+            )
+            if "requestBody" in operation:
+                statuses |= {400, 422}
+            if has_query:
+                statuses.add(422)
+            if method in WRITE_METHODS:
+                statuses.add(409)
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses):
+                responses.setdefault(str(status), ERROR_RESPONSES[status])
 
 
 def _declared_format(_converter: Any, field: Any, **_kwargs: Any) -> dict[str, Any]:
@@ -17,6 +88,10 @@ def _declared_format(_converter: Any, field: Any, **_kwargs: Any) -> dict[str, A
 class HmsApi(Api):
     """Api whose HTTP errors (including webargs' 422s) use the SPEC §11 error body."""
 
+    ERROR_SCHEMA = ErrorBody
+    # No catch-all "default" response: each operation lists the statuses it really answers with.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
     def init_app(self, app: Flask, *, spec_kwargs: dict | None = None) -> None:
         """Bounded path converters first: every route registered afterwards uses them."""
         from hms.common.routing import CONVERTER_DOCS, install_converters
@@ -25,6 +100,7 @@ class HmsApi(Api):
         for converter, schema in CONVERTER_DOCS:
             if (converter, schema) not in self._converters:
                 self._converters.append((converter, schema))
+        spec_kwargs = {**(spec_kwargs or {}), "extra_plugins": [ErrorResponsesPlugin()]}
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.ma_plugin.converter.add_attribute_function(_declared_format)
 
