@@ -24,6 +24,11 @@ CHROMIUM_BANNER = if [ ! -x /usr/bin/chromium ]; then \
 	echo; echo "$(BANNER_LINE)"; \
 	echo "!!  BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)  !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
+# WeasyPrint needs pango (a system library); without it the PDF tests skip, and say so here too.
+PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
+	echo; echo "$(BANNER_LINE)"; \
+	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
+	echo "$(BANNER_LINE)"; echo; fi
 
 .PHONY: help run test test-pg lint setup venv frontend db demo-data
 
@@ -86,8 +91,8 @@ run: db
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
 
 test: setup
-	@$(CHROMIUM_BANNER)
-	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); exit $$status
+	@$(CHROMIUM_BANNER); $(PDF_BANNER)
+	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
 
 test-pg: venv
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \

@@ -6,6 +6,7 @@ from flask import Response, send_file, stream_with_context
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
+from hms.common.api import documents_errors
 from hms.common.auth import roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import PageArgs, page_of
@@ -18,7 +19,10 @@ admin_blp = Blueprint("exports_admin", __name__, url_prefix="/api/admin/exports"
 blueprints: list[Blueprint] = [patient_blp, history_blp, admin_blp]
 
 CSV_RESPONSE = {200: {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
-PDF_RESPONSE = {200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}}}
+PDF_RESPONSE = {
+    200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}},
+    **documents_errors(503)["responses"],
+}
 
 
 def _csv_file(path, name: str) -> Response:
