@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from hms.common.fields import Email, Line, Text
+from hms.common.fields import Email, Line, Text, Timestamp
 from hms.directory.schemas import (
     USERNAME_RULE,
     DoctorRead,
@@ -22,8 +22,8 @@ class UserRead(Schema):
     role = fields.String()
     is_active = fields.Boolean()
     must_change_password = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
 
 
 class MeRead(UserRead):

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validates_schema
 
-from hms.common.fields import Date, Id, Line, PageArgs
+from hms.common.fields import Date, Id, Line, PageArgs, Timestamp
 
 
 class AuditArgs(PageArgs):
@@ -35,7 +35,7 @@ class AuditArgs(PageArgs):
 
 class AuditRead(Schema):
     id = fields.Integer()
-    at = fields.DateTime(metadata={"description": "UTC"})
+    at = Timestamp(metadata={"description": "UTC"})
     actor_id = fields.Integer(allow_none=True)
     actor_username = fields.String(allow_none=True)
     actor_role = fields.String(allow_none=True)

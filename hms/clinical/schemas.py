@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from hms.common.fields import Date, Int, Line, PageArgs, Text
+from hms.common.fields import Date, Int, Line, PageArgs, Text, Timestamp
 from hms.models import VisitType
 from hms.scheduling.schemas import AppointmentRead
 
@@ -53,8 +53,8 @@ class TreatmentRead(Schema):
     precautions = fields.String(allow_none=True)
     follow_up_date = fields.Date(allow_none=True)
     medicines = fields.List(fields.Nested(MedicineRead))
-    created_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp(allow_none=True)
+    updated_at = Timestamp(allow_none=True)
 
 
 class TreatmentWithAppointment(TreatmentRead):

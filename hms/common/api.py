@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_instance
 from flask import Flask
 from flask_smorest import Api
 from marshmallow import Schema, fields
@@ -55,6 +56,7 @@ class ErrorResponsesPlugin(BasePlugin):
     """
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **_kwargs: Any) -> None:
+        """Runs before the marshmallow plugin, so request schemas are still marshmallow schemas here."""
         for method, operation in (operations or {}).items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
@@ -73,11 +75,39 @@ class ErrorResponsesPlugin(BasePlugin):
                 statuses |= {400, 422}
             if has_query:
                 statuses.add(422)
+            if any(_names_a_record(schema) for schema in _request_schemas(operation)):
+                statuses.add(404)
             if method in WRITE_METHODS:
                 statuses.add(409)
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses):
                 responses.setdefault(str(status), ERROR_RESPONSES[status])
+
+
+def _request_schemas(operation: dict[str, Any]) -> list[Any]:
+    schemas = [param.get("schema") for param in operation.get("parameters", []) if isinstance(param, dict)]
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        schemas.append(content.get("schema"))
+    return [schema for schema in schemas if schema is not None]
+
+
+def _names_a_record(schema: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a request schema carries an id of another record (which may not exist: 404)."""
+    from hms.common.fields import Id
+
+    try:
+        instance = resolve_schema_instance(schema)
+    except Exception:
+        return False
+    if not isinstance(instance, Schema) or type(instance) in seen:
+        return False
+    for field in instance.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, Id):
+            return True
+        if isinstance(inner, fields.Nested) and _names_a_record(inner.schema, seen | {type(instance)}):
+            return True
+    return False
 
 
 def _declared_format(_converter: Any, field: Any, **_kwargs: Any) -> dict[str, Any]:
@@ -100,8 +130,12 @@ class HmsApi(Api):
         for converter, schema in CONVERTER_DOCS:
             if (converter, schema) not in self._converters:
                 self._converters.append((converter, schema))
-        spec_kwargs = {**(spec_kwargs or {}), "extra_plugins": [ErrorResponsesPlugin()]}
+        errors_plugin = ErrorResponsesPlugin()
+        spec_kwargs = {**(spec_kwargs or {}), "extra_plugins": [errors_plugin]}
         super().init_app(app, spec_kwargs=spec_kwargs)
+        plugins = self.spec.plugins
+        plugins.remove(errors_plugin)
+        plugins.insert(plugins.index(self.ma_plugin), errors_plugin)
         self.ma_plugin.converter.add_attribute_function(_declared_format)
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]

@@ -8,7 +8,7 @@ bounds are written into the OpenAPI document.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal as _Decimal
 from typing import Any
 
@@ -119,6 +119,17 @@ class Date(fields.Date):
     def __init__(self, **kwargs: Any) -> None:
         rule = validate.Range(min=MIN_DATE, max=MAX_DATE, error="Use a date between 1900-01-01 and 2200-12-31.")
         super().__init__(**_with(rule, kwargs))
+
+
+class Timestamp(fields.DateTime):
+    """A moment in time, always with its zone: stored naive UTC, spoken as ISO 8601 with `Z` (RFC 3339)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class HourMinute(fields.Time):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from hms.common.fields import Date, Email, Id, Int, Line, Number, PageArgs, StrippedSchema, Text
+from hms.common.fields import Date, Email, Id, Int, Line, Number, PageArgs, StrippedSchema, Text, Timestamp
 
 GENDERS = ("male", "female", "other")
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
@@ -70,9 +70,9 @@ class DoctorRead(DoctorPublic):
     username = fields.String()
     email = fields.String()
     must_change_password = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
+    archived_at = Timestamp(allow_none=True)
 
 
 class _DoctorProfileFields(StrippedSchema):
@@ -135,9 +135,9 @@ class PatientRead(Schema):
     medical_history = fields.String(allow_none=True)
     emergency_contact = fields.String(allow_none=True)
     is_active = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
+    archived_at = Timestamp(allow_none=True)
 
 
 class PatientProfileFields(StrippedSchema):

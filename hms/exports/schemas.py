@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from hms.common.fields import Date
+from hms.common.fields import Date, Timestamp
 from hms.models import ExportJob
 
 ADMIN_KINDS = ("appointments", "treatments")
@@ -41,8 +41,8 @@ class ExportJobRead(Schema):
     status = fields.String(metadata={"enum": ["pending", "running", "done", "failed"]})
     params = fields.Dict()
     row_count = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    started_at = Timestamp(allow_none=True)
+    finished_at = Timestamp(allow_none=True)
     error = fields.String(allow_none=True)
     download_url = fields.Function(download_url, allow_none=True)

@@ -19,6 +19,8 @@ admin_blp = Blueprint("exports_admin", __name__, url_prefix="/api/admin/exports"
 blueprints: list[Blueprint] = [patient_blp, history_blp, admin_blp]
 
 CSV_RESPONSE = {200: {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+# A job that is not finished yet (or failed) has no file: 409.
+JOB_FILE_RESPONSE = {**CSV_RESPONSE, **documents_errors(409)["responses"]}
 PDF_RESPONSE = {
     200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}},
     **documents_errors(503)["responses"],
@@ -58,7 +60,7 @@ def get_patient_export(job_id: int):
 
 @patient_blp.route("/<int:job_id>/download")
 @roles_required("patient")
-@patient_blp.doc(responses=CSV_RESPONSE)
+@patient_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_patient_export(job_id: int) -> Response:
     """The CSV of one of my finished exports."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=False))
@@ -110,7 +112,7 @@ def get_admin_export(job_id: int):
 
 @admin_blp.route("/<int:job_id>/download")
 @roles_required("admin")
-@admin_blp.doc(responses=CSV_RESPONSE)
+@admin_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_admin_export(job_id: int) -> Response:
     """The CSV of a finished admin export (audited as export.download)."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=True))

@@ -6,7 +6,7 @@ import itertools
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hms.common.fields import Date, HourMinute, Id, Int, PageArgs, Text
+from hms.common.fields import Date, HourMinute, Id, Int, PageArgs, Text, Timestamp
 
 STATUSES = ("booked", "completed", "cancelled", "no_show")
 
@@ -178,11 +178,11 @@ class AppointmentRead(Schema):
     end_time = hhmm()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Timestamp()
+    updated_at = Timestamp()
     cancelled_by = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_at = Timestamp(allow_none=True)
     rescheduled_from = fields.Integer(allow_none=True)
     has_treatment = fields.Boolean()
 
@@ -279,8 +279,8 @@ class WaitlistRead(Schema):
     doctor_name = fields.String()
     date = fields.Date()
     status = fields.String()
-    created_at = fields.DateTime()
-    notified_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    notified_at = Timestamp(allow_none=True)
 
 
 class WaitlistArgs(PageArgs):
