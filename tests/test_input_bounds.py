@@ -3,6 +3,8 @@ by the schemas with a 404 or a 422 naming the field, and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from tests.factories import AdminFactory, DepartmentFactory, DoctorFactory, PatientFactory
@@ -32,6 +34,13 @@ def test_an_id_past_the_database_range_is_a_404_before_any_query(client, method,
     response = getattr(client, method)(path, json={})
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_an_id_out_of_range_is_a_404_for_every_method_not_a_405(client, admin_headers, method):
+    for path in ("/api/admin/departments/0", f"/api/admin/patients/{TOO_BIG}", "/api/admin/nothing-here"):
+        response = getattr(client, method)(path, headers=admin_headers, json={})
+        assert (response.status_code, response.is_json) == (404, True), (method, path)
 
 
 def test_the_largest_id_the_database_holds_is_an_ordinary_not_found(client):
@@ -124,6 +133,18 @@ def test_a_calendar_token_with_a_control_character_matches_nothing(client):
     response = client.get("/api/calendar/abc%00def.ics")
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_timestamps_carry_their_zone(client, admin_headers):
+    created = client.post(
+        "/api/admin/patients",
+        headers=admin_headers,
+        json={"username": "ravi.m", "email": "ravi@example.org", "password": "long-enough-1", "full_name": "Ravi"},
+    )
+    assert created.status_code == 201
+    read = client.get(f"/api/admin/patients/{created.get_json()['id']}", headers=admin_headers).get_json()
+    assert read["created_at"].endswith("Z")
+    assert datetime.fromisoformat(read["created_at"]).utcoffset() == timedelta(0)
 
 
 def test_the_openapi_document_publishes_bounds_as_numbers(client):
