@@ -30,12 +30,14 @@ PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
 	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-pg lint setup venv frontend db demo-data
+.PHONY: help run test test-pg fuzz lint setup venv frontend db demo-data
+FUZZ_EXAMPLES ?= 100
 
 help:
 	@echo "make run      set up (venv, packages, front end, database, demo data) and start web + worker + beat"
 	@echo "make test     same set-up, then the whole test suite on SQLite (browser tests need /usr/bin/chromium)"
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
+	@echo "make fuzz     a deeper schemathesis run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) per operation; HMS_TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint     ruff check and format --check"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
@@ -99,6 +101,11 @@ test-pg: venv
 		autocommit=True); c.execute('select 1 from pg_database where datname = %s', ('$(PG_TEST_DB)',)).fetchone() \
 		or c.execute('create database "$(PG_TEST_DB)"')"
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
+
+# The fuzz test also runs (smaller) in make test and make test-pg; this one digs deeper with another seed.
+fuzz: venv
+	HMS_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) HMS_FUZZ_SEED=$${HMS_FUZZ_SEED:-$$(date +%Y%m%d)} \
+		$(BIN)/python -m pytest -q -m fuzz
 
 lint: venv
 	$(BIN)/ruff check hms tests
