@@ -104,7 +104,7 @@ test-pg: venv
 
 # The fuzz test also runs (smaller) in make test and make test-pg; this one digs deeper with another seed.
 fuzz: venv
-	HMS_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) HMS_FUZZ_SEED=$${HMS_FUZZ_SEED:-$$(date +%Y%m%d)} \
+	HMS_FUZZ_EVERY_ROLE=1 HMS_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) HMS_FUZZ_SEED=$${HMS_FUZZ_SEED:-$$(date +%Y%m%d)} \
 		$(BIN)/python -m pytest -q -m fuzz
 
 lint: venv
