@@ -99,6 +99,8 @@ def test_a_slot_query_for_a_year_outside_1900_to_2200_is_a_422(client):
         ("phone", "+91 98450\t12345"),
         ("username", "ravi.m\r"),
         ("address", "12 MG Road\x00"),
+        ("address", "12 MG Road \ud800"),
+        ("email", "ravi\u2028@example.org"),
         ("date_of_birth", "1899-12-31"),
         ("height_cm", 300.1),
     ],

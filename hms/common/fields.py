@@ -21,9 +21,10 @@ MAX_PER_PAGE = 100
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2200, 12, 31)
 
-_NUL = re.compile("\x00")
+# NUL, and lone surrogates (valid in a JSON escape, not encodable as UTF-8): no database can store them.
+_NUL = re.compile("[\x00\ud800-\udfff]")
 # C0 and C1 control characters, DEL, and the Unicode line/paragraph separators: none belongs on one line.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class _Refuses(validate.Validator):
@@ -38,7 +39,7 @@ class _Refuses(validate.Validator):
         return value
 
 
-no_nul = _Refuses(_NUL, "Text must not contain NUL characters.")
+no_nul = _Refuses(_NUL, "Text must not contain NUL characters or lone surrogates.")
 single_line = _Refuses(_CONTROL, "Use a single line of text without control characters.")
 # The same rules for clients, in the document's (ECMA) regular-expression dialect.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
