@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from hms.common import fields as bounded
 from tests.factories import AdminFactory, DepartmentFactory, DoctorFactory, PatientFactory
 
+BOUNDED = (bounded.Text, bounded.Line, bounded.Email, bounded.Id, bounded.Int, bounded.Number, bounded.Date)
 TOO_BIG = 2**31  # one past PostgreSQL's INTEGER
 
 
@@ -154,3 +156,45 @@ def test_the_openapi_document_publishes_bounds_as_numbers(client):
     fee = schemas["DoctorCreate"]["properties"]["consultation_fee"]
     assert fee["maximum"] == 10_000_000 and isinstance(fee["maximum"], int | float)
     assert schemas["DoctorCreate"]["properties"]["department_id"]["maximum"] == 2**31 - 1
+
+
+def _request_schemas(app) -> set[type]:
+    found: set[type] = set()
+    for blueprint in app.blueprints.values():
+        for endpoint in getattr(blueprint, "_docs", {}).values():
+            for method, doc in endpoint.items():
+                if method != "parameters":
+                    found |= {p["schema"] for p in doc.get("arguments", {}).get("parameters", [])}
+    return found
+
+
+def _choice(field, fields, validate) -> bool:
+    """A field whose values are a closed set (booleans, HH:MM, one-of strings) needs no other bound."""
+    if isinstance(field, fields.Boolean | fields.Time):
+        return True
+    return isinstance(field, fields.String) and any(isinstance(v, validate.OneOf) for v in field.validators)
+
+
+def _unbounded(schema: type, seen: set[type]) -> list[str]:
+    """Request fields that do not come from hms.common.fields (or a fixed list of choices)."""
+    from marshmallow import fields, validate
+
+    if schema in seen:
+        return []
+    seen.add(schema)
+    problems = []
+    for name, field in schema().fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        where = f"{schema.__name__}.{name}"
+        if isinstance(inner, fields.Nested):
+            problems += _unbounded(type(inner.schema), seen)
+        elif not isinstance(inner, BOUNDED) and not _choice(inner, fields, validate):
+            problems.append(f"{where}: {type(inner).__name__}")
+    return problems
+
+
+def test_every_request_field_is_one_of_the_bounded_types(app):
+    seen: set[type] = set()
+    problems = [p for schema in _request_schemas(app) for p in _unbounded(schema, seen)]
+    assert len(seen) > 30
+    assert problems == []
