@@ -90,7 +90,7 @@ run: db
 		echo "                (14 doctors dr.<name>, patients patient1..patient45; HMS_ADMIN_PASSWORD overrides admin's)"; fi
 	@echo "  Stop with Ctrl-C."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
 test: setup
 	@$(CHROMIUM_BANNER); $(PDF_BANNER)
@@ -108,5 +108,5 @@ fuzz: venv
 		$(BIN)/python -m pytest -q -m fuzz
 
 lint: venv
-	$(BIN)/ruff check hms tests
-	$(BIN)/ruff format --check hms tests
+	$(BIN)/ruff check hms tests scripts bench
+	$(BIN)/ruff format --check hms tests scripts bench
