@@ -52,7 +52,8 @@ class ErrorResponsesPlugin(BasePlugin):
 
     an operation marked by roles_required (`x-roles`) needs a token (401) and the right role (403); a path with
     parameters may name nothing (404); a JSON body may be malformed (400); a body or query parameters may be
-    invalid (422); a write may conflict with the current state (409). Views add others with documents_errors().
+    invalid (422); a write may conflict with the current state (409); any may meet a database that is down for a
+    moment (503). Views add others with documents_errors().
     """
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **_kwargs: Any) -> None:
@@ -79,6 +80,8 @@ class ErrorResponsesPlugin(BasePlugin):
                 statuses.add(404)
             if method in WRITE_METHODS:
                 statuses.add(409)
+            # A part that is down for a moment (the database) is a 503 with Retry-After, on any operation.
+            statuses.add(503)
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses):
                 responses.setdefault(str(status), ERROR_RESPONSES[status])
