@@ -157,11 +157,3 @@ class StrippedSchema(Schema):
         if isinstance(data, dict):
             return {k: v.strip(" ") if isinstance(v, str) else v for k, v in data.items()}
         return data
-
-
-def contains_nul(value: str) -> bool:
-    return bool(_NUL.search(value))
-
-
-def contains_control(value: str) -> bool:
-    return bool(_CONTROL.search(value))
