@@ -198,3 +198,14 @@ def test_every_request_field_is_one_of_the_bounded_types(app):
     problems = [p for schema in _request_schemas(app) for p in _unbounded(schema, seen)]
     assert len(seen) > 30
     assert problems == []
+
+
+def test_a_department_name_repeated_with_non_ascii_capitals_is_a_409_not_a_500(client, admin_headers):
+    """Found by schemathesis: SQLite's lower() folds only ASCII, so the name check missed the twin."""
+    first = client.post("/api/admin/departments", headers=admin_headers, json={"name": "ÅRHUS Ünit"})
+    assert first.status_code == 201
+    second = client.post("/api/admin/departments", headers=admin_headers, json={"name": "ÅRHUS Ünit"})
+    assert second.status_code == 409
+    assert second.get_json()["error"]["code"] == "duplicate"
+    names = [d["name"] for d in client.get("/api/admin/departments", headers=admin_headers).get_json()["items"]]
+    assert names.count("ÅRHUS Ünit") == 1

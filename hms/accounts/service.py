@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,10 +87,21 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     return user
 
 
+def flush_or_duplicate() -> None:
+    """Flush (to learn a new row's id); a unique index the name check could not foresee becomes a 409.
+
+    SQLite's lower() folds only ASCII, so a case-insensitive check in SQL can miss 'ÅRHUS' == 'ÅRHUS'."""
+    _or_duplicate(db.session.flush)
+
+
 def commit_or_duplicate() -> None:
     """Commit; a unique index that a concurrent request won becomes a 409, not a 500."""
+    _or_duplicate(db.session.commit)
+
+
+def _or_duplicate(write: Callable[[], None]) -> None:
     try:
-        db.session.commit()
+        write()
     except IntegrityError as error:
         db.session.rollback()
         message = str(error.orig).lower()

@@ -187,7 +187,7 @@ def create_department(*, data: dict[str, Any]) -> dict[str, Any]:
     _check_department_name(data["name"])
     department = Department(name=data["name"], description=data.get("description"))
     db.session.add(department)
-    db.session.flush()
+    accounts.flush_or_duplicate()
     record(action="department_created", entity="department", entity_id=department.id, details={"name": department.name})
     accounts.commit_or_duplicate()
     hms_cache.invalidate(NAMESPACE)
