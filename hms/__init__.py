@@ -165,7 +165,7 @@ def _register_spa(app: Flask, settings: Settings) -> None:
     dist = Path(settings.frontend_dist)
 
     @app.get("/", defaults={"path": ""})
-    @app.get("/<path:path>")
+    @app.get("/<spa_path:path>")
     def spa(path: str):
         if path.startswith(("api/", "fhir/")) or path in {"api", "fhir"}:
             abort(404)

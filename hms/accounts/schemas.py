@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from hms.common.fields import Email, Line, Text, Timestamp
 from hms.directory.schemas import (
     USERNAME_RULE,
     DoctorRead,
@@ -21,8 +22,8 @@ class UserRead(Schema):
     role = fields.String()
     is_active = fields.Boolean()
     must_change_password = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    last_login_at = Timestamp(allow_none=True)
 
 
 class MeRead(UserRead):
@@ -31,24 +32,24 @@ class MeRead(UserRead):
 
 
 class LoginArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=255), metadata={"example": "admin"})
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    username = Line(255, min_length=1, required=True, metadata={"example": "admin"})
+    password = Text(256, min_length=1, required=True, metadata={"example": "admin123"})
 
 
 class RegisterArgs(PatientProfileFields):
-    username = fields.String(required=True, validate=USERNAME_RULE)
-    email = fields.Email(required=True, validate=validate.Length(max=255))
-    password = fields.String(required=True, validate=validate.Length(max=256))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
+    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "asha.k"})
+    email = Email(required=True, metadata={"example": "asha@example.org"})
+    password = Text(256, required=True)
+    full_name = Line(160, min_length=1, required=True, metadata={"example": "Asha Kumar"})
 
 
 class ChangePasswordArgs(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(max=256))
-    new_password = fields.String(required=True, validate=validate.Length(max=256))
+    current_password = Text(256, required=True)
+    new_password = Text(256, required=True)
 
 
 class LogoutArgs(Schema):
-    refresh_token = fields.String(validate=validate.Length(max=4096))
+    refresh_token = Line(4096)
 
 
 class TokensRead(Schema):
@@ -68,7 +69,7 @@ class LogoutRead(Schema):
 class DoctorProfileUpdate(_DoctorProfileFields):
     """What a doctor may change about themself (the department is the admin's decision)."""
 
-    full_name = fields.String(validate=validate.Length(min=1, max=160))
+    full_name = Line(160, min_length=1)
 
     class Meta:
         exclude = ("department_id",)

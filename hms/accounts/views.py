@@ -19,6 +19,7 @@ from hms.accounts.schemas import (
     SignInLocksRead,
     TokensRead,
 )
+from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
 from hms.common.security import setting_limit
 from hms.directory.schemas import DoctorRead, PatientRead
@@ -39,6 +40,7 @@ def register(data):
 
 
 @blp.route("/login", methods=["POST"])
+@blp.doc(**documents_errors(401, 403, 429))
 @blp.arguments(LoginArgs)
 @blp.response(200, TokensRead)
 def login(data):
@@ -48,6 +50,7 @@ def login(data):
 
 @blp.route("/refresh", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_refresh"))
+@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401))
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenRead)
 def refresh():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
@@ -35,6 +36,10 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 raise Forbidden("Your role does not allow this.")
             return fn(*args, **kwargs)
 
+        # Read by hms.common.api.ErrorResponsesPlugin: a token (401) and a role (403) are needed here.
+        wrapper._apidoc = deepcopy(getattr(fn, "_apidoc", {}))  # type: ignore[attr-defined]
+        manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
+        manual["x-roles"] = list(roles) or ["any"]
         return wrapper  # type: ignore[return-value]
 
     return decorator

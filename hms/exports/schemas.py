@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from hms.common.fields import Date, Timestamp
 from hms.models import ExportJob
 
 ADMIN_KINDS = ("appointments", "treatments")
@@ -17,8 +18,8 @@ class AdminExportCreate(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(ADMIN_KINDS))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
+    date_from = Date(load_default=None)
+    date_to = Date(load_default=None)
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -40,8 +41,8 @@ class ExportJobRead(Schema):
     status = fields.String(metadata={"enum": ["pending", "running", "done", "failed"]})
     params = fields.Dict()
     row_count = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    started_at = Timestamp(allow_none=True)
+    finished_at = Timestamp(allow_none=True)
     error = fields.String(allow_none=True)
     download_url = fields.Function(download_url, allow_none=True)

@@ -6,6 +6,7 @@ from flask import Response, send_file, stream_with_context
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
+from hms.common.api import documents_errors
 from hms.common.auth import roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import PageArgs, page_of
@@ -22,7 +23,12 @@ blueprints: list[Blueprint] = [patient_blp, history_blp, admin_blp]
 # Every way of taking data out shares one budget per client address.
 EXPORT_LIMIT = limiter.shared_limit(setting_limit("rate_limit_exports"), scope="exports")
 CSV_RESPONSE = {200: {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
-PDF_RESPONSE = {200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}}}
+# A job that is not finished yet (or failed) has no file: 409.
+JOB_FILE_RESPONSE = {**CSV_RESPONSE, **documents_errors(409)["responses"]}
+PDF_RESPONSE = {
+    200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}},
+    **documents_errors(503)["responses"],
+}
 
 
 def _csv_file(path, name: str) -> Response:
@@ -59,7 +65,7 @@ def get_patient_export(job_id: int):
 
 @patient_blp.route("/<int:job_id>/download")
 @roles_required("patient")
-@patient_blp.doc(responses=CSV_RESPONSE)
+@patient_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_patient_export(job_id: int) -> Response:
     """The CSV of one of my finished exports."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=False))
@@ -114,7 +120,7 @@ def get_admin_export(job_id: int):
 
 @admin_blp.route("/<int:job_id>/download")
 @roles_required("admin")
-@admin_blp.doc(responses=CSV_RESPONSE)
+@admin_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_admin_export(job_id: int) -> Response:
     """The CSV of a finished admin export (audited as export.download)."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=True))

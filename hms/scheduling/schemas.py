@@ -6,14 +6,14 @@ import itertools
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hms.common.pagination import PageArgs
+from hms.common.fields import Date, HourMinute, Id, Int, PageArgs, Text, Timestamp
 
 STATUSES = ("booked", "completed", "cancelled", "no_show")
 
 
-def hhmm(**kwargs) -> fields.Time:
+def hhmm(**kwargs) -> HourMinute:
     """A wall-clock time spoken as HH:MM (24-hour)."""
-    return fields.Time(format="%H:%M", **kwargs)
+    return HourMinute(**kwargs)
 
 
 def _check_range(data: dict, start: str, end: str, message: str) -> None:
@@ -54,7 +54,7 @@ def check_no_overlap(windows: list[dict]) -> None:
 
 
 class DayWindows(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
     windows = _windows_field()
 
     @validates_schema
@@ -75,11 +75,11 @@ class AvailabilityUpdate(Schema):
 
 class AvailabilityTemplate(Schema):
     weekdays = fields.List(
-        fields.Integer(validate=validate.Range(min=0, max=6)), required=True, validate=validate.Length(min=1, max=7)
+        Int(min=0, max=6), required=True, validate=validate.Length(min=1, max=7), metadata={"example": [0, 1, 2, 3, 4]}
     )
     windows = _windows_field()
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
+    date_from = Date(required=True)
+    date_to = Date(required=True)
     cancel_booked = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -91,12 +91,12 @@ class AvailabilityTemplate(Schema):
 
 
 class AvailabilityArgs(Schema):
-    date_from = fields.Date()
-    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=60))
+    date_from = Date()
+    days = Int(min=1, max=60, load_default=7)
 
 
 class ToggleCreate(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
     start = hhmm(required=True)
 
 
@@ -134,7 +134,7 @@ class AvailabilityRead(Schema):
 
 
 class SlotsArgs(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
 
 
 class SlotsRead(Schema):
@@ -146,27 +146,27 @@ class SlotsRead(Schema):
 
 
 class AppointmentCreate(Schema):
-    doctor_id = fields.Integer(required=True, strict=True)
-    date = fields.Date(required=True)
-    start_time = hhmm(required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    doctor_id = Id(required=True, strict=True)
+    date = Date(required=True)
+    start_time = hhmm(required=True, metadata={"example": "09:30"})
+    reason = Text(1000, load_default=None, allow_none=True, metadata={"example": "Chest pain on exertion"})
 
 
 class AdminAppointmentCreate(AppointmentCreate):
-    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    patient_id = Id(required=True, strict=True)
 
 
 class AppointmentReschedule(Schema):
-    date = fields.Date(required=True)
-    start_time = hhmm(required=True)
+    date = Date(required=True)
+    start_time = hhmm(required=True, metadata={"example": "10:00"})
 
 
 class CancelCreate(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = Text(1000, load_default=None, allow_none=True)
 
 
 class AdminCancelCreate(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(1000, min_length=1, required=True, metadata={"example": "Doctor on emergency duty"})
 
 
 class HorizonRead(Schema):
@@ -195,11 +195,11 @@ class AppointmentRead(Schema):
     end_time = hhmm()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Timestamp()
+    updated_at = Timestamp()
     cancelled_by = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_at = Timestamp(allow_none=True)
     rescheduled_from = fields.Integer(allow_none=True)
     has_treatment = fields.Boolean()
     phase = fields.String(metadata={"description": "upcoming | past | cancelled (hms/scheduling/rules.py)"})
@@ -210,8 +210,8 @@ class AppointmentRead(Schema):
 
 class _DateRangeArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = Date()
+    date_to = Date()
 
     @validates_schema
     def _range(self, data, **_kwargs):
@@ -235,13 +235,13 @@ class PatientAppointmentArgs(PageArgs):
 
 
 class DoctorAppointmentArgs(_DateRangeArgs):
-    date = fields.Date()
+    date = Date()
 
 
 class AdminAppointmentArgs(_DateRangeArgs):
-    doctor_id = fields.Integer()
-    patient_id = fields.Integer()
-    department_id = fields.Integer()
+    doctor_id = Id()
+    patient_id = Id()
+    department_id = Id()
 
 
 class DoctorAppointmentsArgs(_DateRangeArgs):
@@ -292,8 +292,8 @@ class PatientDashboard(Schema):
 
 
 class WaitlistCreate(Schema):
-    doctor_id = fields.Integer(required=True, strict=True)
-    date = fields.Date(required=True)
+    doctor_id = Id(required=True, strict=True)
+    date = Date(required=True)
 
 
 class WaitlistRead(Schema):
@@ -302,8 +302,8 @@ class WaitlistRead(Schema):
     doctor_name = fields.String()
     date = fields.Date()
     status = fields.String()
-    created_at = fields.DateTime()
-    notified_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    notified_at = Timestamp(allow_none=True)
 
 
 class WaitlistArgs(PageArgs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 import time as systime
 from datetime import date, time, timedelta
 
@@ -16,6 +15,7 @@ from hms.common import clock
 from hms.models import Appointment, AuditEvent, ExportJob, Notification
 from tests.conftest import fetch, fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
+from tests.pdf import pdf_text, require_pdf_renderer
 
 RUN = "hms.exports.run_export"
 CLEANUP = "hms.exports.cleanup_exports"
@@ -261,14 +261,13 @@ def test_direct_history_csv_is_streamed_and_audited(client, auth, history):
     assert (event.patient_id, event.details) == (patient.id, {"format": "csv"})
 
 
-def test_direct_history_pdf_holds_the_visits_and_is_audited(client, auth, history, tmp_path):
+def test_direct_history_pdf_holds_the_visits_and_is_audited(client, auth, history):
+    require_pdf_renderer()
     patient, _first, _second = history
     response = client.get("/api/patient/history/export.pdf", headers=auth(patient.user))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    pdf = tmp_path / "history.pdf"
-    pdf.write_bytes(response.data)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdf_text(response.data)
     assert patient.full_name in text
     assert "Stable angina" in text and "Dr. Arjun Das" in text and "Headache" in text
     assert len(fetch_all(select(AuditEvent).filter_by(action="history.export", patient_id=patient.id))) == 1

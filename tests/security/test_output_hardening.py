@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hms.reports.pdf import ASSET_DIRS, BundledAssetFetcher, html_to_pdf
+from hms.reports.pdf import ASSET_DIRS, bundled_asset_fetcher, html_to_pdf
 from tests.conftest import bearer
 from tests.factories import AdminFactory, AppointmentFactory
 
@@ -73,7 +73,7 @@ def test_finding_12_a_rendered_pdf_never_calls_another_host_or_reads_local_files
 
 
 def test_the_fetcher_serves_bundled_assets_only():
-    fetcher = BundledAssetFetcher()
+    fetcher = bundled_asset_fetcher()
     template = ASSET_DIRS[0] / "monthly_report.html"
     assert fetcher.fetch(template.as_uri()).read() == template.read_bytes()
     for url in ("file:///etc/passwd", (ASSET_DIRS[0] / ".." / ".." / "config.py").as_uri(), "http://127.0.0.1/"):
