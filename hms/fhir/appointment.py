@@ -100,7 +100,7 @@ def read(*, user: User, resource_id: str) -> dict[str, Any]:
     return to_fhir(_load(user, resource_id))
 
 
-def _moment_condition(bound: DateBound) -> Any:
+def date_condition(bound: DateBound) -> Any:
     """A date bound on the appointment's start, as SQL over its local date and start time."""
     day = bound.moment.date()
     if bound.day_only:
@@ -167,7 +167,7 @@ def search(*, user: User, search: SearchRequest) -> dict[str, Any]:
         column = Appointment.patient_id if kind == "Patient" else Appointment.doctor_id
         statement = statement.where(column == actor_id)
     for value in search.all("date"):
-        statement = statement.where(_moment_condition(parse_date_param(value, element="date")))
+        statement = statement.where(date_condition(parse_date_param(value, element="date")))
     if search.all("status"):
         statement = statement.where(Appointment.status.in_(_status_filter(search.all("status"))))
     statement = statement.order_by(Appointment.date, Appointment.start_time, Appointment.id)

@@ -13,6 +13,9 @@ from hms.common.auth import roles_required
 from hms.common.clock import now_utc
 from hms.fhir import (  # noqa: F401  (importing a mapping module registers its resource type)
     appointment,
+    condition,
+    encounter,
+    medication_request,
     patient,
     practitioner,
     practitioner_role,
