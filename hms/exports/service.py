@@ -40,6 +40,20 @@ REPORT_FILES_TTL_DAYS = 40
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+# Kinds written by another package's task (e.g. FHIR bulk export); every other kind is a CSV of run_export.
+TASKS_BY_KIND: dict[str, str] = {}
+
+
+def task_for(kind: str) -> str:
+    """The task that writes a job of this kind."""
+    return TASKS_BY_KIND.get(kind, RUN_TASK)
+
+
+def start_job(*, user: User, kind: str, params: dict[str, Any], patient_id: int | None = None) -> ExportJob:
+    """Create a job (or return the same one still under way) and hand it to its kind's task after commit; audited."""
+    return _start(user=user, kind=kind, params=params, patient_id=patient_id)
+
+
 def _start(*, user: User, kind: str, params: dict[str, Any], patient_id: int | None) -> ExportJob:
     """Create a job (or return the same one still under way) and hand it to the worker after commit."""
     existing = db.session.execute(
@@ -60,7 +74,7 @@ def _start(*, user: User, kind: str, params: dict[str, Any], patient_id: int | N
         patient_id=patient_id,
         details={"kind": kind, **params},
     )
-    enqueue_after_commit(db.session, RUN_TASK, job.id)
+    enqueue_after_commit(db.session, task_for(kind), job.id)
     db.session.commit()
     return job
 
@@ -228,16 +242,15 @@ def cleanup_expired() -> int:
     return len(jobs)
 
 
-def undispatched_job_ids() -> list[int]:
-    """Jobs still pending long after creation: their message was lost, send it again."""
-    return list(
-        db.session.execute(
-            select(ExportJob.id).where(
-                ExportJob.status == ExportStatus.PENDING.value,
-                ExportJob.created_at <= utcnow_naive() - UNDISPATCHED_GRACE,
-            )
-        ).scalars()
-    )
+def undispatched_jobs() -> list[tuple[int, str]]:
+    """Jobs still pending long after creation, with the task that writes each: their message was lost, send again."""
+    rows = db.session.execute(
+        select(ExportJob.id, ExportJob.kind).where(
+            ExportJob.status == ExportStatus.PENDING.value,
+            ExportJob.created_at <= utcnow_naive() - UNDISPATCHED_GRACE,
+        )
+    ).all()
+    return [(job_id, task_for(kind)) for job_id, kind in rows]
 
 
 def _patient_of(user: User) -> Patient:

@@ -4,6 +4,8 @@ and every error an OperationOutcome (converted from the one error format, so the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -11,8 +13,10 @@ from flask_jwt_extended import current_user
 
 from hms.common.auth import roles_required
 from hms.common.clock import now_utc
+from hms.common.downloads import file_response
 from hms.fhir import (  # noqa: F401  (importing a mapping module registers its resource type)
     appointment,
+    bulk,
     condition,
     encounter,
     medication_request,
@@ -22,8 +26,15 @@ from hms.fhir import (  # noqa: F401  (importing a mapping module registers its 
     schedule,
     slot,
 )
-from hms.fhir.common import FHIR_JSON, Invalid, base_url, fhir_response, operation_outcome, search_request
-from hms.fhir.registry import COMMON_SEARCH, RESOURCES, ResourceType, capability_statement
+from hms.fhir.common import FHIR_JSON, FHIR_NDJSON, Invalid, base_url, fhir_response, operation_outcome, search_request
+from hms.fhir.registry import (
+    COMMON_SEARCH,
+    RESOURCES,
+    Operation,
+    ResourceType,
+    capability_statement,
+    register_system_operation,
+)
 
 blp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
@@ -52,6 +63,55 @@ def _body() -> Any:
 def metadata() -> Response:
     """The CapabilityStatement, generated from the registry (public, as FHIR clients expect)."""
     return fhir_response(capability_statement(base_url=base_url(), date=now_utc().date().isoformat()))
+
+
+EXPORT = register_system_operation(
+    Operation(
+        "export",
+        "FHIR Bulk Data system export for admins (Prefer: respond-async; _type; _outputFormat="
+        "application/fhir+ndjson); poll Content-Location, then download each NDJSON file with the same token.",
+    )
+)
+
+
+@blp.get("/$export")
+@roles_required("admin")
+def export() -> Response:
+    """Start a bulk export; 202 with Content-Location to poll."""
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        raise Invalid("Bulk export is asynchronous: send Prefer: respond-async.", element="Prefer")
+    job = bulk.start(
+        user=current_user,
+        types=request.args.get("_type"),
+        output_format=request.args.get("_outputFormat"),
+        since=request.args.get("_since"),
+    )
+    location = f"{base_url()}/$export-poll-status/{job.id}"
+    return Response(status=202, headers={"Content-Location": location})
+
+
+@blp.get("/$export-poll-status/<int:job_id>")
+@roles_required("admin")
+def export_status(job_id: int) -> Response:
+    """202 with X-Progress while the job runs; the manifest (application/json) when it is done."""
+    manifest = bulk.manifest(user=current_user, job_id=job_id, base_url=base_url(), request_url=request.url)
+    if manifest is None:
+        return Response(status=202, headers={"X-Progress": "in progress", "Retry-After": "2"})
+    return Response(json.dumps(manifest), status=200, mimetype="application/json", headers={"Expires": "0"})
+
+
+@blp.get("/$export-file/<int:job_id>/<resource_type>.ndjson")
+@roles_required("admin")
+def export_file(job_id: int, resource_type: str) -> Response:
+    """One NDJSON file of the caller's own finished export (audited)."""
+    path = bulk.file(user=current_user, job_id=job_id, resource_type=resource_type)
+    return file_response(_chunks(path), mimetype=FHIR_NDJSON, filename=f"{resource_type}.ndjson")
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(64 * 1024):
+            yield chunk
 
 
 @blp.get("/Appointment/$find")
@@ -124,6 +184,6 @@ def as_fhir(response: Response) -> Response:
             body = operation_outcome(response.status_code, "error", response.status)
         response.set_data(json.dumps(body, ensure_ascii=False))
         response.mimetype = FHIR_JSON
-    elif response.mimetype == "application/json":
+    elif response.mimetype == "application/json" and request.endpoint != "fhir.export_status":
         response.mimetype = FHIR_JSON
     return response
