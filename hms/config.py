@@ -68,6 +68,10 @@ class Settings:
     login_lock_minutes: int = 15
     login_ip_failures_per_minute: int = 30
     cache_seconds: int = 300
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it, to sign in quickly.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
     public_url: str = "http://127.0.0.1:5000"
     frontend_dist: Path = PROJECT_ROOT / "frontend" / "dist"
     testing: bool = False
@@ -123,6 +127,10 @@ class Settings:
         ZoneInfo(self.timezone)  # fail at start, not at the first booking, on a misspelt zone
         if not 1 <= self.booking_horizon_days <= 90:
             raise ValueError("HMS_BOOKING_HORIZON_DAYS must be between 1 and 90")
+        if self.env == "production" and (
+            self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
+        ):
+            raise RuntimeError("production keeps argon2id at time cost >= 3 and memory >= 64 MiB")
         if not self.jwt_secret:
             if self.env == "production":
                 raise RuntimeError("HMS_JWT_SECRET must be set when HMS_ENV=production")

@@ -1,8 +1,14 @@
 """Fixtures: one migrated database per run (SQLite by default, PostgreSQL with HMS_TEST_DATABASE_URL),
 emptied after every test; an app, a client, token helpers and a controllable clock.
 
-Tests commit for real (the concurrency tests need several connections), so isolation is by emptying
-every table after each test rather than by a rolled-back outer transaction.
+Requests are isolated as in production: no app context is held for a test, so every test-client request
+pushes its own app context and gets its own SQLAlchemy session, removed (rolled back) at its teardown. A
+write that a request forgets to commit is therefore invisible to the next request and to the test.
+Factories commit through their own short-lived sessions, and the test reads results back through
+`fresh()` (a new app context and session) or through the API, never through objects a request touched.
+
+Tests commit for real (the concurrency tests need several connections), so isolation between tests is by
+emptying every table after each test rather than by a rolled-back outer transaction.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -17,12 +24,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from hms import create_app
 from hms.common import clock
 from hms.config import Settings
 from hms.extensions import cache, db
+from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
 REDIS_TEST_URL = os.environ.get("HMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -38,6 +47,11 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "testing": True,
         "jwt_secret": "test-secret-" + "x" * 40,
         "timezone": "Asia/Kolkata",
+        # Cheap argon2 in tests only: a sign-in costs milliseconds instead of ~0.3 s (production keeps the
+        # strong defaults; tests/accounts/test_passwords.py checks that).
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "argon2_parallelism": 1,
     }
     values.update(overrides)
     return Settings.from_env(**values)
@@ -65,36 +79,112 @@ def app(session_dir: Path) -> Iterator[Flask]:
     settings = make_settings(session_dir, extra={"cache_prefix": f"hms-test-{uuid.uuid4().hex[:8]}:"})
     application = create_app(settings)
     _reset_schema(application)
+    global _APP
+    _APP = application
+    with application.app_context():
+        factories.bind(db.engine)
     yield application
+    _APP = None
+
+
+_APP: Flask | None = None
+
+
+def the_app() -> Flask:
+    """The app of the running test session (for helpers that are not fixtures)."""
+    if _APP is None:
+        raise RuntimeError("the app fixture has not been set up")
+    return _APP
+
+
+@contextmanager
+def fresh(app: Flask | None = None) -> Iterator[Session]:
+    """A new app context and its own session, as the next request would have; removed (rolled back) on exit.
+
+    Use it to read results back and to call services directly: what it sees is only what was committed.
+    Rows read through it stay readable afterwards (detached, columns loaded), as a snapshot.
+    """
+    with (app or the_app()).app_context():
+        session = db.session()
+        try:
+            yield session
+        finally:
+            session.expunge_all()
+            session.rollback()
+
+
+def save(*rows: object) -> None:
+    """Commit new or detached rows in a session of their own, as set-up a test needs."""
+    with fresh() as session:
+        for row in rows:
+            session.merge(row) if inspect(row).detached else session.add(row)
+        session.commit()
+
+
+def fetch(model: type, ident: object) -> object | None:
+    """One row by id, as a fresh session sees it now (detached snapshot)."""
+    with fresh() as session:
+        return session.get(model, ident)
+
+
+def fetch_all(statement) -> list:
+    """The ORM rows of a select, as a fresh session sees them now (detached snapshots)."""
+    with fresh() as session:
+        return list(session.execute(statement).scalars())
+
+
+def fetch_value(statement):
+    """The single value of a select (scalar_one), as a fresh session sees it now."""
+    with fresh() as session:
+        return session.execute(statement).scalar_one()
 
 
 def _empty_tables() -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f"DELETE FROM {name}"))
-    db.session.commit()
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture(autouse=True)
 def _clean_state(app: Flask) -> Iterator[None]:
-    ctx = app.app_context()
-    ctx.push()
-    cache.clear()
+    """Nothing held between requests: no app context for the test; empty tables and cache afterwards."""
+    with app.app_context():
+        cache.clear()
     yield
     clock.set_now(None)
-    db.session.rollback()
-    _empty_tables()
-    cache.clear()
-    db.session.remove()
-    ctx.pop()
+    with app.app_context():
+        _empty_tables()
+        cache.clear()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a new app context (its own session), as in production.
+
+    Even a test that holds an app context (inside `fresh()`) cannot make a request share its session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+# Every app a test builds (some build a second one with other settings) gets the isolating client.
+Flask.test_client_class = IsolatedClient
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def fresh_session():
+    """The `fresh` context manager as a fixture: `with fresh_session() as session: ...`."""
+    return fresh
 
 
 @pytest.fixture
@@ -121,7 +211,8 @@ def frozen_clock():
 
 def bearer(user) -> dict[str, str]:
     """Authorization header for a user, as a logged-in client would send it."""
-    return {"Authorization": f"Bearer {create_access_token(identity=user)}"}
+    with the_app().app_context():
+        return {"Authorization": f"Bearer {create_access_token(identity=user)}"}
 
 
 @pytest.fixture

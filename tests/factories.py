@@ -1,14 +1,21 @@
-"""Test data helpers: factories that commit real rows, with one precomputed password hash (argon2 is slow)."""
+"""Test data helpers: factories that commit real rows, each through its own short-lived session.
+
+A factory never shares a session with a request: it opens a session on the test engine, commits, loads the
+row's columns and closes, so the object it returns is detached, with every column readable, and stale the
+moment a request changes the row: read results back through `fresh()` or the API.
+"""
 
 from __future__ import annotations
 
 from datetime import date, time
 
 import factory
+from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from hms.accounts.passwords import hash_password
-from hms.extensions import db
 from hms.models import (
     Appointment,
     AvailabilityWindow,
@@ -20,14 +27,36 @@ from hms.models import (
 )
 
 PASSWORD = "password123"
-_PASSWORD_HASH = hash_password(PASSWORD)
+# The same cheap argon2 parameters as the test settings (tests/conftest.py make_settings).
+_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+_engine: Engine | None = None
+
+
+def bind(engine: Engine) -> None:
+    """Point the factories at the test database (called once by the app fixture)."""
+    global _engine
+    _engine = engine
 
 
 class _Base(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
         sqlalchemy_session_persistence = "commit"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Commit the row in a session of its own, then detach it with its columns loaded."""
+        if _engine is None:
+            raise RuntimeError("factories are not bound to the test database")
+        with Session(_engine, expire_on_commit=False) as session:
+            obj = model_class(*args, **kwargs)
+            session.add(obj)
+            session.commit()
+            state = inspect(obj)
+            unloaded = [attr.key for attr in state.mapper.column_attrs if attr.key in state.unloaded]
+            if unloaded:
+                session.refresh(obj, attribute_names=unloaded)
+            return obj
 
 
 class UserFactory(_Base):

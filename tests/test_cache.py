@@ -3,7 +3,6 @@ sharing Redis, where two application instances stand for two gunicorn workers.""
 
 from __future__ import annotations
 
-import time as wall
 import uuid
 from collections.abc import Iterator
 from datetime import date, time
@@ -13,9 +12,10 @@ import redis
 from flask import Flask
 
 from hms import create_app
+from hms.common import cache as cache_module
 from hms.common.cache import get_or_set, invalidate, slots_namespace
 from hms.extensions import cache
-from tests.conftest import REDIS_TEST_URL, make_settings
+from tests.conftest import REDIS_TEST_URL, fresh, make_settings
 from tests.factories import AvailabilityFactory, DoctorFactory, PatientFactory
 
 
@@ -32,38 +32,41 @@ class Counter:
 
 def test_in_process_cache_serves_until_its_namespace_is_invalidated():
     compute = Counter({"slots": ["09:00"]})
-    assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
-    assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
-    assert compute.calls == 1
+    with fresh():
+        assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
+        assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
+        assert compute.calls == 1
 
-    other = Counter("directory")
-    get_or_set("directory", "all", other)
-    invalidate("slots:1:2026-11-25")
+        other = Counter("directory")
+        get_or_set("directory", "all", other)
+        invalidate("slots:1:2026-11-25")
 
-    assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
-    assert compute.calls == 2
-    get_or_set("directory", "all", other)
-    assert other.calls == 1  # other namespaces keep their values
+        assert get_or_set("slots:1:2026-11-25", "public", compute) == {"slots": ["09:00"]}
+        assert compute.calls == 2
+        get_or_set("directory", "all", other)
+        assert other.calls == 1  # other namespaces keep their values
 
 
 def test_invalidating_many_namespaces_at_once_reaches_each():
     computes = {day: Counter(day) for day in range(5)}
-    for day, compute in computes.items():
-        get_or_set(slots_namespace(3, day), "k", compute)
-    invalidate(*(slots_namespace(3, day) for day in computes))
-    for day, compute in computes.items():
-        get_or_set(slots_namespace(3, day), "k", compute)
-        assert compute.calls == 2
+    with fresh():
+        for day, compute in computes.items():
+            get_or_set(slots_namespace(3, day), "k", compute)
+        invalidate(*(slots_namespace(3, day) for day in computes))
+        for day, compute in computes.items():
+            get_or_set(slots_namespace(3, day), "k", compute)
+            assert compute.calls == 2
 
 
-def test_a_lost_generation_counter_never_brings_old_values_back():
-    get_or_set("stats", "k", Counter("old"))
-    old_generation = cache.get("gen:stats")
-    cache.delete("gen:stats")  # evicted, or the cache restarted without its data
-    wall.sleep(0.005)
-    invalidate("stats")
-    assert cache.get("gen:stats") > old_generation
-    assert get_or_set("stats", "k", Counter("new")) == "new"
+def test_a_lost_generation_counter_never_brings_old_values_back(monkeypatch):
+    monkeypatch.setattr(cache_module, "_fresh_generation", lambda: 1_000)  # the same millisecond throughout
+    with fresh():
+        get_or_set("stats", "k", Counter("old"))
+        old_generation = cache.get("gen:stats")
+        cache.delete("gen:stats")  # evicted, or the cache restarted without its data
+        invalidate("stats")
+        assert cache.get("gen:stats") > old_generation
+        assert get_or_set("stats", "k", Counter("new")) == "new"
 
 
 # Two instances over one database and one Redis ---------------------------------------------------------------

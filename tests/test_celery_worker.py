@@ -26,7 +26,7 @@ from flask import Flask
 from hms import create_app
 from hms.extensions import db
 from hms.models import ExportJob, Notification
-from tests.conftest import bearer, make_settings
+from tests.conftest import bearer, fresh, make_settings
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 
 pytestmark = pytest.mark.slow
@@ -106,10 +106,11 @@ def celery_worker(producer: Flask, *, queue: str, log_path: Path) -> Iterator[su
 
 
 def wait_for(predicate, *, timeout: float, what: str, log_path: Path):
+    """Poll predicate(session) in a fresh session each time, so the worker's commits are visible."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        db.session.rollback()  # end the read snapshot so the worker's commits are visible
-        value = predicate()
+        with fresh() as session:
+            value = predicate(session)
         if value:
             return value
         time.sleep(0.25)
@@ -119,7 +120,7 @@ def wait_for(predicate, *, timeout: float, what: str, log_path: Path):
 def export_end_to_end(app: Flask, tmp_path: Path, *, redis_url: str | None) -> None:
     queue = f"hms-test-{uuid.uuid4().hex[:10]}"
     log_path = tmp_path / "worker.log"
-    with producer_app(app, tmp_path, redis_url=redis_url, queue=queue) as producer, producer.app_context():
+    with producer_app(app, tmp_path, redis_url=redis_url, queue=queue) as producer:
         patient = PatientFactory()
         doctor = DoctorFactory(full_name="Dr. Kavya Menon", department__name="Dermatology")
         TreatmentFactory(
@@ -147,7 +148,9 @@ def export_end_to_end(app: Flask, tmp_path: Path, *, redis_url: str | None) -> N
             job_id = started.get_json()["id"]
 
             job = wait_for(
-                lambda: (j := db.session.get(ExportJob, job_id)) is not None and j.status in ("done", "failed") and j,
+                lambda session: (
+                    (j := session.get(ExportJob, job_id)) is not None and j.status in ("done", "failed") and j
+                ),
                 timeout=JOB_TIMEOUT,
                 what=f"export {job_id}",
                 log_path=log_path,
@@ -156,7 +159,7 @@ def export_end_to_end(app: Flask, tmp_path: Path, *, redis_url: str | None) -> N
 
             # The worker also delivered the "your export is ready" e-mail through the outbox (the mailbox folder).
             wait_for(
-                lambda: db.session.query(Notification).filter_by(kind="export_ready", status="sent").count() == 1,
+                lambda session: session.query(Notification).filter_by(kind="export_ready", status="sent").count() == 1,
                 timeout=JOB_TIMEOUT,
                 what="the export_ready e-mail",
                 log_path=log_path,

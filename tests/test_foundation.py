@@ -7,7 +7,6 @@ from datetime import time
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from hms.extensions import db
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory
 
 
@@ -16,7 +15,6 @@ def test_database_refuses_two_active_appointments_on_one_slot(app):
     AppointmentFactory(doctor=doctor, start_time=time(9, 0))
     with pytest.raises(IntegrityError):
         AppointmentFactory(doctor=doctor, start_time=time(9, 0), patient=PatientFactory())
-    db.session.rollback()
 
 
 def test_cancelled_appointment_does_not_hold_its_slot(app):

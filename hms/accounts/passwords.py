@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 
-_hasher = PasswordHasher()
 MIN_LENGTH = 8
-# Verifying against this keeps an unknown user's login as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("timing-equaliser-password")
+
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """A hasher with these costs and a dummy hash made with them (an unknown user's login costs the same)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher, hasher.hash("timing-equaliser-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher of the running app's settings; the strong defaults outside an app."""
+    if has_app_context():
+        settings = current_app.config["HMS"]
+        return _hasher_for(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
+    return _hasher_for(3, 65536, 4)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown user) still spend the same time and say no."""
+    hasher, dummy_hash = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy_hash, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

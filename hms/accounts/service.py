@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hms.accounts.passwords import hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
-from hms.common.auth import revoke_token
+from hms.common.auth import issued_moment, revoke_token
 from hms.common.errors import Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from hms.extensions import cache, db
 from hms.models import Patient, Role, User
@@ -100,15 +100,9 @@ def commit_or_duplicate() -> None:
         raise Duplicate("This already exists.", fields=fields) from error
 
 
-def end_sessions(user: User) -> int:
-    """Make every token issued so far invalid; returns the epoch second from which new tokens are valid.
-
-    JWT `iat` is whole seconds of real time (the token library's clock, not the product's), so the
-    cut-off is the next whole second: a token issued in the same second as a block cannot survive it.
-    """
-    cutoff = math.floor(time.time()) + 1
-    user.tokens_valid_after = datetime.fromtimestamp(cutoff, UTC).replace(tzinfo=None)
-    return cutoff
+def end_sessions(user: User) -> None:
+    """Make every token issued so far invalid (tokens carry their issue time in microseconds, see common.auth)."""
+    user.tokens_valid_after = issued_moment()
 
 
 def set_active(*, user: User, active: bool) -> None:
@@ -245,11 +239,9 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
         )
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    cutoff = end_sessions(user)
+    end_sessions(user)
     record(action="password_changed", entity="user", entity_id=user.id, actor=user)
     db.session.commit()
-    # New tokens must carry an `iat` at or after the cut-off, or they would die with the old ones.
-    time.sleep(max(0.0, cutoff - time.time()))
     return issue_tokens(user)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -124,6 +124,21 @@ def is_token_revoked(jti: str) -> bool:
     return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
 
 
+# JWT `iat` has whole seconds only: a token issued in the second of a password change would share it with
+# the tokens that change ends. Tokens also carry their issue time in microseconds, so no one has to wait.
+ISSUED_CLAIM = "iat_us"
+_EPOCH = datetime(1970, 1, 1)
+
+
+def issued_moment() -> datetime:
+    """Real time (the token library's clock, not the product's), naive UTC with microseconds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def init_jwt(app: Flask) -> None:
     """Wire Flask-JWT-Extended to our users, blocklist and error format."""
 
@@ -131,14 +146,18 @@ def init_jwt(app: Flask) -> None:
     def _identity(user: User | int) -> str:
         return str(user.id if isinstance(user, User) else user)
 
+    @jwt.additional_claims_loader
+    def _claims(_identity: Any) -> dict[str, int]:
+        return {ISSUED_CLAIM: _microseconds(issued_moment())}
+
     @jwt.user_lookup_loader
     def _lookup(_header: dict, payload: dict) -> User | None:
         user = db.session.get(User, int(payload["sub"]))
         if user is None or not user.is_active:
             return None
         if user.tokens_valid_after is not None:
-            issued = datetime.fromtimestamp(payload["iat"], UTC).replace(tzinfo=None)
-            if issued < user.tokens_valid_after.replace(microsecond=0):
+            issued = payload.get(ISSUED_CLAIM, payload["iat"] * 1_000_000)
+            if issued < _microseconds(user.tokens_valid_after):
                 return None
         return user
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_jwt_extended import create_refresh_token
+from sqlalchemy import select
 
-from hms.extensions import db
 from hms.models import Patient, User
+from tests.conftest import fetch, fresh
 from tests.factories import PASSWORD, AdminFactory, DoctorFactory, PatientFactory, UserFactory
 
 
@@ -85,8 +86,7 @@ def test_login_by_username_or_email_in_any_case_returns_tokens_and_records_last_
         body = response.get_json()
         assert body["access_token"] and body["refresh_token"]
         assert body["user"] == {**body["user"], "id": user.id, "username": "meera", "role": "patient"}
-    db.session.expire_all()
-    assert db.session.get(User, user.id).last_login_at is not None
+    assert fetch(User, user.id).last_login_at is not None
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client):
@@ -145,7 +145,8 @@ def test_logout_revokes_the_access_token_and_the_given_refresh_token(client):
 
 def test_logout_without_body_and_with_a_foreign_refresh_token_still_signs_out(client, auth):
     user, other = UserFactory(), UserFactory()
-    foreign = create_refresh_token(identity=other)
+    with fresh():
+        foreign = create_refresh_token(identity=other)
     assert client.post("/api/auth/logout", headers=auth(user)).status_code == 200
     headers = auth(user)
     assert client.post("/api/auth/logout", headers=headers, json={"refresh_token": foreign}).status_code == 200
@@ -239,6 +240,7 @@ def test_register_stores_patient_in_the_database(client):
         "/api/auth/register",
         json={"username": "gita", "email": "gita@example.org", "password": "long-enough-1", "full_name": "Gita"},
     )
-    patient = db.session.query(Patient).one()
-    assert patient.user.username == "gita"
-    assert patient.user.password_hash != "long-enough-1"
+    with fresh() as session:
+        patient = session.execute(select(Patient)).scalar_one()
+        assert patient.user.username == "gita"
+        assert patient.user.password_hash != "long-enough-1"

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from hms.accounts.service import ensure_admin
 from hms.demo.service import load_demo_data
-from hms.extensions import db
 from hms.models import Appointment, AvailabilityWindow, Department, Doctor, Patient, Treatment, User
+from tests.conftest import fetch_all, fetch_value, fresh
 
 
 def test_create_admin_command_creates_an_admin_who_can_log_in(runner, client):
@@ -20,7 +20,7 @@ def test_create_admin_command_creates_an_admin_who_can_log_in(runner, client):
     )
     assert result.exit_code == 0, result.output
     assert client.post("/api/auth/login", json={"username": "boss", "password": "s3cret-pw"}).status_code == 200
-    assert db.session.execute(select(User.role).where(User.username == "boss")).scalar_one() == "admin"
+    assert fetch_value(select(User.role).where(User.username == "boss")) == "admin"
 
 
 def test_create_admin_command_refuses_weak_password_and_duplicates(runner):
@@ -37,42 +37,48 @@ def test_ensure_admin_uses_the_configured_password_once(app):
     settings = app.config["HMS"]
     settings.admin_password = "from-the-env-1"
     try:
-        assert ensure_admin() is not None
-        assert ensure_admin() is None
+        with fresh():
+            assert ensure_admin() is not None
+        with fresh():
+            assert ensure_admin() is None
     finally:
         settings.admin_password = None
-    assert db.session.execute(select(func.count()).where(User.role == "admin")).scalar_one() == 1
+    assert fetch_value(select(func.count()).where(User.role == "admin")) == 1
 
 
 def test_ensure_admin_does_nothing_without_a_password(app):
-    assert ensure_admin() is None
+    with fresh():
+        assert ensure_admin() is None
 
 
 def test_demo_data_loads_fast_once_and_respects_the_booking_rules(client, frozen_clock):
     frozen_clock("2026-11-24 09:30")
     started = time.monotonic()
-    summary = load_demo_data()
+    with fresh():
+        summary = load_demo_data()
     assert time.monotonic() - started < 10
     assert summary["created"] is True
-    assert load_demo_data()["created"] is False
+    with fresh():
+        assert load_demo_data()["created"] is False
 
     def count(model, *where):
-        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+        return fetch_value(select(func.count()).select_from(model).where(*where))
 
     assert count(Department) == 7 and count(Doctor) == 14 and count(Patient) == 45
     assert count(Appointment, Appointment.status == "booked") == 40
     assert count(Appointment, Appointment.status != "booked") >= 140
     assert count(Treatment) == count(Appointment, Appointment.status == "completed")
     assert count(AvailabilityWindow) > 14 * 60
-    booked_dates = db.session.execute(select(Appointment.date).where(Appointment.status == "booked")).scalars()
+    booked_dates = fetch_all(select(Appointment.date).where(Appointment.status == "booked"))
     assert all(day >= date(2026, 11, 24) for day in booked_dates)
     # today: only booked visits; at most 3 of them already started (patients waiting to be seen)
-    today = db.session.execute(
-        select(Appointment.start_time, Appointment.status).where(Appointment.date == date(2026, 11, 24))
-    ).all()
+    with fresh() as session:
+        today = session.execute(
+            select(Appointment.start_time, Appointment.status).where(Appointment.date == date(2026, 11, 24))
+        ).all()
     assert {status for _, status in today} == {"booked"}
     assert 1 <= sum(start <= dt_time(9, 30) for start, _ in today) <= 3
-    medicines = db.session.execute(select(Treatment.medicines).limit(1)).scalar_one()
+    medicines = fetch_value(select(Treatment.medicines).limit(1))
     assert {"name", "dose", "frequency", "duration_days", "instructions"} <= set(medicines[0])
     for username, password in (("admin", "admin123"), ("dr.asha", "doctor123"), ("patient1", "patient123")):
         response = client.post("/api/auth/login", json={"username": username, "password": password})
@@ -89,20 +95,18 @@ def test_demo_data_has_started_visits_today_that_a_doctor_can_complete(client, f
     from tests.conftest import bearer
 
     frozen_clock("2026-11-24 11:10")  # a Tuesday, mid-morning
-    load_demo_data()
-    started = (
-        db.session.execute(
-            select(Appointment).where(
-                Appointment.status == "booked",
-                Appointment.date == date(2026, 11, 24),
-                Appointment.start_time <= dt_time(11, 10),
-            )
+    with fresh():
+        load_demo_data()
+    started = fetch_all(
+        select(Appointment).where(
+            Appointment.status == "booked",
+            Appointment.date == date(2026, 11, 24),
+            Appointment.start_time <= dt_time(11, 10),
         )
-        .scalars()
-        .all()
     )
     assert started, "no started visit today in the demo data"
     visit = started[0]
-    response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=bearer(visit.doctor.user))
+    doctor_user = fetch_value(select(User).join(Doctor, Doctor.user_id == User.id).where(Doctor.id == visit.doctor_id))
+    response = client.post(f"/api/doctor/appointments/{visit.id}/complete", headers=bearer(doctor_user))
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "completed"

@@ -8,7 +8,7 @@ import pytest
 
 from hms.analytics.service import doctor_figures
 from hms.common.cache import invalidate
-from hms.extensions import db
+from tests.conftest import fresh
 from tests.factories import (
     AdminFactory,
     AppointmentFactory,
@@ -93,7 +93,8 @@ def test_stats_are_cached_briefly_and_a_new_day_reads_fresh_figures(client, admi
     frozen_clock("2026-11-25 10:00")
     assert client.get("/api/admin/stats", headers=admin_headers).get_json()["departments"] == 2
     DepartmentFactory()
-    invalidate("stats")
+    with fresh():
+        invalidate("stats")
     assert client.get("/api/admin/stats", headers=admin_headers).get_json()["departments"] == 3
 
 
@@ -188,7 +189,8 @@ def test_doctor_figures_give_counts_and_six_months_of_outcomes(frozen_clock):
     _appointment(doctor, date(2026, 5, 4), "completed", 9)  # seven months ago: outside the series
     _appointment(other, date(2026, 11, 24), "booked", 9)
 
-    figures = doctor_figures(doctor_id=doctor.id)
+    with fresh():
+        figures = doctor_figures(doctor_id=doctor.id)
 
     assert figures["counts"] == {"today": 1, "upcoming": 1, "completed_this_month": 1, "patients": 5}
     assert [item["month"] for item in figures["monthly"]] == [
@@ -201,4 +203,3 @@ def test_doctor_figures_give_counts_and_six_months_of_outcomes(frozen_clock):
     ]
     assert figures["monthly"][3] == {"month": "2026-09", "completed": 0, "cancelled": 1, "no_show": 1}
     assert figures["monthly"][5] == {"month": "2026-11", "completed": 1, "cancelled": 0, "no_show": 0}
-    db.session.rollback()

@@ -12,6 +12,7 @@ from sqlalchemy import event, insert
 
 from hms.extensions import db
 from hms.models import Appointment
+from tests.conftest import fresh
 from tests.factories import AdminFactory, DepartmentFactory, DoctorFactory, PatientFactory
 
 DATA_TABLES = re.compile(r"\b(appointments|patients|doctors|departments)\b", re.IGNORECASE)
@@ -27,11 +28,13 @@ def data_table_statements() -> Iterator[list[str]]:
         if DATA_TABLES.search(statement):
             seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", _listener)
+    with fresh():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", _listener)
     try:
         yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", _listener)
+        event.remove(engine, "before_cursor_execute", _listener)
 
 
 def _load_appointments(*, today: date, doctors: list[int], patients: list[int], days: int, slots: int) -> int:
@@ -57,8 +60,9 @@ def _load_appointments(*, today: date, doctors: list[int], patients: list[int], 
                         "reason": "check-up",
                     }
                 )
-    db.session.execute(insert(Appointment), rows)
-    db.session.commit()
+    with fresh() as session:
+        session.execute(insert(Appointment), rows)
+        session.commit()
     return len(rows)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from hms.audit.service import record
-from hms.extensions import db
 from hms.models import AuditEvent
+from tests.conftest import fetch_all, fresh
 from tests.factories import AdminFactory, DoctorFactory, PatientFactory
 
 
@@ -17,15 +18,17 @@ def admin():
     return AdminFactory()
 
 
-def _event(*, action: str, entity: str, actor=None, patient_id=None, at: datetime | None = None, **details):
-    event = record(action=action, entity=entity, entity_id=1, patient_id=patient_id, details=details, actor=actor)
-    if at is not None:
-        event.at = at  # set before commit: the hash is recomputed below so the chain stays valid
-        from hms.audit.service import _digest
+def _event(*, action: str, entity: str, actor=None, patient_id=None, at: datetime | None = None, **details) -> int:
+    """Commit one audit record in its own unit of work; returns its id."""
+    with fresh() as session:
+        event = record(action=action, entity=entity, entity_id=1, patient_id=patient_id, details=details, actor=actor)
+        if at is not None:
+            event.at = at  # set before commit: the hash is recomputed below so the chain stays valid
+            from hms.audit.service import _digest
 
-        event.hash = _digest(event)
-    db.session.commit()
-    return event
+            event.hash = _digest(event)
+        session.commit()
+        return event.id
 
 
 def test_admin_reads_events_newest_first_with_actor_names(client, auth, admin):
@@ -39,7 +42,7 @@ def test_admin_reads_events_newest_first_with_actor_names(client, auth, admin):
     assert response.status_code == 200
     body = response.get_json()
     assert body["total"] == 2 and body["page"] == 1 and body["per_page"] == 20
-    assert [item["id"] for item in body["items"]] == [second.id, first.id]
+    assert [item["id"] for item in body["items"]] == [second, first]
     newest = body["items"][0]
     assert newest["actor_id"] == admin.id
     assert newest["actor_username"] == admin.username
@@ -114,4 +117,4 @@ def test_only_admins_read_the_audit_log(client, auth):
 
 def test_reading_the_log_is_not_itself_audited(client, auth, admin):
     client.get("/api/admin/audit", headers=auth(admin))
-    assert db.session.query(AuditEvent).count() == 0
+    assert fetch_all(select(AuditEvent)) == []

@@ -13,21 +13,31 @@ from hms.audit.service import record, verify_chain
 from hms.common.db import begin_write
 from hms.extensions import db
 from hms.models import AuditEvent, Department, User
+from tests.conftest import fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, PatientFactory
 
 
-def _chain(count: int) -> list[AuditEvent]:
+def _chain(count: int) -> list[int]:
+    """`count` audit records, each committed by its own unit of work, as requests would."""
     admin = AdminFactory()
     events = []
     for index in range(count):
-        events.append(record(action=f"doctor.update.{index}", entity="doctor", entity_id=index, actor=admin))
-        db.session.commit()
+        with fresh() as session:
+            events.append(record(action=f"doctor.update.{index}", entity="doctor", entity_id=index, actor=admin).id)
+            session.commit()
     return events
+
+
+def _verify() -> tuple[int, int | None]:
+    """verify_chain() in a fresh session: the number checked and the id of the first broken record."""
+    with fresh():
+        checked, broken = verify_chain()
+        return checked, None if broken is None else broken.id
 
 
 def test_untouched_chain_verifies(runner):
     _chain(3)
-    assert verify_chain()[0] == 3 and verify_chain()[1] is None
+    assert _verify() == (3, None)
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 0
     assert result.output.strip() == "OK: 3 records"
@@ -41,55 +51,56 @@ def test_empty_chain_verifies(runner):
 def test_editing_a_record_with_raw_sql_is_reported_at_that_record(runner):
     events = _chain(4)
     tampered = events[1]
-    db.session.execute(text(f'UPDATE audit_events SET details = \'{{"reason": "forged"}}\' WHERE id = {tampered.id}'))
-    db.session.commit()
+    with fresh() as session:
+        session.execute(text(f'UPDATE audit_events SET details = \'{{"reason": "forged"}}\' WHERE id = {tampered}'))
+        session.commit()
 
-    checked, broken = verify_chain()
-    assert checked == 1 and broken is not None and broken.id == tampered.id
+    assert _verify() == (1, tampered)
 
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 1
-    assert result.output.startswith(f"BROKEN at record #{tampered.id} (doctor.update.1, ")
+    assert result.output.startswith(f"BROKEN at record #{tampered} (doctor.update.1, ")
 
 
 def test_deleting_a_record_breaks_the_chain_at_its_successor(runner):
     events = _chain(3)
-    db.session.execute(text(f"DELETE FROM audit_events WHERE id = {events[1].id}"))
-    db.session.commit()
+    with fresh() as session:
+        session.execute(text(f"DELETE FROM audit_events WHERE id = {events[1]}"))
+        session.commit()
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 1
-    assert f"#{events[2].id} " in result.output
+    assert f"#{events[2]} " in result.output
 
 
 def test_details_of_any_type_are_stored_as_json_and_still_verify():
     patient = PatientFactory()
-    record(
-        action="treatment.update",
-        entity="treatment",
-        entity_id=7,
-        patient_id=patient.id,
-        details={"follow_up_date": date(2026, 12, 1), "fee": Decimal("500.00"), "fields": ["diagnosis"]},
-    )
-    db.session.commit()
-    db.session.expire_all()
-    stored = db.session.execute(select(AuditEvent)).scalar_one()
+    with fresh() as session:
+        record(
+            action="treatment.update",
+            entity="treatment",
+            entity_id=7,
+            patient_id=patient.id,
+            details={"follow_up_date": date(2026, 12, 1), "fee": Decimal("500.00"), "fields": ["diagnosis"]},
+        )
+        session.commit()
+    stored = fetch_value(select(AuditEvent))
     assert stored.details == {"follow_up_date": "2026-12-01", "fee": "500.00", "fields": ["diagnosis"]}
     assert stored.entity_id == "7" and stored.patient_id == patient.id
-    assert verify_chain() == (1, None)
+    assert _verify() == (1, None)
 
 
 def test_a_rolled_back_record_leaves_no_gap_in_the_chain():
     _chain(1)
-    record(action="doomed", entity="x")
-    db.session.rollback()
+    with fresh() as session:
+        record(action="doomed", entity="x")
+        session.rollback()
     _chain(1)
-    assert verify_chain() == (2, None)
+    assert _verify() == (2, None)
 
 
 def test_ten_concurrent_audited_writers_neither_fork_nor_fail(app):
     """Half read first and then audit (an audited read), half open a write and audit it (a service's write)."""
     admin_id = AdminFactory().id
-    db.session.commit()
     barrier = threading.Barrier(10)
     errors: list[BaseException] = []
 
@@ -126,25 +137,29 @@ def test_ten_concurrent_audited_writers_neither_fork_nor_fail(app):
         thread.join(timeout=60)
 
     assert errors == []
-    assert verify_chain() == (10, None)
-    prev_hashes = db.session.execute(select(AuditEvent.prev_hash)).scalars().all()
+    assert _verify() == (10, None)
+    with fresh() as session:
+        prev_hashes = session.execute(select(AuditEvent.prev_hash)).scalars().all()
     assert len(set(prev_hashes)) == 10
 
 
 def test_a_new_actor_in_the_same_transaction_is_recorded_with_its_id():
-    user = User(username="newcomer", email="newcomer@example.org", password_hash="x", role="patient")
-    db.session.add(user)
-    event = record(action="account_registered", entity="user", actor=user)
-    db.session.commit()
-    assert event.actor_id == user.id is not None and event.actor_username == "newcomer"
-    assert verify_chain() == (1, None)
+    with fresh() as session:
+        user = User(username="newcomer", email="newcomer@example.org", password_hash="x", role="patient")
+        session.add(user)
+        record(action="account_registered", entity="user", actor=user)
+        session.commit()
+    event = fetch_value(select(AuditEvent))
+    assert event.actor_id == fetch_value(select(User.id).filter_by(username="newcomer"))
+    assert event.actor_username == "newcomer"
+    assert _verify() == (1, None)
 
 
 def test_record_never_commits_the_callers_unfinished_work():
     admin = AdminFactory()
-    db.session.commit()
-    db.session.execute(text(f"UPDATE users SET email = 'changed@example.org' WHERE id = {admin.id}"))
-    record(action="doctor.update", entity="doctor")
-    db.session.rollback()  # the caller fails after auditing: both the change and its record vanish
-    assert db.session.execute(select(User.email).where(User.id == admin.id)).scalar_one() != "changed@example.org"
-    assert db.session.execute(select(AuditEvent)).first() is None
+    with fresh() as session:
+        session.execute(text(f"UPDATE users SET email = 'changed@example.org' WHERE id = {admin.id}"))
+        record(action="doctor.update", entity="doctor")
+        session.rollback()  # the caller fails after auditing: both the change and its record vanish
+    assert fetch_value(select(User.email).where(User.id == admin.id)) != "changed@example.org"
+    assert fetch_all(select(AuditEvent)) == []

@@ -6,7 +6,7 @@ from datetime import date, time
 
 from hms.extensions import db
 from hms.models import AuditEvent, Treatment
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch_all
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 
 FULL = {
@@ -30,7 +30,7 @@ FULL = {
 
 
 def _audits(action: str) -> list[AuditEvent]:
-    return list(db.session.execute(db.select(AuditEvent).filter_by(action=action)).scalars())
+    return fetch_all(db.select(AuditEvent).filter_by(action=action))
 
 
 def test_doctor_writes_every_treatment_field_and_each_change_is_audited(client, frozen_clock):
@@ -69,7 +69,7 @@ def test_invalid_medicines_and_fields_are_422(client, frozen_clock):
     ):
         response = client.put(url, json=body, headers=headers)
         assert response.status_code == 422, body
-    assert db.session.execute(db.select(Treatment)).first() is None
+    assert fetch_all(db.select(Treatment)) == []
 
 
 def test_no_treatment_on_cancelled_or_no_show_appointments(client, frozen_clock):

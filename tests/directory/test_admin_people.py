@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from hms.extensions import db
-from hms.models import AuditEvent, AvailabilityWindow, Doctor, Patient, User
+from hms.models import AuditEvent, AvailabilityWindow, Doctor, User
+from tests.conftest import fetch, fetch_all
 from tests.factories import (
     AdminFactory,
     AppointmentFactory,
@@ -38,7 +39,7 @@ def doctor_payload(department_id: int, **overrides):
 
 
 def actions() -> list[str]:
-    return [event.action for event in db.session.query(AuditEvent).order_by(AuditEvent.id)]
+    return [event.action for event in fetch_all(select(AuditEvent).order_by(AuditEvent.id))]
 
 
 # ---- departments -------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def test_admin_creates_a_doctor_account_that_must_change_password(client, admin_
     assert body["department_name"] == department.name
     assert body["consultation_fee"] == 650.5 and body["slot_minutes"] == 20
     assert body["must_change_password"] is True
-    user = db.session.get(User, body["user_id"])
+    user = fetch(User, body["user_id"])
     assert user.role == "doctor" and user.password_hash != "temporary-1"
     assert "doctor_created" in actions()
 
@@ -180,9 +181,8 @@ def test_deleting_a_doctor_with_appointments_deactivates_and_archives(client, ad
     assert response.status_code == 200
     body = response.get_json()
     assert body["deleted"] is False and body["deactivated"] is True and body["message"]
-    db.session.expire_all()
-    kept = db.session.get(Doctor, doctor.id)
-    assert kept.archived_at is not None and kept.user.is_active is False
+    kept = fetch(Doctor, doctor.id)
+    assert kept.archived_at is not None and fetch(User, kept.user_id).is_active is False
     assert client.get("/api/auth/me", headers=headers).status_code == 401
     assert client.get(f"/api/doctors/{doctor.id}").status_code == 404
 
@@ -194,10 +194,9 @@ def test_deleting_a_doctor_without_history_removes_account_and_availability(clie
     response = client.delete(f"/api/admin/doctors/{doctor.id}", headers=admin_headers)
     assert response.status_code == 200
     assert response.get_json()["deleted"] is True
-    db.session.expire_all()
-    assert db.session.get(Doctor, doctor.id) is None
-    assert db.session.get(User, user_id) is None
-    assert db.session.query(AvailabilityWindow).count() == 0
+    assert fetch(Doctor, doctor.id) is None
+    assert fetch(User, user_id) is None
+    assert fetch_all(select(AvailabilityWindow)) == []
     assert client.delete(f"/api/admin/doctors/{doctor.id}", headers=admin_headers).status_code == 404
 
 
@@ -268,8 +267,7 @@ def test_deleting_a_patient_with_appointments_deactivates(client, admin_headers)
     AppointmentFactory(patient=patient, status="cancelled")
     body = client.delete(f"/api/admin/patients/{patient.id}", headers=admin_headers).get_json()
     assert body["deleted"] is False and body["deactivated"] is True
-    db.session.expire_all()
-    assert db.session.get(Patient, patient.id).user.is_active is False
+    assert fetch(User, patient.user_id).is_active is False
     listed = client.get("/api/admin/patients", headers=admin_headers).get_json()["items"]
     assert listed == []
     assert client.get(f"/api/admin/patients/{patient.id}", headers=admin_headers).get_json()["archived_at"]
@@ -280,8 +278,7 @@ def test_deleting_a_patient_without_history_removes_the_account(client, admin_he
     user_id = patient.user_id
     body = client.delete(f"/api/admin/patients/{patient.id}", headers=admin_headers).get_json()
     assert body["deleted"] is True
-    db.session.expire_all()
-    assert db.session.get(User, user_id) is None
+    assert fetch(User, user_id) is None
     assert "patient_deleted" in actions()
 
 

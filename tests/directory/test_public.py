@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from hms.models import Doctor
+from tests.conftest import fresh
 from tests.factories import (
     AdminFactory,
     AppointmentFactory,
@@ -60,10 +62,9 @@ def test_directory_hides_blocked_and_archived_doctors_and_accounts(client):
     DoctorFactory(full_name="Dr. Visible")
     DoctorFactory(full_name="Dr. Blocked", user=UserFactory(role="doctor", is_active=False))
     archived = DoctorFactory(full_name="Dr. Archived")
-    archived.archived_at = archived.created_at
-    from hms.extensions import db
-
-    db.session.commit()
+    with fresh() as session:
+        session.get(Doctor, archived.id).archived_at = archived.created_at
+        session.commit()
     items = client.get("/api/doctors").get_json()["items"]
     assert [d["full_name"] for d in items] == ["Dr. Visible"]
     assert "email" not in items[0] and "username" not in items[0]

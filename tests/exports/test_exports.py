@@ -10,10 +10,11 @@ import time as systime
 from datetime import date, time, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from hms.common import clock
-from hms.extensions import db
 from hms.models import Appointment, AuditEvent, ExportJob, Notification
+from tests.conftest import fetch, fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 
 RUN = "hms.exports.run_export"
@@ -22,7 +23,7 @@ CLEANUP = "hms.exports.cleanup_exports"
 
 def run_job(app, job_id: int) -> str:
     """Run the export task's body here, as a worker would (tests/test_celery_worker.py proves the real worker)."""
-    return app.extensions["celery"].tasks[RUN].run(job_id)
+    return app.extensions["celery"].tasks[RUN](job_id)
 
 
 def parse(data: bytes) -> list[dict[str, str]]:
@@ -110,11 +111,12 @@ def test_patient_export_starts_at_once_and_its_csv_matches_the_history(app, clie
 
     listed = client.get("/api/patient/exports", headers=headers).get_json()
     assert [item["id"] for item in listed["items"]] == [job["id"]] and listed["total"] == 1
-    ready = db.session.query(Notification).filter_by(kind="export_ready", user_id=patient.user_id).one()
-    assert (ready.channel, ready.subject) == ("email", "Your export is ready")
-    actions = [event.action for event in db.session.query(AuditEvent).order_by(AuditEvent.id)]
-    assert actions == ["export.create", "export.download"]
-    assert db.session.query(AuditEvent).filter_by(patient_id=patient.id).count() == 2
+    with fresh() as session:
+        ready = session.query(Notification).filter_by(kind="export_ready", user_id=patient.user_id).one()
+        assert (ready.channel, ready.subject) == ("email", "Your export is ready")
+        actions = [event.action for event in session.query(AuditEvent).order_by(AuditEvent.id)]
+        assert actions == ["export.create", "export.download"]
+        assert session.query(AuditEvent).filter_by(patient_id=patient.id).count() == 2
 
 
 def test_another_patient_gets_404_on_the_status_and_the_download(app, client, auth, history):
@@ -142,7 +144,8 @@ def test_running_a_job_twice_writes_it_once(app, client, auth, history):
     job_id = client.post("/api/patient/exports", headers=auth(patient.user)).get_json()["id"]
     assert run_job(app, job_id) == "done"
     assert run_job(app, job_id) == "skipped"
-    assert db.session.query(Notification).filter_by(kind="export_ready").count() == 1
+    with fresh() as session:
+        assert session.query(Notification).filter_by(kind="export_ready").count() == 1
 
 
 def test_admin_exports_appointments_and_treatments_with_audit(app, client, auth, history):
@@ -163,9 +166,11 @@ def test_admin_exports_appointments_and_treatments_with_audit(app, client, auth,
     appointments_csv = parse(client.get(f"/api/admin/exports/{appointments_job}/download", headers=headers).data)
     expected_ids = [
         appointment.id
-        for appointment in db.session.query(Appointment)
-        .filter(Appointment.date >= date(2026, 3, 1), Appointment.date <= date(2026, 5, 31))
-        .order_by(Appointment.date, Appointment.start_time, Appointment.id)
+        for appointment in fetch_all(
+            select(Appointment)
+            .filter(Appointment.date >= date(2026, 3, 1), Appointment.date <= date(2026, 5, 31))
+            .order_by(Appointment.date, Appointment.start_time, Appointment.id)
+        )
     ]
     assert [int(row["id"]) for row in appointments_csv] == expected_ids
     assert {row["status"] for row in appointments_csv} == {"completed"}
@@ -177,7 +182,7 @@ def test_admin_exports_appointments_and_treatments_with_audit(app, client, auth,
 
     listed = client.get("/api/admin/exports", headers=headers).get_json()
     assert listed["total"] == 2
-    events = db.session.query(AuditEvent).filter(AuditEvent.actor_id == admin.id).order_by(AuditEvent.id).all()
+    events = fetch_all(select(AuditEvent).filter(AuditEvent.actor_id == admin.id).order_by(AuditEvent.id))
     assert [(e.action, e.details.get("kind")) for e in events] == [
         ("export.create", "appointments"),
         ("export.create", "treatments"),
@@ -216,7 +221,7 @@ def test_cleanup_removes_files_older_than_the_ttl_and_marks_the_job_expired(app,
     frozen_clock("2026-06-01 10:00")
     old = client.post("/api/patient/exports", headers=headers).get_json()["id"]
     run_job(app, old)
-    old_file = app.config["HMS"].exports_dir / db.session.get(ExportJob, old).file
+    old_file = app.config["HMS"].exports_dir / fetch(ExportJob, old).file
     assert old_file.is_file()
 
     frozen_clock("2026-06-07 10:00")
@@ -224,7 +229,7 @@ def test_cleanup_removes_files_older_than_the_ttl_and_marks_the_job_expired(app,
     run_job(app, recent)
 
     frozen_clock("2026-06-08 10:01")  # HMS_EXPORT_TTL_DAYS = 7: the first file is past it, the second is not
-    assert app.extensions["celery"].tasks[CLEANUP].run() == 1
+    assert app.extensions["celery"].tasks[CLEANUP]() == 1
     assert not old_file.exists()
     expired = client.get(f"/api/patient/exports/{old}", headers=headers).get_json()
     assert (expired["status"], expired["error"], expired["download_url"]) == ("done", "expired", None)
@@ -240,7 +245,7 @@ def test_cleanup_removes_orphan_files_but_keeps_fresh_ones(app):
     fresh.write_text("x")
     long_ago = systime.time() - 30 * 86400
     os.utime(orphan, (long_ago, long_ago))
-    app.extensions["celery"].tasks[CLEANUP].run()
+    app.extensions["celery"].tasks[CLEANUP]()
     assert not orphan.exists() and fresh.exists()
     fresh.unlink()
 
@@ -252,7 +257,7 @@ def test_direct_history_csv_is_streamed_and_audited(client, auth, history):
     assert response.is_streamed
     assert response.mimetype == "text/csv"
     assert parse(response.get_data()) == EXPECTED_HISTORY
-    event = db.session.query(AuditEvent).filter_by(action="history.export").one()
+    event = fetch_value(select(AuditEvent).filter_by(action="history.export"))
     assert (event.patient_id, event.details) == (patient.id, {"format": "csv"})
 
 
@@ -266,7 +271,7 @@ def test_direct_history_pdf_holds_the_visits_and_is_audited(client, auth, histor
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert patient.full_name in text
     assert "Stable angina" in text and "Dr. Arjun Das" in text and "Headache" in text
-    assert db.session.query(AuditEvent).filter_by(action="history.export", patient_id=patient.id).count() == 1
+    assert len(fetch_all(select(AuditEvent).filter_by(action="history.export", patient_id=patient.id))) == 1
 
 
 def test_history_downloads_are_for_patients_only(client, auth, history):
@@ -283,5 +288,5 @@ def test_a_job_that_never_reached_a_worker_is_sent_again(app, client, auth, hist
     sent = []
     monkeypatch.setattr(app.extensions["celery"].tasks[RUN], "apply_async", lambda args=None, **kw: sent.append(args))
     clock.set_now(clock.now_utc() + timedelta(minutes=3))
-    app.extensions["celery"].tasks["hms.notifications.sweep_outbox"].run()
+    app.extensions["celery"].tasks["hms.notifications.sweep_outbox"]()
     assert sent == [(job_id,)]

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from hms.common import clock
-from hms.extensions import db
 from hms.models import Notification
 from hms.notifications.service import MAX_ATTEMPTS, queue
+from tests.conftest import fetch, fresh
 from tests.factories import AppointmentFactory
 
 DELIVER = "hms.notifications.deliver_notification"
@@ -17,20 +17,26 @@ DELIVER = "hms.notifications.deliver_notification"
 
 def deliver(app, notification_id: int) -> str:
     """Run the task's body in this process, as a worker would (the worker wiring has its own tests)."""
-    return app.extensions["celery"].tasks[DELIVER].run(notification_id)
+    return app.extensions["celery"].tasks[DELIVER](notification_id)
+
+
+def queued(**fields) -> list[Notification]:
+    """Queue and commit outbox rows as a request would; returns them as committed (detached snapshots)."""
+    with fresh() as session:
+        ids = [row.id for row in queue(**fields)]
+        session.commit()
+        return [session.get(Notification, row_id) for row_id in ids]
 
 
 def booking_confirmation(appointment, channels=None) -> Notification:
-    rows = queue(
+    return queued(
         user=appointment.patient.user,
         kind="booking_confirmed",
         subject="Appointment confirmed",
         body=f"Your appointment with {appointment.doctor.full_name} is booked.",
         appointment_id=appointment.id,
         channels=channels,
-    )
-    db.session.commit()
-    return rows[0]
+    )[0]
 
 
 def test_booking_confirmation_arrives_by_smtp_with_recipient_subject_and_body(app, smtp_server, smtp_settings):
@@ -50,7 +56,7 @@ def test_booking_confirmation_arrives_by_smtp_with_recipient_subject_and_body(ap
     assert f"Your appointment with {appointment.doctor.full_name} is booked." in text
     assert "Wednesday 25 November 2026" in text and "09:00-09:30" in text
     assert "<table" in html and appointment.doctor.full_name in html
-    db.session.refresh(row)
+    row = fetch(Notification, row.id)
     assert (row.status, row.attempts, row.error) == ("sent", 1, None)
     assert row.sent_at is not None
 
@@ -60,7 +66,7 @@ def test_message_stays_pending_while_smtp_is_down_and_is_delivered_on_retry(app,
     row = booking_confirmation(appointment)
 
     assert deliver(app, row.id) == "pending"
-    db.session.refresh(row)
+    row = fetch(Notification, row.id)
     assert row.status == "pending"
     assert row.attempts == 1
     assert "Connection refused" in row.error or "ConnectionRefusedError" in row.error
@@ -72,7 +78,7 @@ def test_message_stays_pending_while_smtp_is_down_and_is_delivered_on_retry(app,
     smtp_server.start()
     clock.set_now(clock.now_utc() + timedelta(minutes=5))
     assert deliver(app, row.id) == "sent"
-    db.session.refresh(row)
+    row = fetch(Notification, row.id)
     assert (row.status, row.attempts, row.error) == ("sent", 2, None)
     assert len(smtp_server.inbox.messages) == 1
 
@@ -82,24 +88,23 @@ def test_message_fails_for_good_after_max_attempts_and_is_kept(app, smtp_setting
     for _ in range(MAX_ATTEMPTS):
         deliver(app, row.id)
         clock.set_now(clock.now_utc() + timedelta(hours=2))
-    db.session.refresh(row)
+    row = fetch(Notification, row.id)
     assert row.status == "failed"
     assert row.attempts == MAX_ATTEMPTS
     assert row.error
-    assert db.session.get(Notification, row.id) is not None
+    assert fetch(Notification, row.id) is not None
 
 
 def test_webhook_receives_google_chat_style_json(app, http_sink, monkeypatch):
     monkeypatch.setattr(app.config["HMS"], "webhook_url", http_sink.url + "/chat")
     appointment = AppointmentFactory()
-    rows = queue(
+    rows = queued(
         user=appointment.patient.user,
         kind="appointment_cancelled",
         subject="Appointment cancelled",
         body="Your appointment was cancelled by the doctor.",
         appointment_id=appointment.id,
     )
-    db.session.commit()
     assert sorted(row.channel for row in rows) == ["email", "webhook"]
     webhook = next(row for row in rows if row.channel == "webhook")
 
@@ -113,12 +118,13 @@ def test_sms_is_posted_to_the_gateway_only_when_enabled(app, http_sink, monkeypa
     settings = app.config["HMS"]
     monkeypatch.setattr(settings, "sms_url", http_sink.url + "/sms")
     appointment = AppointmentFactory()
-    rows = queue(user=appointment.patient.user, kind="reminder", subject="Reminder", body="See you at 09:00.")
+    rows = queued(user=appointment.patient.user, kind="reminder", subject="Reminder", body="See you at 09:00.")
     assert [row.channel for row in rows] == ["email"]  # SMS is off by default
 
     monkeypatch.setattr(settings, "sms_enabled", True)
-    [sms] = queue(user=appointment.patient.user, kind="reminder", subject="Reminder", body="See you.", channels=["sms"])
-    db.session.commit()
+    [sms] = queued(
+        user=appointment.patient.user, kind="reminder", subject="Reminder", body="See you.", channels=["sms"]
+    )
     assert deliver(app, sms.id) == "sent"
     assert http_sink.requests == [("/sms", {"to": appointment.patient.phone, "message": "Reminder: See you."})]
 
@@ -139,10 +145,9 @@ def test_a_user_without_a_phone_fails_at_once_without_retries(app, monkeypatch, 
     monkeypatch.setattr(settings, "sms_enabled", True)
     monkeypatch.setattr(settings, "sms_url", http_sink.url)
     appointment = AppointmentFactory(patient__phone=None)
-    [sms] = queue(user=appointment.patient.user, kind="reminder", subject="Reminder", body="x", channels=["sms"])
-    db.session.commit()
+    [sms] = queued(user=appointment.patient.user, kind="reminder", subject="Reminder", body="x", channels=["sms"])
     assert deliver(app, sms.id) == "failed"
-    db.session.refresh(sms)
+    sms = fetch(Notification, sms.id)
     assert (sms.status, sms.attempts) == ("failed", 1)
     assert "phone" in sms.error
 
@@ -151,7 +156,8 @@ def test_a_user_without_a_phone_fails_at_once_without_retries(app, monkeypatch, 
 def test_a_finished_message_is_never_sent_again(app, smtp_server, smtp_settings, status):
     smtp_server.start()
     row = booking_confirmation(AppointmentFactory())
-    row.status = status
-    db.session.commit()
+    with fresh() as session:
+        session.get(Notification, row.id).status = status
+        session.commit()
     assert deliver(app, row.id) == "skipped"
     assert smtp_server.inbox.messages == []

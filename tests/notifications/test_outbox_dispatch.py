@@ -6,11 +6,12 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from hms.common import clock
-from hms.extensions import db
 from hms.models import Notification
 from hms.notifications.service import due_for_dispatch, queue
+from tests.conftest import fetch, fetch_all, fresh
 from tests.factories import PatientFactory, UserFactory
 
 DELIVER = "hms.notifications.deliver_notification"
@@ -33,19 +34,22 @@ def published(app, monkeypatch):
 
 def test_notifications_are_published_only_after_the_transaction_commits(published):
     user = PatientFactory().user
-    rows = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
-    assert published == []
-    db.session.commit()
-    assert published == [(rows[0].id,)]
+    with fresh() as session:
+        rows = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
+        row_id = rows[0].id
+        assert published == []
+        session.commit()
+    assert published == [(row_id,)]
 
 
 def test_a_rolled_back_transaction_publishes_nothing(published):
     user = UserFactory()
-    queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
-    db.session.rollback()
-    db.session.commit()
+    with fresh() as session:
+        queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
+        session.rollback()
+        session.commit()
     assert published == []
-    assert db.session.query(Notification).count() == 0
+    assert fetch_all(select(Notification)) == []
 
 
 def test_a_broker_failure_is_logged_and_the_commit_still_succeeds(app, monkeypatch, caplog):
@@ -56,34 +60,47 @@ def test_a_broker_failure_is_logged_and_the_commit_still_succeeds(app, monkeypat
     # Alembic's logging set-up disables loggers that existed before the test migration ran.
     monkeypatch.setattr(logging.getLogger("hms.celery_app"), "disabled", False)
     user = UserFactory()
-    [row] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
-    db.session.commit()
+    with fresh() as session:
+        [row] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
+        row_id = row.id
+        session.commit()
 
-    assert db.session.get(Notification, row.id).status == "pending"
+    assert fetch(Notification, row_id).status == "pending"
     assert "the outbox sweep will retry it" in caplog.text
+
+
+def _due() -> list[int]:
+    with fresh():
+        return due_for_dispatch()
 
 
 def test_the_sweep_resends_messages_that_never_reached_a_worker_and_retries_that_are_due(app, frozen_clock):
     frozen_clock("2026-11-24 10:00")
     user = UserFactory()
-    [fresh] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
-    [retry] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
-    retry.next_attempt_at = clock.utcnow_naive() + timedelta(minutes=4)
-    db.session.commit()
-    assert due_for_dispatch() == []  # just created / not yet due
+    with fresh() as session:
+        [new] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
+        [retry] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
+        retry.next_attempt_at = clock.utcnow_naive() + timedelta(minutes=4)
+        new_id, retry_id = new.id, retry.id
+        session.commit()
+    assert _due() == []  # just created / not yet due
 
     frozen_clock("2026-11-24 10:05")
-    assert due_for_dispatch() == [fresh.id, retry.id]
-    fresh.status = "sent"
-    db.session.commit()
-    assert due_for_dispatch() == [retry.id]
+    assert _due() == [new_id, retry_id]
+    with fresh() as session:
+        session.get(Notification, new_id).status = "sent"
+        session.commit()
+    assert _due() == [retry_id]
 
 
 def test_sweep_task_publishes_what_is_due(app, frozen_clock, published):
     frozen_clock("2026-11-24 10:00")
-    [row] = queue(user=UserFactory(), kind="booking_confirmed", subject="Booked", body="x", channels=["email"])
-    db.session.commit()
+    user = UserFactory()
+    with fresh() as session:
+        [row] = queue(user=user, kind="booking_confirmed", subject="Booked", body="x", channels=["email"])
+        row_id = row.id
+        session.commit()
     published.clear()
     frozen_clock("2026-11-24 10:02")
-    assert app.extensions["celery"].tasks["hms.notifications.sweep_outbox"].run() == 1
-    assert published == [(row.id,)]
+    assert app.extensions["celery"].tasks["hms.notifications.sweep_outbox"]() == 1
+    assert published == [(row_id,)]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from hms.extensions import db
+from sqlalchemy import select
+
 from hms.models import Notification
 from hms.notifications.service import create_daily_reminders
+from tests.conftest import fetch, fetch_all, fresh
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory
 
 REMINDERS = "hms.notifications.send_daily_reminders"
 
 
 def reminders() -> list[Notification]:
-    return db.session.query(Notification).filter_by(kind="reminder").order_by(Notification.id).all()
+    return fetch_all(select(Notification).filter_by(kind="reminder").order_by(Notification.id))
 
 
 def test_running_the_reminder_job_twice_sends_each_reminder_once(app, frozen_clock, monkeypatch):
@@ -25,8 +27,8 @@ def test_running_the_reminder_job_twice_sends_each_reminder_once(app, frozen_clo
     AppointmentFactory(doctor=doctor, date=date(2026, 11, 26))
     task = app.extensions["celery"].tasks[REMINDERS]
 
-    assert task.run() == 2
-    assert task.run() == 0
+    assert task() == 2
+    assert task() == 0
     rows = reminders()
     assert [(row.appointment_id, row.channel) for row in rows] == [(first.id, "email"), (second.id, "email")]
     assert rows[0].recipient == first.patient.user.email
@@ -35,8 +37,8 @@ def test_running_the_reminder_job_twice_sends_each_reminder_once(app, frozen_clo
 
     # A newly configured channel adds its own reminders, still once each.
     monkeypatch.setattr(app.config["HMS"], "webhook_url", "http://127.0.0.1:9/hook")
-    assert task.run() == 2
-    assert task.run() == 0
+    assert task() == 2
+    assert task() == 0
     assert len(reminders()) == 4
 
 
@@ -46,8 +48,10 @@ def test_an_appointment_just_after_midnight_belongs_to_the_hospital_local_day(ap
     early = AppointmentFactory(date=date(2026, 11, 25), start_time=time(0, 15), end_time=time(0, 45))
     AppointmentFactory(date=date(2026, 11, 24), start_time=time(23, 0), end_time=time(23, 30))
 
-    created = create_daily_reminders()
-    assert [db.session.get(Notification, nid).appointment_id for nid in created] == [early.id]
+    with fresh() as session:
+        created = create_daily_reminders()
+        session.commit()
+    assert [fetch(Notification, nid).appointment_id for nid in created] == [early.id]
 
 
 def test_reminders_for_an_explicit_day_skip_blocked_patients(app, frozen_clock):
@@ -57,5 +61,5 @@ def test_reminders_for_an_explicit_day_skip_blocked_patients(app, frozen_clock):
     kept = AppointmentFactory(start_time=time(9, 30), end_time=time(10, 0))
 
     task = app.extensions["celery"].tasks[REMINDERS]
-    assert task.run("2026-11-25") == 1
+    assert task("2026-11-25") == 1
     assert [row.appointment_id for row in reminders()] == [kept.id]

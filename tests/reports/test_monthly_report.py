@@ -8,10 +8,11 @@ from datetime import date, time
 from email import message_from_bytes, policy
 
 import pytest
+from sqlalchemy import select
 
-from hms.extensions import db
 from hms.models import AuditEvent, Notification
 from hms.reports.service import monthly_report
+from tests.conftest import fetch, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 
 
@@ -41,7 +42,8 @@ def january(app):
 
 
 def test_report_counts_the_month_by_status_patients_diagnoses_and_days(january):
-    report = monthly_report(doctor_id=january.id, month="2026-01")
+    with fresh():
+        report = monthly_report(doctor_id=january.id, month="2026-01")
 
     assert report["totals"] == {
         "appointments": 6,
@@ -109,7 +111,7 @@ def test_admin_reads_any_doctors_report_and_the_read_is_audited(client, auth, ja
     )
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
-    event = db.session.query(AuditEvent).filter_by(action="report.view").one()
+    event = fetch_value(select(AuditEvent).filter_by(action="report.view"))
     assert (event.actor_id, event.entity, event.entity_id) == (admin.id, "doctor", str(january.id))
     assert event.details == {"month": "2026-01", "format": "pdf"}
 
@@ -133,15 +135,15 @@ def test_on_the_first_each_active_doctor_gets_last_months_report_by_email_once(a
     frozen_clock("2026-02-01 06:00")
     DoctorFactory(user__is_active=False)
     tasks = app.extensions["celery"].tasks
-    assert tasks["hms.reports.send_monthly_reports"].run() == 1
+    assert tasks["hms.reports.send_monthly_reports"]() == 1
 
-    notification_id = tasks["hms.reports.send_monthly_report"].run(january.id, "2026-01")
-    assert tasks["hms.reports.send_monthly_report"].run(january.id, "2026-01") is None  # not twice
-    row = db.session.get(Notification, notification_id)
+    notification_id = tasks["hms.reports.send_monthly_report"](january.id, "2026-01")
+    assert tasks["hms.reports.send_monthly_report"](january.id, "2026-01") is None  # not twice
+    row = fetch(Notification, notification_id)
     assert (row.user_id, row.kind, row.channel) == (january.user_id, "monthly_report", "email")
     assert row.subject == "Your monthly report for January 2026"
 
-    assert tasks["hms.notifications.deliver_notification"].run(notification_id) == "sent"
+    assert tasks["hms.notifications.deliver_notification"](notification_id) == "sent"
     [eml] = list(app.config["HMS"].mailbox_dir.glob(f"*-{notification_id}-monthly_report.eml"))
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == january.user.email

@@ -6,6 +6,7 @@ from datetime import date, time
 
 from hms.extensions import db
 from hms.models import Notification
+from tests.conftest import fetch_all
 from tests.factories import AvailabilityFactory, DoctorFactory
 
 DAY = date(2026, 11, 25)
@@ -37,7 +38,7 @@ def notifications(kind: str, user_id: int | None = None) -> list[Notification]:
     statement = db.select(Notification).where(Notification.kind == kind)
     if user_id is not None:
         statement = statement.where(Notification.user_id == user_id)
-    return list(db.session.execute(statement).scalars())
+    return fetch_all(statement)
 
 
 def error_code(response) -> str:

@@ -6,7 +6,7 @@ from datetime import time
 
 from hms.extensions import db
 from hms.models import Appointment, AvailabilityWindow
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch, fetch_value
 from tests.factories import DoctorFactory, PatientFactory
 from tests.scheduling.helpers import DAY, DAY_S, NOW, book, doctor_with_day, error_code, notifications, slots
 
@@ -62,9 +62,7 @@ def test_removing_hours_under_a_booking_is_409_listing_it(client, frozen_clock):
     response = _put(client, doctor, [{"date": DAY_S, "windows": [{"start": "09:00", "end": "10:00"}]}])
     assert (response.status_code, error_code(response)) == (409, "has_appointments")
     assert [a["id"] for a in response.get_json()["error"]["fields"]["appointments"]] == [appointment["id"]]
-    assert db.session.execute(
-        db.select(AvailabilityWindow).filter_by(doctor_id=doctor.id)
-    ).scalar_one().end_time == time(11)
+    assert fetch_value(db.select(AvailabilityWindow.end_time).filter_by(doctor_id=doctor.id)) == time(11)
     shrink_ok = _put(client, doctor, [{"date": DAY_S, "windows": [{"start": "10:00", "end": "12:00"}]}])
     assert shrink_ok.status_code == 200  # the booking still fits
 
@@ -81,7 +79,7 @@ def test_cancel_booked_cancels_and_notifies_each_patient(client, frozen_clock):
     assert response.status_code == 200
     assert sorted(response.get_json()["cancelled"]) == sorted(ids)
     for appointment_id in ids:
-        stored = db.session.get(Appointment, appointment_id)
+        stored = fetch(Appointment, appointment_id)
         assert (stored.status, stored.cancelled_by, stored.cancel_reason) == (
             "cancelled",
             "doctor",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, time
 
 from hms.extensions import db
-from hms.models import Appointment, BlockedSlot
-from tests.conftest import bearer
+from hms.models import Appointment, BlockedSlot, User
+from tests.conftest import bearer, fetch, fetch_value, fresh, save
 from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, PatientFactory
 from tests.scheduling.helpers import DAY, DAY_S, NOW, book, doctor_with_day, error_code, notifications, slots
 
@@ -46,8 +46,7 @@ def test_a_date_beyond_the_horizon_is_refused(client, frozen_clock):
 def test_a_time_outside_the_windows_or_off_the_grid_or_blocked_is_unavailable(client, frozen_clock):
     frozen_clock(NOW)
     doctor = doctor_with_day()
-    db.session.add(BlockedSlot(doctor_id=doctor.id, date=DAY, start_time=time(10, 0)))
-    db.session.commit()
+    save(BlockedSlot(doctor_id=doctor.id, date=DAY, start_time=time(10, 0)))
     headers = bearer(PatientFactory().user)
     for start in ("08:30", "09:15", "10:00", "11:00"):
         response = book(client, headers, doctor.id, start=start)
@@ -84,8 +83,9 @@ def test_a_patient_cannot_book_the_same_doctor_twice_on_one_day(client, frozen_c
 def test_a_blocked_doctor_cannot_be_booked_and_an_unknown_one_is_404(client, frozen_clock):
     frozen_clock(NOW)
     doctor = doctor_with_day()
-    doctor.user.is_active = False
-    db.session.commit()
+    with fresh() as session:
+        session.get(User, doctor.user_id).is_active = False
+        session.commit()
     headers = bearer(PatientFactory().user)
     response = book(client, headers, doctor.id)
     assert (response.status_code, error_code(response)) == (409, "doctor_unavailable")
@@ -136,7 +136,7 @@ def test_reschedule_moves_the_appointment_and_frees_the_old_slot(client, frozen_
     assert response.status_code == 200, response.get_json()
     new = response.get_json()
     assert new["start_time"] == "10:30" and new["rescheduled_from"] == old["id"] and new["reason"] == old["reason"]
-    previous = db.session.get(Appointment, old["id"])
+    previous = fetch(Appointment, old["id"])
     assert (previous.status, previous.cancelled_by, previous.cancel_reason) == ("cancelled", "patient", "Rescheduled")
     assert slots(client, doctor.id)["09:00"] is True and slots(client, doctor.id)["10:30"] is False
     assert len(notifications("appointment_rescheduled", patient.user_id)) == 1
@@ -153,8 +153,7 @@ def test_a_failed_reschedule_keeps_the_old_appointment_untouched(client, frozen_
             f"/api/patient/appointments/{old['id']}", json={"date": DAY_S, "start_time": target}, headers=headers
         )
         assert (response.status_code, error_code(response)) == (409, code)
-        db.session.expire_all()
-        kept = db.session.get(Appointment, old["id"])
+        kept = fetch(Appointment, old["id"])
         assert (kept.status, kept.cancelled_by, kept.cancel_reason) == ("booked", None, None)
     assert slots(client, doctor.id)["09:00"] is False
 
@@ -171,8 +170,8 @@ def test_admin_reschedules_any_appointment_and_it_is_audited(client, frozen_cloc
         headers=bearer(AdminFactory()),
     )
     assert response.status_code == 200
-    assert db.session.get(Appointment, old["id"]).cancelled_by == "admin"
-    assert db.session.execute(db.select(AuditEvent).filter_by(action="appointment.reschedule")).scalar_one()
+    assert fetch(Appointment, old["id"]).cancelled_by == "admin"
+    assert fetch_value(db.select(AuditEvent).filter_by(action="appointment.reschedule"))
 
 
 # ---- cancel -------------------------------------------------------------------------------------------------
@@ -191,7 +190,7 @@ def test_a_patient_cancels_before_the_start_and_the_slot_frees_at_once(client, f
     assert response.status_code == 200
     body = response.get_json()
     assert (body["status"], body["cancelled_by"], body["cancel_reason"]) == ("cancelled", "patient", "Better")
-    stored = db.session.get(Appointment, appointment["id"])
+    stored = fetch(Appointment, appointment["id"])
     assert stored.cancelled_by_user_id == patient.user_id and stored.cancelled_at is not None
     assert slots(client, doctor.id)["09:00"] is True
     assert len(notifications("appointment_cancelled", patient.user_id)) == 1

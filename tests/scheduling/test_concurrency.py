@@ -7,7 +7,7 @@ from collections import Counter
 
 from hms.extensions import db
 from hms.models import Appointment
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch, fetch_all
 from tests.factories import PatientFactory
 from tests.scheduling.helpers import DAY, DAY_S, NOW, doctor_with_day
 
@@ -33,11 +33,10 @@ def _race(app, requests):
 
 
 def _active_at(doctor_id: int, start: str) -> int:
-    db.session.rollback()  # end this session's read snapshot: the racers committed on other connections
     return len(
         [
             a
-            for a in db.session.execute(db.select(Appointment).filter_by(doctor_id=doctor_id, date=DAY)).scalars()
+            for a in fetch_all(db.select(Appointment).filter_by(doctor_id=doctor_id, date=DAY))
             if a.status in ("booked", "completed") and a.start_time.strftime("%H:%M") == start
         ]
     )
@@ -100,4 +99,4 @@ def test_a_reschedule_racing_a_booking_onto_one_slot_never_leaves_two_appointmen
         assert sorted(status for status, _ in results) in ([200, 409], [201, 409]), results
         assert _active_at(doctor.id, "10:30") == 1
         if results[0][0] == 409:
-            assert db.session.get(Appointment, own["id"]).status == "booked"  # the loser keeps its old slot
+            assert fetch(Appointment, own["id"]).status == "booked"  # the loser keeps its old slot

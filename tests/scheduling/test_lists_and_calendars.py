@@ -6,7 +6,6 @@ from datetime import date, time
 
 from icalendar import Calendar
 
-from hms.extensions import db
 from tests.conftest import bearer
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 from tests.scheduling.helpers import DAY_S, NOW, book, doctor_with_day
@@ -94,7 +93,6 @@ def test_ownership_matrix_for_appointments(client, frozen_clock):
         == 404
     )
     assert client.get(f"/api/doctor/patients/{owner.id}/history", headers=other).status_code == 404
-    db.session.rollback()
     assert client.get(url, headers=bearer(owner.user)).status_code == 200
 
 

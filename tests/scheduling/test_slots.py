@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from hms import create_app
-from hms.extensions import db
-from tests.conftest import bearer, make_settings
+from hms.models import Doctor, User
+from tests.conftest import bearer, fresh, make_settings
 from tests.factories import AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.scheduling.helpers import DAY, DAY_S, NOW, book, doctor_with_day, slots
 
@@ -89,7 +89,6 @@ def test_a_custom_horizon_from_settings_is_honoured(app, tmp_path, frozen_clock)
         headers = bearer(patient.user)
         response = book(client, headers, doctor.id, day=far.isoformat())
         assert response.status_code == 201, response.get_json()
-        db.session.remove()
 
 
 def test_the_hospital_time_zone_decides_which_slots_are_past(app, tmp_path, frozen_clock):
@@ -106,17 +105,17 @@ def test_the_hospital_time_zone_decides_which_slots_are_past(app, tmp_path, froz
             "10:00": True,
             "10:30": True,
         }
-        db.session.remove()
     assert not any(slots(app.test_client(), doctor.id).values())  # in Kolkata the whole day is over
 
 
 def test_blocked_or_archived_doctors_offer_no_slots(client, frozen_clock):
     frozen_clock(NOW)
     blocked = doctor_with_day()
-    blocked.user.is_active = False
     archived = doctor_with_day()
-    archived.archived_at = archived.created_at
-    db.session.commit()
+    with fresh() as session:
+        session.get(User, blocked.user_id).is_active = False
+        session.get(Doctor, archived.id).archived_at = archived.created_at
+        session.commit()
     assert client.get(f"/api/doctors/{blocked.id}/slots?date={DAY_S}").get_json()["slots"] == []
     assert client.get(f"/api/doctors/{archived.id}/slots?date={DAY_S}").get_json()["slots"] == []
 
@@ -128,9 +127,11 @@ def test_doctor_ids_available_on_lists_active_doctors_with_a_free_slot(app, froz
     free = doctor_with_day()
     full = doctor_with_day(start=time(9), end=time(9, 30))
     blocked = doctor_with_day()
-    blocked.user.is_active = False
-    db.session.commit()
+    with fresh() as session:
+        session.get(User, blocked.user_id).is_active = False
+        session.commit()
     patient = PatientFactory()
     assert book(app.test_client(), bearer(patient.user), full.id).status_code == 201
-    assert doctor_ids_available_on(day=DAY) == {free.id}
-    assert doctor_ids_available_on(day=DAY + timedelta(days=30)) == set()
+    with fresh():
+        assert doctor_ids_available_on(day=DAY) == {free.id}
+        assert doctor_ids_available_on(day=DAY + timedelta(days=30)) == set()
