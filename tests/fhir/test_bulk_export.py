@@ -7,10 +7,11 @@ import json
 import os
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from hms.common import clock
-from hms.extensions import db
 from hms.models import AuditEvent, ExportJob
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch, fetch_all, fetch_value
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 from tests.fhir.helpers import fhir, outcome, validate
 
@@ -20,7 +21,7 @@ ASYNC = {"Prefer": "respond-async"}
 
 def run_job(app, job_id: int) -> str:
     """Run the task's body here, as a worker would (tests/test_celery_worker.py proves the real worker wiring)."""
-    return app.extensions["celery"].tasks[TASK].run(job_id)
+    return app.extensions["celery"].tasks[TASK](job_id)
 
 
 def _job_id(location: str) -> int:
@@ -93,8 +94,7 @@ def test_type_filter_and_the_download_is_the_owners_only_and_audited(app, client
     assert outcome(client.get(url, headers=bearer(other_admin)), 404)["code"] == "not-found"
     assert outcome(client.get(f"/fhir/$export-file/{job_id}/Condition.ndjson", headers=bearer(owner)), 404)
     assert client.get(url, headers=bearer(owner)).status_code == 200
-    db.session.rollback()
-    actions = [e.action for e in db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars()]
+    actions = [e.action for e in fetch_all(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["export.create", "export.download"]
 
 
@@ -109,8 +109,7 @@ def test_only_admins_may_export_and_bad_parameters_name_themselves(client):
     assert outcome(since, 400)["expression"] == ["_since"]
     fmt = client.get("/fhir/$export?_outputFormat=text/csv", headers={**headers, **ASYNC})
     assert outcome(fmt, 400)["expression"] == ["_outputFormat"]
-    db.session.rollback()
-    assert db.session.execute(db.select(db.func.count(ExportJob.id))).scalar() == 0
+    assert fetch_value(select(func.count(ExportJob.id))) == 0
 
 
 def test_an_export_expires_with_the_other_exports(app, client, runner):
@@ -121,8 +120,7 @@ def test_an_export_expires_with_the_other_exports(app, client, runner):
     run_job(app, job_id)
     url = f"/fhir/$export-file/{job_id}/Patient.ndjson"
     assert client.get(url, headers=bearer(admin)).status_code == 200
-    db.session.rollback()
-    prefix = db.session.get(ExportJob, job_id).file
+    prefix = fetch(ExportJob, job_id).file
     files = list(app.config["HMS"].exports_dir.glob(f"{prefix}.*"))
     assert [f.name for f in files] == [f"{prefix}.Patient.ndjson"]
 
@@ -131,7 +129,7 @@ def test_an_export_expires_with_the_other_exports(app, client, runner):
     old = (later - timedelta(days=ttl + 1)).timestamp() - 60
     os.utime(files[0], (old, old))
     clock.set_now(later)
-    app.extensions["celery"].tasks["hms.exports.cleanup_exports"].run()
+    app.extensions["celery"].tasks["hms.exports.cleanup_exports"]()
     assert not files[0].exists()
     assert outcome(client.get(url, headers=bearer(admin)), 404)["code"] == "not-found"
     assert outcome(client.get(f"/fhir/$export-poll-status/{job_id}", headers=bearer(admin)), 404)["code"] == "not-found"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from sqlalchemy import select
 
-from hms.extensions import db
 from hms.models import AuditEvent
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch_all
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 from tests.fhir.helpers import fhir, ids, outcome
 
@@ -35,10 +35,7 @@ def visit():
 
 
 def _audit_actions() -> list[tuple[str, int | None]]:
-    db.session.rollback()
-    return [
-        (e.action, e.patient_id) for e in db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars()
-    ]
+    return [(e.action, e.patient_id) for e in fetch_all(select(AuditEvent).order_by(AuditEvent.id))]
 
 
 def test_a_completed_visit_is_an_encounter_linked_to_its_appointment_and_diagnosis(client, frozen_clock, visit):

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from hms.demo.service import load_demo_data
-from hms.extensions import db
 from hms.fhir.registry import RESOURCES
 from hms.models import User
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch_all, fresh
 from tests.fhir.helpers import fhir
 
 CLINICAL = {"Condition", "MedicationRequest"}
 
 
 def _user(username: str) -> User:
-    return db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
+    return fetch_all(select(User).filter_by(username=username))[0]
 
 
 def test_every_type_validates_for_every_role_on_the_demo_hospital(client):
-    load_demo_data()
+    with fresh():
+        load_demo_data()
     for username in ("admin", "dr.asha", "patient1"):
         user = _user(username)
         headers = bearer(user)

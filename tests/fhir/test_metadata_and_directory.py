@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from sqlalchemy import select
 
-from hms.extensions import db
 from hms.fhir.registry import RESOURCES
 from hms.models import AuditEvent
-from tests.conftest import bearer
+from tests.conftest import bearer, fetch_all
 from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.fhir.helpers import error_code, fhir, ids, outcome
 
@@ -103,8 +103,7 @@ def test_patient_reads_and_searches_are_audited_with_the_patient(client):
     patient = PatientFactory()
     fhir(client.get(f"/fhir/Patient/{patient.id}", headers=bearer(patient.user)))
     fhir(client.get(f"/fhir/Patient?identifier=urn:hms:patient-id|{patient.id}", headers=bearer(patient.user)))
-    db.session.rollback()
-    events = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    events = fetch_all(select(AuditEvent).order_by(AuditEvent.id))
     assert [(e.action, e.patient_id, e.actor_id) for e in events] == [
         ("fhir.patient.read", patient.id, patient.user.id),
         ("fhir.patient.search", patient.id, patient.user.id),
