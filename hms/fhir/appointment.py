@@ -162,7 +162,7 @@ def search(*, user: User, search: SearchRequest) -> dict[str, Any]:
         doctor_id = ref_id(value, expected="Practitioner", element="practitioner")
         statement = statement.where(Appointment.doctor_id == doctor_id)
     for value in search.all("actor"):
-        kind = "Patient" if value.startswith("Patient/") else "Practitioner"
+        kind = "Patient" if "Patient/" in value else "Practitioner"
         actor_id = ref_id(value, expected=kind, element="actor")
         column = Appointment.patient_id if kind == "Patient" else Appointment.doctor_id
         statement = statement.where(column == actor_id)

@@ -21,6 +21,7 @@ from hms.common.pagination import MAX_PER_PAGE, paginate
 FHIR_JSON = "application/fhir+json"
 FHIR_NDJSON = "application/fhir+ndjson"
 DEFAULT_COUNT = 20
+MAX_PARAM_LENGTH = 200
 ERROR_CODE_SYSTEM = "urn:hms:error-code"
 # Our error status → the FHIR issue type a client switches on.
 ISSUE_TYPES = {
@@ -125,15 +126,15 @@ def parse_date_param(value: str, *, element: str) -> DateBound:
     try:
         if "T" in text:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=hospital_tz())
-            return DateBound(prefix, moment.astimezone(hospital_tz()), False)
-        day = date.fromisoformat(text)
+        else:
+            moment = datetime.combine(date.fromisoformat(text), time(0))
     except ValueError:
         raise Invalid(f"'{value}' is not a valid date.", element=element) from None
-    if not 1900 <= day.year <= 2200:
+    if not 1900 <= moment.year <= 2200:
         raise Invalid("Dates must lie between 1900 and 2200.", element=element)
-    return DateBound(prefix, datetime.combine(day, time(0), tzinfo=hospital_tz()), True)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=hospital_tz())
+    return DateBound(prefix, moment.astimezone(hospital_tz()), "T" not in text)
 
 
 def date_range(bounds: Iterable[DateBound]) -> tuple[date | None, date | None]:
@@ -258,6 +259,8 @@ def search_request(args: Any, *, accepts: Any, resource_type: str, includes: Ite
         if not accepts(name):
             raise Invalid(f"{resource_type} has no search parameter '{name}'.", element=name)
         params[name] = list(args.getlist(name))
+        if any("\x00" in value or len(value) > MAX_PARAM_LENGTH for value in params[name]):
+            raise Invalid(f"{name} must be text of at most {MAX_PARAM_LENGTH} characters.", element=name)
     allowed = set(includes)
     wanted = params.pop("_include", [])
     for include in wanted:

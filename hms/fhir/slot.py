@@ -47,6 +47,8 @@ def parse_slot_id(value: str, *, element: str | None = None) -> tuple[int, date,
             raise ValueError(value)
         day = datetime.strptime(match.group(2), "%Y%m%d").date()
         start = datetime.strptime(match.group(3), "%H%M").time()
+        if not 1900 <= day.year <= 2200:
+            raise ValueError(value)
     except ValueError:
         if element:
             raise Invalid(f"'{value}' is not a Slot id (<doctor>-<YYYYMMDD>-<HHMM>).", element=element) from None

@@ -202,6 +202,8 @@ def test_a_blocked_doctor_offers_no_slots(client, frozen_clock):
         ("status=open", 400, "status", "invalid_fhir"),
         ("schedule=Patient/3", 400, "schedule", "invalid_fhir"),
         ("start=ge2026-11-01&start=le2026-12-31", 422, "start", "too_costly"),
+        ("start=ge0001-01-01T00:00:00Z", 400, "start", "invalid_fhir"),
+        ("specialty=card%00io", 400, "specialty", "invalid_fhir"),
     ],
 )
 def test_malformed_slot_searches_name_the_parameter(client, frozen_clock, query, status, element, code):
@@ -209,3 +211,9 @@ def test_malformed_slot_searches_name_the_parameter(client, frozen_clock, query,
     issue = outcome(client.get(f"/fhir/Slot?{query}", headers=bearer(PatientFactory().user)), status)
     assert issue["expression"] == [element]
     assert error_code(issue) == code
+
+
+def test_text_parameters_with_nul_are_refused_before_reaching_the_database(client):
+    headers = bearer(AdminFactory())
+    for url in ("/fhir/Patient?name=ra%00vi", "/fhir/Practitioner?name=a%00", "/fhir/PractitionerRole?specialty=%00"):
+        assert outcome(client.get(url, headers=headers), 400)["code"] == "invalid", url
