@@ -359,3 +359,52 @@ def test_find_returns_free_slots_of_a_practitioner_or_a_specialty_in_a_period(cl
     assert ids(neuro) == [f"{brain.id}-20261125-1000", f"{brain.id}-20261125-1030"]
     issue = outcome(client.get("/fhir/Appointment/$find?doctor=1", headers=headers), 400)
     assert issue["expression"] == ["doctor"]
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "status"),
+    [
+        ("POST", {"resourceType": "Appointment", "participant": "x"}, 400),
+        ("POST", {"resourceType": "Appointment", "participant": [1]}, 400),
+        ("POST", {"resourceType": "Appointment", "participant": [{"actor": "Patient/1"}]}, 400),
+        ("POST", {"resourceType": "Appointment", "participant": [{"actor": {"reference": "Device/1"}}]}, 400),
+        ("POST", {"resourceType": "Appointment", "slot": [{}]}, 400),
+        ("POST", {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-00010101-0900"}]}, 400),
+        ("POST", {"resourceType": "Appointment", "start": 5}, 400),
+        (
+            "POST",
+            {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-20261125-0900"}], "status": "noshow"},
+            422,
+        ),
+        (
+            "POST",
+            {"resourceType": "Appointment", "slot": [{"reference": "Slot/1-20261125-0900"}], "reasonCode": [7]},
+            400,
+        ),
+        ("POST", "a string", 400),
+        ("PUT", [1], 400),
+        ("PUT", {"resourceType": "Appointment", "id": "{id}", "status": "cancelled", "cancelationReason": "x"}, 400),
+        (
+            "PUT",
+            {"resourceType": "Appointment", "id": "{id}", "status": "cancelled", "cancelationReason": {"text": 3}},
+            400,
+        ),
+        ("PATCH", {"op": "replace"}, 400),
+        ("PATCH", [], 400),
+        ("PATCH", [{"op": "replace", "path": "/status", "value": "booked"}], 422),
+        ("PATCH", [{"op": "replace", "path": "/cancelationReason", "value": "x"}], 400),
+        ("PATCH", ["x"], 400),
+    ],
+)
+def test_malformed_writes_are_refused_with_an_operation_outcome_and_change_nothing(
+    client, frozen_clock, method, body, status
+):
+    frozen_clock(NOW)
+    appointment = AppointmentFactory(date=DAY)
+    headers = bearer(appointment.patient.user)
+    if isinstance(body, dict) and body.get("id") == "{id}":
+        body = {**body, "id": str(appointment.id)}
+    url = "/fhir/Appointment" if method == "POST" else f"/fhir/Appointment/{appointment.id}"
+    assert outcome(client.open(url, method=method, json=body, headers=headers), status)["severity"] == "error"
+    assert fhir(client.get(f"/fhir/Appointment/{appointment.id}", headers=headers))["status"] == "booked"
+    assert fhir(client.get("/fhir/Appointment", headers=headers))["total"] == 1
