@@ -70,14 +70,13 @@ def _encounters(owner: User) -> Iterator[dict[str, Any]]:
 
 
 def _conditions(owner: User) -> Iterator[dict[str, Any]]:
-    yield from (condition.to_fhir(v) for v in _visits(owner, treated=True) if v.treatment.diagnosis)
+    yield from (condition.to_fhir(v) for v in _visits(owner, treated=True) if v.treatment and v.treatment.diagnosis)
 
 
 def _medication_requests(owner: User) -> Iterator[dict[str, Any]]:
     for visit in _visits(owner, treated=True):
-        for index, medicine in enumerate(visit.treatment.medicines or [], start=1):
-            if isinstance(medicine, dict):
-                yield medication_request.to_fhir(visit, index, medicine)
+        for index, medicine in medication_request.medicines(visit):
+            yield medication_request.to_fhir(visit, index, medicine)
 
 
 # What a bulk export holds, in this order; each type is written by its generator.

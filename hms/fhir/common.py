@@ -252,6 +252,10 @@ def _positive(name: str, value: str | None, default: int, maximum: int) -> int:
     return int(value)
 
 
+def _last(values: list[str]) -> str | None:
+    return values[-1] if values else None
+
+
 def search_request(args: Any, *, accepts: Any, resource_type: str, includes: Iterable[str] = ()) -> SearchRequest:
     """Parse query arguments; an unknown parameter or _include is refused (strict handling), never ignored."""
     params: dict[str, list[str]] = {}
@@ -266,8 +270,8 @@ def search_request(args: Any, *, accepts: Any, resource_type: str, includes: Ite
     for include in wanted:
         if include not in allowed:
             raise Invalid(f"_include={include} is not supported; use one of {sorted(allowed)}.", element="_include")
-    count = _positive("_count", (params.pop("_count", None) or [None])[-1], DEFAULT_COUNT, MAX_PER_PAGE)
-    page = _positive("_page", (params.pop("_page", None) or [None])[-1], 1, 10**6)
+    count = _positive("_count", _last(params.pop("_count", [])), DEFAULT_COUNT, MAX_PER_PAGE)
+    page = _positive("_page", _last(params.pop("_page", [])), 1, 10**6)
     params.pop("_format", None)
     return SearchRequest(params=params, page=page, count=count, includes=wanted)
 

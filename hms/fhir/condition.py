@@ -21,6 +21,7 @@ NOTES = (("notes", "Notes"), ("tests_ordered", "Tests ordered"), ("precautions",
 
 def to_fhir(appointment: Appointment) -> dict[str, Any]:
     treatment = appointment.treatment
+    assert treatment is not None, "a Condition is mapped from a visit with a treatment record"
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": str(treatment.id),

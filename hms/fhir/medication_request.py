@@ -28,6 +28,7 @@ def _status(appointment: Appointment, days: Any) -> str:
 
 def to_fhir(appointment: Appointment, index: int, medicine: dict[str, Any]) -> dict[str, Any]:
     treatment = appointment.treatment
+    assert treatment is not None, "a MedicationRequest is mapped from a visit with a treatment record"
     days = medicine.get("duration_days")
     dosage = ", ".join(str(medicine[k]) for k in ("dose", "frequency") if medicine.get(k))
     instruction: dict[str, Any] = {"sequence": 1}
@@ -58,8 +59,9 @@ def _prescribed(user: User) -> Any:
     return completed_visits(user).join(Treatment, Treatment.appointment_id == Appointment.id)
 
 
-def _medicines(appointment: Appointment) -> list[tuple[int, dict[str, Any]]]:
-    return [(n, m) for n, m in enumerate(appointment.treatment.medicines or [], start=1) if isinstance(m, dict)]
+def medicines(appointment: Appointment) -> list[tuple[int, dict[str, Any]]]:
+    listed = appointment.treatment.medicines if appointment.treatment is not None else []
+    return [(n, m) for n, m in enumerate(listed or [], start=1) if isinstance(m, dict)]
 
 
 def read(*, user: User, resource_id: str) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def read(*, user: User, resource_id: str) -> dict[str, Any]:
         if match
         else None
     )
-    medicine = dict(_medicines(visit)).get(int(match.group(2))) if visit is not None and match else None
+    medicine = dict(medicines(visit)).get(int(match.group(2))) if visit is not None and match else None
     if visit is None or medicine is None or match is None:
         raise NotFound(f"MedicationRequest/{resource_id} was not found.")
     resource = to_fhir(visit, int(match.group(2)), medicine)
@@ -90,7 +92,7 @@ def search(*, user: User, search: SearchRequest) -> dict[str, Any]:
     found = [
         (visit, to_fhir(visit, n, medicine))
         for visit in db.session.execute(statement).scalars()
-        for n, medicine in _medicines(visit)
+        for n, medicine in medicines(visit)
     ]
     if statuses:
         found = [(visit, resource) for visit, resource in found if resource["status"] in statuses]

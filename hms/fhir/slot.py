@@ -116,9 +116,10 @@ def slots(
 def read(*, user: User, resource_id: str) -> dict[str, Any]:
     doctor_id, day, start = parse_slot_id(resource_id)
     doctor = db.session.execute(doctors().where(Doctor.id == doctor_id)).scalar_one_or_none()
-    for slot_day, slot in _doctor_slots(doctor, day, day) if doctor else []:
-        if slot_day == day and slot["start"] == start:
-            return to_fhir(doctor, day, slot)
+    if doctor is not None:
+        for slot_day, slot in _doctor_slots(doctor, day, day):
+            if slot_day == day and slot["start"] == start:
+                return to_fhir(doctor, day, slot)
     raise NotFound(f"Slot/{resource_id} was not found.")
 
 
