@@ -126,29 +126,28 @@ def _status_filter(values: list[str]) -> list[str]:
     return [STATUS_FROM_FHIR[s] for s in wanted]
 
 
-def _included(user: User, appointments: list[Appointment], includes: list[str]) -> list[dict[str, Any]]:
-    """_include: the appointments' patients (only those the caller may see, reads audited) and practitioners."""
+def _included(
+    user: User, appointments: list[Appointment], includes: list[str]
+) -> tuple[list[dict[str, Any]], list[Patient]]:
+    """_include: the appointments' patients (only those the caller may see) and practitioners, and the patients
+    whose demographics were read (for the audit)."""
     resources: list[dict[str, Any]] = []
+    patients: list[Patient] = []
     if "Appointment:patient" in includes or "Appointment:actor" in includes:
         ids = sorted({a.patient_id for a in appointments})
-        patients = (
-            db.session.execute(
+        if ids:
+            statement = (
                 select(Patient)
                 .options(joinedload(Patient.user))
                 .where(Patient.id.in_(ids), patient_scope(user, Patient.id))
+                .order_by(Patient.id)
             )
-            .scalars()
-            .all()
-            if ids
-            else []
-        )
+            patients = list(db.session.execute(statement).scalars())
         resources += [fhir_patient.to_fhir(p) for p in patients]
-        if patients:
-            fhir_patient.audit(list(patients), "fhir.patient.read")
     if "Appointment:practitioner" in includes or "Appointment:actor" in includes:
         doctors = {a.doctor_id: a.doctor for a in appointments if a.doctor is not None}
         resources += [fhir_practitioner.to_fhir(d) for _id, d in sorted(doctors.items())]
-    return resources
+    return resources, patients
 
 
 def search(*, user: User, search: SearchRequest) -> dict[str, Any]:
@@ -172,9 +171,10 @@ def search(*, user: User, search: SearchRequest) -> dict[str, Any]:
         statement = statement.where(Appointment.status.in_(_status_filter(search.all("status"))))
     statement = statement.order_by(Appointment.date, Appointment.start_time, Appointment.id)
     rows, total = page_rows(statement, search)
-    return bundle(
-        [to_fhir(a) for a in rows], total=total, search=search, included=_included(user, rows, search.includes)
-    )
+    resources = [to_fhir(a) for a in rows]
+    included, patients = _included(user, rows, search.includes)
+    fhir_patient.audit(patients, "fhir.patient.include")  # commits: every resource is built before it
+    return bundle(resources, total=total, search=search, included=included)
 
 
 # ---- booking and cancelling ------------------------------------------------------------------------------------

@@ -64,8 +64,12 @@ def _visible(user: User) -> Any:
 
 
 def audit(patients: list[Patient], action: str) -> None:
-    for patient in patients:
-        record(action=action, entity="patient", entity_id=patient.id, patient_id=patient.id, details={"via": "fhir"})
+    """One record per request: the patient when one was read, else the list (demographics, not clinical text)."""
+    if not patients:
+        return
+    only = patients[0].id if len(patients) == 1 else None
+    ids = [p.id for p in patients]
+    record(action=action, entity="patient", entity_id=only, patient_id=only, details={"via": "fhir", "ids": ids})
     db.session.commit()
 
 

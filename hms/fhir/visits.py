@@ -41,7 +41,17 @@ def filter_visits(statement: Select, search: SearchRequest) -> Select:
 
 
 def audit(action: str, entity: str, reads: Iterable[tuple[Any, int]]) -> None:
-    """One audit record per clinical record read (entity id, patient id), committed before the answer leaves."""
+    """One audit record per patient whose clinical records were read (naming the records), committed before the
+    answer leaves, as the JSON API's history reads are."""
+    by_patient: dict[int, list[str]] = {}
     for entity_id, patient_id in reads:
-        record(action=action, entity=entity, entity_id=entity_id, patient_id=patient_id, details={"via": "fhir"})
+        by_patient.setdefault(patient_id, []).append(str(entity_id))
+    for patient_id, ids in sorted(by_patient.items()):
+        record(
+            action=action,
+            entity=entity,
+            entity_id=ids[0] if len(ids) == 1 else None,
+            patient_id=patient_id,
+            details={"via": "fhir", "ids": ids},
+        )
     db.session.commit()

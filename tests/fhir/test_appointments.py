@@ -7,8 +7,10 @@ from collections import Counter
 from datetime import date, time
 
 import pytest
+from sqlalchemy import select
 
-from tests.conftest import bearer
+from hms.models import AuditEvent
+from tests.conftest import bearer, fetch_all
 from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.fhir.helpers import error_code, fhir, ids, outcome, validate
 
@@ -408,3 +410,15 @@ def test_malformed_writes_are_refused_with_an_operation_outcome_and_change_nothi
     assert outcome(client.open(url, method=method, json=body, headers=headers), status)["severity"] == "error"
     assert fhir(client.get(f"/fhir/Appointment/{appointment.id}", headers=headers))["status"] == "booked"
     assert fhir(client.get("/fhir/Appointment", headers=headers))["total"] == 1
+
+
+def test_included_patients_are_audited_as_read(client, frozen_clock):
+    frozen_clock(NOW)
+    appointment = AppointmentFactory(date=DAY)
+    headers = bearer(appointment.doctor.user)
+    fhir(client.get("/fhir/Appointment?_include=Appointment:patient", headers=headers))
+    fhir(client.get("/fhir/Appointment?_include=Appointment:practitioner", headers=headers))
+    events = fetch_all(select(AuditEvent).order_by(AuditEvent.id))
+    assert [(e.action, e.patient_id, e.actor_id) for e in events] == [
+        ("fhir.patient.include", appointment.patient_id, appointment.doctor.user_id)
+    ]

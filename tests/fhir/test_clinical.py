@@ -121,3 +121,17 @@ def test_a_refused_or_missing_read_leaves_no_audit_record(client, visit):
     client.get(f"/fhir/Condition/{treatment.id}", headers=bearer(DoctorFactory().user))
     client.get(f"/fhir/Condition/{treatment.id}", headers=bearer(AdminFactory()))
     assert _audit_actions() == []
+
+
+def test_a_search_across_patients_leaves_one_audit_record_per_patient_naming_the_records(client, visit):
+    patient, doctor, treatment = visit
+    other = TreatmentFactory(appointment__doctor=doctor, appointment__date=date(2026, 11, 21))
+    fhir(client.get("/fhir/Encounter", headers=bearer(doctor.user)))
+    events = fetch_all(select(AuditEvent).order_by(AuditEvent.patient_id))
+    assert [(e.action, e.patient_id, e.details["ids"]) for e in events] == sorted(
+        [
+            ("fhir.encounter.search", patient.id, [str(treatment.appointment_id)]),
+            ("fhir.encounter.search", other.appointment.patient_id, [str(other.appointment_id)]),
+        ],
+        key=lambda row: row[1],
+    )
