@@ -76,14 +76,6 @@ def to_fhir(doctor: Doctor, day: date, slot: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-def _doctor_slots(doctor: Doctor, date_from: date, date_to: date) -> list[tuple[date, dict[str, Any]]]:
-    """Every slot of a doctor's days with its state, from the scheduling service; none for an inactive doctor."""
-    if not doctor_active(doctor) or date_to < date_from:
-        return []
-    days = scheduling.availability(doctor_id=doctor.id, date_from=date_from, days=(date_to - date_from).days + 1)
-    return [(day["date"], slot) for day in days["days"] for slot in day["slots"]]
-
-
 def slots(
     *,
     doctor_ids: list[int] | None,
@@ -91,8 +83,8 @@ def slots(
     bounds: list[DateBound],
     statuses: set[str],
     default_days: int,
-) -> list[dict[str, Any]]:
-    """Slots of the chosen doctors (all, when None) in the period the bounds describe, soonest first."""
+) -> list[tuple[Doctor, date, dict[str, Any]]]:
+    """Slots (doctor, day, slot state) of the chosen doctors (all, when None) in the period, soonest first."""
     low, high = date_range(bounds)
     low = low or today_local()
     high = high or low + timedelta(days=default_days)
@@ -103,22 +95,27 @@ def slots(
     statement = specialty_filter(doctors(), specialties)
     if doctor_ids is not None:
         statement = statement.where(Doctor.id.in_(doctor_ids))
+    active = {d.id: d for d in db.session.execute(statement).scalars() if doctor_active(d)}
+    grid = scheduling.slot_grid(doctor_ids=sorted(active), date_from=low, date_to=high) if active else {}
     found = []
-    for doctor in db.session.execute(statement.order_by(Doctor.id)).scalars():
-        for day, slot in _doctor_slots(doctor, low, high):
+    for (doctor_id, day), day_slots in grid.items():
+        for slot in day_slots:
+            if _status(slot) not in statuses:
+                continue
             start = local_datetime(day, slot["start"])
-            if _status(slot) in statuses and matches_bounds(start, local_datetime(day, slot["end"]), bounds):
-                found.append((start, doctor.id, to_fhir(doctor, day, slot)))
+            if matches_bounds(start, local_datetime(day, slot["end"]), bounds):
+                found.append((start, doctor_id, day, slot))
     found.sort(key=lambda item: (item[0], item[1]))
-    return [resource for _start, _doctor, resource in found]
+    return [(active[doctor_id], day, slot) for _start, doctor_id, day, slot in found]
 
 
 def read(*, user: User, resource_id: str) -> dict[str, Any]:
     doctor_id, day, start = parse_slot_id(resource_id)
     doctor = db.session.execute(doctors().where(Doctor.id == doctor_id)).scalar_one_or_none()
-    if doctor is not None:
-        for slot_day, slot in _doctor_slots(doctor, day, day):
-            if slot_day == day and slot["start"] == start:
+    if doctor is not None and doctor_active(doctor):
+        grid = scheduling.slot_grid(doctor_ids=[doctor.id], date_from=day, date_to=day)
+        for slot in grid.get((doctor.id, day), []):
+            if slot["start"] == start:
                 return to_fhir(doctor, day, slot)
     raise NotFound(f"Slot/{resource_id} was not found.")
 
@@ -131,9 +128,11 @@ def _statuses(search: SearchRequest) -> set[str]:
     return wanted or set(STATUSES)
 
 
-def _paged(resources: list[dict[str, Any]], search: SearchRequest) -> dict[str, Any]:
+def _paged(found: list[tuple[Doctor, date, dict[str, Any]]], search: SearchRequest) -> dict[str, Any]:
+    """Only the page's slots become resources; the total counts them all."""
     first = (search.page - 1) * search.count
-    return bundle(resources[first : first + search.count], total=len(resources), search=search)
+    page = [to_fhir(*item) for item in found[first : first + search.count]]
+    return bundle(page, total=len(found), search=search)
 
 
 def search(*, user: User, search: SearchRequest) -> dict[str, Any]:

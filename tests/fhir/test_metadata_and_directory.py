@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from hms.extensions import db
 from hms.fhir.registry import RESOURCES
 from hms.models import AuditEvent
-from tests.conftest import bearer, fetch_all
+from tests.conftest import bearer, fetch_all, fresh
 from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.fhir.helpers import error_code, fhir, ids, outcome
 
@@ -217,3 +218,33 @@ def test_text_parameters_with_nul_are_refused_before_reaching_the_database(clien
     headers = bearer(AdminFactory())
     for url in ("/fhir/Patient?name=ra%00vi", "/fhir/Practitioner?name=a%00", "/fhir/PractitionerRole?specialty=%00"):
         assert outcome(client.get(url, headers=headers), 400)["code"] == "invalid", url
+
+
+def _statements_of(client, url: str, headers: dict) -> int:
+    seen: list[str] = []
+
+    def _listener(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with fresh():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", _listener)
+    try:
+        fhir(client.get(url, headers=headers))
+    finally:
+        event.remove(engine, "before_cursor_execute", _listener)
+    return len(seen)
+
+
+def test_a_slot_search_over_every_doctor_costs_the_same_statements_for_two_doctors_or_eight(client, frozen_clock):
+    frozen_clock(NOW)
+    headers = bearer(PatientFactory().user)
+    url = "/fhir/Slot?status=free&start=ge2026-11-25&start=le2026-11-27"
+    for _ in range(2):
+        AvailabilityFactory(doctor_id=DoctorFactory().id, date=DAY, start_time=time(9), end_time=time(10))
+    few = _statements_of(client, url, headers)
+    for _ in range(6):
+        AvailabilityFactory(doctor_id=DoctorFactory().id, date=DAY, start_time=time(9), end_time=time(10))
+    many = _statements_of(client, url, headers)
+    assert many == few
+    assert fhir(client.get(url, headers=headers))["total"] == 16
