@@ -24,6 +24,7 @@ from hms.fhir import appointment, condition, encounter, medication_request, pati
 from hms.fhir import practitioner_role as role
 from hms.fhir import schedule as fhir_schedule
 from hms.fhir.common import Invalid
+from hms.fhir.registry import Operation, register_system_operation
 from hms.fhir.visits import completed_visits
 from hms.models import Appointment, Doctor, ExportJob, ExportStatus, Patient, Treatment, User
 
@@ -91,6 +92,14 @@ EXPORT_TYPES: dict[str, Callable[[User], Iterator[dict[str, Any]]]] = {
     "MedicationRequest": _medication_requests,
 }
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+
+EXPORT = register_system_operation(
+    Operation(
+        "export",
+        "FHIR Bulk Data system export for admins (Prefer: respond-async; _type; _outputFormat="
+        "application/fhir+ndjson); poll Content-Location, then download each NDJSON file with the same token.",
+    )
+)
 
 
 def start(*, user: User, types: str | None, output_format: str | None, since: str | None) -> ExportJob:

@@ -30,10 +30,8 @@ from hms.fhir.common import FHIR_JSON, FHIR_NDJSON, Invalid, base_url, fhir_resp
 from hms.fhir.registry import (
     COMMON_SEARCH,
     RESOURCES,
-    Operation,
     ResourceType,
     capability_statement,
-    register_system_operation,
 )
 
 blp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -63,15 +61,6 @@ def _body() -> Any:
 def metadata() -> Response:
     """The CapabilityStatement, generated from the registry (public, as FHIR clients expect)."""
     return fhir_response(capability_statement(base_url=base_url(), date=now_utc().date().isoformat()))
-
-
-EXPORT = register_system_operation(
-    Operation(
-        "export",
-        "FHIR Bulk Data system export for admins (Prefer: respond-async; _type; _outputFormat="
-        "application/fhir+ndjson); poll Content-Location, then download each NDJSON file with the same token.",
-    )
-)
 
 
 @blp.get("/$export")
