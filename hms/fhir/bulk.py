@@ -20,13 +20,21 @@ from hms.common.clock import utcnow_naive
 from hms.common.errors import Conflict, NotFound
 from hms.exports import service as exports
 from hms.extensions import db
-from hms.fhir import appointment, condition, encounter, medication_request, patient, practitioner
+from hms.fhir import (
+    appointment,
+    condition,
+    encounter,
+    healthcare_service,
+    medication_request,
+    patient,
+    practitioner,
+)
 from hms.fhir import practitioner_role as role
 from hms.fhir import schedule as fhir_schedule
 from hms.fhir.common import Invalid
 from hms.fhir.registry import Operation, register_system_operation
 from hms.fhir.visits import completed_visits
-from hms.models import Appointment, Doctor, ExportJob, ExportStatus, Patient, Treatment, User
+from hms.models import Appointment, Department, Doctor, ExportJob, ExportStatus, Patient, Treatment, User
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +55,11 @@ def _doctors(mapper: Callable[[Doctor], dict[str, Any]]) -> Callable[[User], Ite
         yield from (mapper(d) for d in db.session.execute(statement).scalars())
 
     return rows
+
+
+def _departments(_owner: User) -> Iterator[dict[str, Any]]:
+    statement = select(Department).order_by(Department.id)
+    yield from (healthcare_service.to_fhir(d) for d in db.session.execute(statement).scalars())
 
 
 def _appointments(_owner: User) -> Iterator[dict[str, Any]]:
@@ -83,6 +96,7 @@ def _medication_requests(owner: User) -> Iterator[dict[str, Any]]:
 # What a bulk export holds, in this order; each type is written by its generator.
 EXPORT_TYPES: dict[str, Callable[[User], Iterator[dict[str, Any]]]] = {
     "Patient": _patients,
+    "HealthcareService": _departments,
     "Practitioner": _doctors(practitioner.to_fhir),
     "PractitionerRole": _doctors(role.to_fhir),
     "Schedule": _doctors(fhir_schedule.to_fhir),

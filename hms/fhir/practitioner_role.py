@@ -11,8 +11,6 @@ from hms.fhir.practitioner import doctor_active, doctors, get_doctor
 from hms.fhir.registry import ResourceType, SearchParam, register
 from hms.models import Department, Doctor, User
 
-DEPARTMENT_SYSTEM = "urn:hms:department"
-
 
 def to_fhir(doctor: Doctor) -> dict[str, Any]:
     resource: dict[str, Any] = {
@@ -25,12 +23,7 @@ def to_fhir(doctor: Doctor) -> dict[str, Any]:
     if doctor.specialization:
         resource["specialty"] = [{"text": doctor.specialization}]
     if doctor.department is not None:
-        resource["healthcareService"] = [
-            {
-                "identifier": {"system": DEPARTMENT_SYSTEM, "value": str(doctor.department.id)},
-                "display": doctor.department.name,
-            }
-        ]
+        resource["healthcareService"] = [reference("HealthcareService", doctor.department.id, doctor.department.name)]
     if doctor.phone:
         resource["telecom"] = [{"system": "phone", "value": doctor.phone, "use": "work"}]
     return resource

@@ -19,6 +19,7 @@ from hms.fhir import (  # noqa: F401  (importing a mapping module registers its 
     bulk,
     condition,
     encounter,
+    healthcare_service,
     medication_request,
     patient,
     practitioner,

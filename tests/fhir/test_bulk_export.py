@@ -48,6 +48,7 @@ def test_an_admin_exports_every_type_as_ndjson_that_validates(app, client):
     outputs = {o["type"]: o for o in manifest["output"]}
     assert list(outputs) == [
         "Patient",
+        "HealthcareService",
         "Practitioner",
         "PractitionerRole",
         "Schedule",
@@ -59,6 +60,7 @@ def test_an_admin_exports_every_type_as_ndjson_that_validates(app, client):
     counts = {t: o["count"] for t, o in outputs.items()}
     assert counts == {
         "Patient": 1,
+        "HealthcareService": 2,
         "Practitioner": 2,
         "PractitionerRole": 2,
         "Schedule": 2,

@@ -148,6 +148,9 @@ def test_practitioner_role_and_schedule_describe_the_doctor_and_department(clien
     role = fhir(client.get(f"/fhir/PractitionerRole/{doctor.id}", headers=headers))
     assert role["specialty"] == [{"text": "Cardiologist"}]
     assert role["healthcareService"][0]["display"] == "Cardiology"
+    service = fhir(client.get(role["healthcareService"][0]["reference"].join(["/fhir/", ""]), headers=headers))
+    assert (service["id"], service["name"]) == (str(doctor.department_id), "Cardiology")
+    assert ids(fhir(client.get("/fhir/HealthcareService?name=cardio", headers=headers))) == [service["id"]]
     assert ids(fhir(client.get("/fhir/PractitionerRole?specialty=cardiology", headers=headers))) == [str(doctor.id)]
     schedule = fhir(client.get(f"/fhir/Schedule/{doctor.id}", headers=headers))
     assert schedule["actor"][0]["reference"] == f"Practitioner/{doctor.id}"
