@@ -63,6 +63,7 @@ ROUTES = [
         None,
         {"patient": 200, "doctor": 200, "admin": 200, "stranger_patient": 200},
     ),
+    ("GET", "/fhir/HealthcareService?name=a", None, {"patient": 200, "doctor": 200, "admin": 200}),
     ("GET", "/fhir/PractitionerRole/{doctor}", None, {"patient": 200, "admin": 200}),
     ("GET", "/fhir/Schedule/{doctor}", None, {"patient": 200, "doctor": 200, "admin": 200}),
     ("GET", "/fhir/Slot/{doctor}-20261125-0900", None, {"patient": 200, "doctor": 200, "admin": 200}),
