@@ -83,7 +83,7 @@ run: db
 		echo "                (14 doctors dr.<name>, patients patient1..patient45; HMS_ADMIN_PASSWORD overrides admin's)"; fi
 	@echo "  Stop with Ctrl-C."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
 test: setup
 	@$(CHROMIUM_BANNER)
@@ -96,5 +96,5 @@ test-pg: venv
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
 
 lint: venv
-	$(BIN)/ruff check hms tests
-	$(BIN)/ruff format --check hms tests
+	$(BIN)/ruff check hms tests scripts bench
+	$(BIN)/ruff format --check hms tests scripts bench

@@ -44,13 +44,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _configure(app: Flask, settings: Settings) -> None:
     from datetime import timedelta
 
+    from hms.common.redis_guard import client_options
+
     app.config.update(
         TESTING=settings.testing,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=(
-            {"connect_args": {"timeout": 30, "check_same_thread": False}}
+            {"connect_args": {"timeout": _sqlite_busy_seconds(settings), "check_same_thread": False}}
             if settings.is_sqlite
-            else {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+            else {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_timeout": 10}
         ),
         JWT_SECRET_KEY=settings.jwt_secret,
         JWT_TOKEN_LOCATION=["headers"],
@@ -73,23 +75,35 @@ def _configure(app: Flask, settings: Settings) -> None:
         },
         CACHE_TYPE="RedisCache" if settings.redis_url else "SimpleCache",
         CACHE_REDIS_URL=settings.redis_url,
+        CACHE_OPTIONS=client_options() if settings.redis_url else {},
         CACHE_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")),
         CACHE_DEFAULT_TIMEOUT=settings.cache_seconds,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")) + "rl",
+        # Redis down: limits are counted per process in memory (looser by the number of processes, never off).
+        RATELIMIT_STORAGE_OPTIONS=client_options() if settings.redis_url else {},
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
+
+
+def _sqlite_busy_seconds(settings: Settings) -> float:
+    """How long a SQLite writer waits for the lock before the request answers 503 (tests shorten it)."""
+    return float(settings.extra.get("sqlite_busy_seconds", 30))  # type: ignore[arg-type]
 
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from hms.common.auth import init_jwt
     from hms.common.db import configure_sqlite_engine, serialise_sqlite_writes
     from hms.common.errors import register_error_handlers
+    from hms.common.redis_guard import client_options, init_breaker
     from hms.extensions import api, cache, db, jwt, limiter, migrate
 
+    init_breaker(app)
     db.init_app(app)
     with app.app_context():
         if settings.is_sqlite:
-            configure_sqlite_engine(db.engine)
+            configure_sqlite_engine(db.engine, busy_seconds=_sqlite_busy_seconds(settings))
             serialise_sqlite_writes(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     jwt.init_app(app)
@@ -105,7 +119,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     if settings.redis_url:
         import redis
 
-        app.extensions["hms_redis"] = redis.Redis.from_url(settings.redis_url)
+        app.extensions["hms_redis"] = redis.Redis.from_url(settings.redis_url, **client_options())
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:

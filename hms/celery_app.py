@@ -81,17 +81,34 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_hijack_root_logger": False,
+        # Workers and beat ride through broker outages: retry connecting at start-up and later, for ever.
         "broker_connection_retry_on_startup": True,
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        "broker_channel_error_retry": True,
         "broker_connection_timeout": 3,
         # A broker outage must not hold a request for long: the outbox sweep re-sends what was not published.
-        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         "timezone": settings.timezone,
         "enable_utc": True,
         "beat_schedule_filename": str(settings.instance_path / "celerybeat-schedule"),
         "beat_schedule": beat_schedule(app),
     }
     if broker_url.startswith(("redis://", "rediss://")):
-        config["broker_transport_options"] = {"visibility_timeout": 7200, "socket_connect_timeout": 3}
+        config["broker_transport_options"] = {
+            "visibility_timeout": 7200,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            # A publisher's connection attempts: kombu's default is "for ever", which held a request as long as
+            # Redis did not answer. The worker's consumer reconnects under broker_connection_max_retries instead.
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        }
+        config["result_backend_transport_options"] = {"socket_connect_timeout": 1, "socket_timeout": 5}
+        config["redis_socket_connect_timeout"] = 1
+        config["redis_socket_timeout"] = 5
     return config
 
 
@@ -127,9 +144,24 @@ def enqueue_after_commit(session: Session | Any, task_name: str, *args: Any) -> 
 
 
 def send_task_safely(task_name: str, *args: Any, flask_app: Flask | None = None) -> bool:
-    """Publish a task; a broker failure is logged and reported as False, never raised (the sweep resends)."""
+    """Publish a task; a broker failure is logged and reported as False, never raised (the sweep resends).
+
+    A Redis broker goes through the Redis circuit breaker, so while Redis is down a request skips publishing
+    at once instead of waiting on connection retries; the rows stay pending for the sweep.
+    """
+    from hms.common import redis_guard
+
+    flask_app = flask_app or current_app._get_current_object()  # type: ignore[attr-defined]
+    celery_app = celery_of(flask_app)
+
+    def publish() -> None:
+        celery_app.tasks[task_name].apply_async(args=args)
+
     try:
-        celery_of(flask_app).tasks[task_name].apply_async(args=args)
+        if str(celery_app.conf.broker_url or "").startswith(("redis://", "rediss://")):
+            redis_guard.call(publish, app=flask_app)
+        else:
+            publish()
     except Exception:
         logger.warning("Could not publish %s%r; the outbox sweep will retry it.", task_name, args, exc_info=True)
         return False

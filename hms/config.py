@@ -68,6 +68,9 @@ class Settings:
     login_lock_minutes: int = 15
     login_ip_failures_per_minute: int = 30
     cache_seconds: int = 300
+    redis_retry_seconds: float = 5.0
+    outbox_grace_seconds: int = 60
+    export_lease_seconds: int = 720
     # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it, to sign in quickly.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -110,6 +113,9 @@ class Settings:
             login_lock_minutes=_env_int("HMS_LOGIN_LOCK_MINUTES", 15),
             login_ip_failures_per_minute=_env_int("HMS_LOGIN_IP_FAILURES_PER_MINUTE", 30),
             cache_seconds=_env_int("HMS_CACHE_SECONDS", 300),
+            redis_retry_seconds=float(_env("HMS_REDIS_RETRY_SECONDS", "5") or 5),
+            outbox_grace_seconds=_env_int("HMS_OUTBOX_GRACE_SECONDS", 60),
+            export_lease_seconds=_env_int("HMS_EXPORT_LEASE_SECONDS", 720),
             public_url=_env("HMS_PUBLIC_URL", f"http://127.0.0.1:{port}") or f"http://127.0.0.1:{port}",
         )
         for key, value in overrides.items():

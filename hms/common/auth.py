@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from sqlalchemy import ColumnElement, Select, false, select, true
 
@@ -106,21 +106,14 @@ def client_ip() -> str | None:
 
 
 def revoke_token(*, jti: str, expires_at: datetime) -> None:
-    """Put a token id on the blocklist: Redis when configured (shared by all processes), else the database."""
-    redis_client = current_app.extensions.get("hms_redis")
-    if redis_client is not None:
-        ttl = max(1, int((expires_at - datetime.now(UTC).replace(tzinfo=None)).total_seconds()))
-        redis_client.setex(f"hms:revoked:{jti}", ttl, "1")
-        return
+    """Put a token id on the blocklist in the database, the one authority every process reads, Redis or not."""
     if db.session.query(RevokedToken.id).filter_by(jti=jti).first() is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
     db.session.commit()
 
 
 def is_token_revoked(jti: str) -> bool:
-    redis_client = current_app.extensions.get("hms_redis")
-    if redis_client is not None:
-        return bool(redis_client.exists(f"hms:revoked:{jti}"))
+    """One indexed lookup, like the user row each request loads; a Redis outage cannot let a revoked token in."""
     return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from hms.extensions import db
 
 
-def configure_sqlite_engine(engine: Engine) -> None:
+def configure_sqlite_engine(engine: Engine, *, busy_seconds: float = 30) -> None:
     """WAL, a busy timeout and foreign keys, and let a caller ask for BEGIN IMMEDIATE.
 
     pysqlite starts transactions lazily and never IMMEDIATE; we take transaction control so that a
@@ -22,7 +22,7 @@ def configure_sqlite_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

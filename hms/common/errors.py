@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+# A database that is restarting, unreachable, out of pool connections or locked (SQLite) is down for a moment.
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -127,6 +137,23 @@ def register_error_handlers(app: Flask) -> None:
         if not request.path.startswith(("/api", "/fhir")) and error.code == 404:
             return error
         return http_exception_response(error)
+
+    def _database_unavailable(error: Exception):
+        from hms.extensions import db
+
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        try:
+            db.session.rollback()  # a dropped connection is invalidated by the pool; the next checkout is fresh
+        except Exception:
+            app.logger.warning("rollback after a database fault failed", exc_info=True)
+        response, status = error_response(
+            503, "service_unavailable", "The database is unavailable for a moment. Please try again shortly."
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, status
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, _database_unavailable)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -14,13 +14,14 @@ from typing import Any
 
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from hms.audit.service import record
 from hms.celery_app import enqueue_after_commit
 from hms.common.clock import now_local, utcnow_naive
+from hms.common.db import begin_write
 from hms.common.errors import Conflict, NotFound
 from hms.common.pagination import paginate
 from hms.exports.csvfiles import format_medicines, lines_for
@@ -34,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 RUN_TASK = "hms.exports.run_export"
 ACTIVE = (ExportStatus.PENDING.value, ExportStatus.RUNNING.value)
-# A job still pending after this long never reached a worker (a publish failed): the sweep sends it again.
-UNDISPATCHED_GRACE = timedelta(minutes=2)
 REPORT_FILES_TTL_DAYS = 40
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -152,11 +151,24 @@ def download(*, user: User, job_id: int, admin: bool) -> tuple[Path, str]:
     return path, f"{name}-{job.created_at:%Y%m%d}-{job.id}.csv"
 
 
+def claimable() -> Any:
+    """Pending, or running under a lease that ran out (its worker died): another worker may take the job."""
+    lease = timedelta(seconds=current_app.config["HMS"].export_lease_seconds)
+    return or_(
+        ExportJob.status == ExportStatus.PENDING.value,
+        (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= utcnow_naive() - lease),
+    )
+
+
 def run_export(*, job_id: int) -> str:
-    """Write a job's CSV (the worker's side): pending/running → done with a file, or failed with the reason."""
+    """Write a job's CSV (the worker's side): claimed → done with a file, or failed with the reason.
+
+    The claim is a lease (started_at + HMS_EXPORT_LEASE_SECONDS): a duplicate message finds the job leased and
+    skips it, while a job whose worker was killed mid-way is taken again once the lease has run out.
+    """
     claimed = db.session.execute(
         update(ExportJob)
-        .where(ExportJob.id == job_id, ExportJob.status.in_(ACTIVE))
+        .where(ExportJob.id == job_id, claimable())
         .values(status=ExportStatus.RUNNING.value, started_at=utcnow_naive())
     )
     db.session.commit()
@@ -177,7 +189,14 @@ def run_export(*, job_id: int) -> str:
     except OperationalError:
         partial.unlink(missing_ok=True)
         db.session.rollback()
-        raise  # transient: the task retries and may claim the still-running job again
+        with contextlib.suppress(OperationalError):  # hand the job back at once, so the retry may claim it
+            db.session.execute(
+                update(ExportJob)
+                .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING.value)
+                .values(status=ExportStatus.PENDING.value)
+            )
+            db.session.commit()
+        raise  # transient: the task retries
     except Exception as exc:
         logger.exception("Export %s failed", job_id)
         partial.unlink(missing_ok=True)
@@ -191,6 +210,9 @@ def run_export(*, job_id: int) -> str:
         )
         db.session.commit()
         return "failed"
+    begin_write()  # a fresh write transaction: the long read above must not be upgraded (SQLite "locked")
+    job = db.session.get(ExportJob, job_id)
+    assert job is not None
     job.status, job.file, job.row_count = ExportStatus.DONE.value, name, counter[0]
     job.finished_at, job.error = utcnow_naive(), None
     owner = db.session.get(User, job.owner_id)
@@ -243,11 +265,18 @@ def cleanup_expired() -> int:
 
 
 def undispatched_jobs() -> list[tuple[int, str]]:
-    """Jobs still pending long after creation, with the task that writes each: their message was lost, send again."""
+    """Jobs whose message was lost (still pending after the grace) or whose worker died (lease run out), each with
+    the task that writes its kind."""
+    settings = current_app.config["HMS"]
+    lease = timedelta(seconds=settings.export_lease_seconds)
+    grace = timedelta(seconds=settings.outbox_grace_seconds)
+    now = utcnow_naive()
     rows = db.session.execute(
         select(ExportJob.id, ExportJob.kind).where(
-            ExportJob.status == ExportStatus.PENDING.value,
-            ExportJob.created_at <= utcnow_naive() - UNDISPATCHED_GRACE,
+            or_(
+                (ExportJob.status == ExportStatus.PENDING.value) & (ExportJob.created_at <= now - grace),
+                (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= now - lease),
+            )
         )
     ).all()
     return [(job_id, task_for(kind)) for job_id, kind in rows]

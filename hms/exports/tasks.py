@@ -20,6 +20,7 @@ from hms.exports import service
     retry_jitter=True,
     max_retries=5,
     acks_late=True,
+    reject_on_worker_lost=True,
 )
 def run_export(self, job_id: int) -> str:
     """Write the CSV of one export job and e-mail its owner that it is ready."""

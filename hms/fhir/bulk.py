@@ -3,6 +3,7 @@ after HMS_EXPORT_TTL_DAYS), written by a Celery task as one NDJSON file per reso
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -17,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from hms.audit.service import record
 from hms.common.clock import utcnow_naive
+from hms.common.db import begin_write
 from hms.common.errors import Conflict, NotFound
 from hms.exports import service as exports
 from hms.extensions import db
@@ -183,10 +185,11 @@ def file(*, user: User, job_id: int, resource_type: str) -> Path:
 
 
 def run(*, job_id: int) -> str:
-    """The worker's side: claim the job, write one NDJSON file per type, record the counts (or the failure)."""
+    """The worker's side: claim the job (a lease, as the CSV exports), write one NDJSON file per type, record the
+    counts (or the failure)."""
     claimed = db.session.execute(
         update(ExportJob)
-        .where(ExportJob.id == job_id, ExportJob.kind == KIND, ExportJob.status.in_(exports.ACTIVE))
+        .where(ExportJob.id == job_id, ExportJob.kind == KIND, exports.claimable())
         .values(status=ExportStatus.RUNNING.value, started_at=utcnow_naive())
     )
     db.session.commit()
@@ -217,7 +220,14 @@ def run(*, job_id: int) -> str:
             path.unlink(missing_ok=True)
         db.session.rollback()
         if isinstance(exc, OperationalError):
-            raise  # transient: the task retries and may claim the still-running job again
+            with contextlib.suppress(OperationalError):  # hand the job back at once, so the retry may claim it
+                db.session.execute(
+                    update(ExportJob)
+                    .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING.value)
+                    .values(status=ExportStatus.PENDING.value)
+                )
+                db.session.commit()
+            raise  # transient: the task retries
         logger.exception("FHIR bulk export %s failed", job_id)
         job = db.session.get(ExportJob, job_id)
         assert job is not None
@@ -228,6 +238,9 @@ def run(*, job_id: int) -> str:
         )
         db.session.commit()
         return "failed"
+    begin_write()  # a fresh write transaction: the long read above must not be upgraded (SQLite "locked")
+    job = db.session.get(ExportJob, job_id)
+    assert job is not None
     job.params = {**job.params, "counts": counts}
     job.status, job.file, job.row_count = ExportStatus.DONE.value, prefix, sum(counts.values())
     job.finished_at, job.error = utcnow_naive(), None

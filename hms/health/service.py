@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import text
 
+from hms.common import redis_guard
 from hms.extensions import cache, db
 
 
@@ -27,8 +28,12 @@ def _cache() -> dict[str, Any]:
     backend = "redis" if current_app.config["HMS"].redis_url else "in-process"
     try:
         token = secrets.token_hex(8)
-        cache.set("health:probe", token, timeout=30)
-        return {"ok": cache.get("health:probe") == token, "backend": backend}
+
+        def round_trip() -> bool:
+            cache.cache.set("health:probe", token, timeout=30)
+            return cache.cache.get("health:probe") == token
+
+        return {"ok": redis_guard.probe(round_trip), "backend": backend}
     except Exception as error:
         return {"ok": False, "backend": backend, "error": type(error).__name__}
 
@@ -38,7 +43,7 @@ def _broker() -> dict[str, Any]:
     if settings.redis_url:
         try:
             client = current_app.extensions["hms_redis"]
-            return {"ok": bool(client.ping()), "backend": "redis"}
+            return {"ok": bool(redis_guard.probe(client.ping)), "backend": "redis"}
         except Exception as error:
             return {"ok": False, "backend": "redis", "error": type(error).__name__}
     folder = Path(settings.instance_path)
@@ -46,7 +51,7 @@ def _broker() -> dict[str, Any]:
 
 
 def check() -> tuple[dict[str, Any], bool]:
-    """Every dependency's state; the service is up (HTTP 200) when its database is."""
+    """Every dependency's state and the names of those failing; the service is up (HTTP 200) when its database is."""
     report = {"database": _database(), "cache": _cache(), "broker": _broker()}
-    healthy = all(part["ok"] for part in report.values())
-    return {"status": "ok" if healthy else "degraded", **report}, report["database"]["ok"]
+    failing = [name for name, part in report.items() if not part["ok"]]
+    return {"status": "degraded" if failing else "ok", "failing": failing, **report}, report["database"]["ok"]

@@ -18,6 +18,7 @@ class DependencyRead(Schema):
 
 class HealthRead(Schema):
     status = fields.String(metadata={"description": "ok, or degraded when a dependency other than the database fails"})
+    failing = fields.List(fields.String(), metadata={"description": "the dependencies that do not answer"})
     database = fields.Nested(DependencyRead)
     cache = fields.Nested(DependencyRead)
     broker = fields.Nested(DependencyRead)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
+from hms.common.db import begin_write
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
 
@@ -25,8 +26,7 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 # While a worker sends a message the row is leased: the sweep and duplicate deliveries leave it alone.
 LEASE = timedelta(minutes=5)
-# A pending row never handed to a worker is re-dispatched by the sweep after this long.
-UNDISPATCHED_GRACE = timedelta(seconds=60)
+# A pending row never handed to a worker is re-dispatched by the sweep after HMS_OUTBOX_GRACE_SECONDS.
 # A retry may arrive a little before its due time (clocks of two processes); accept it.
 EARLY_TOLERANCE = timedelta(seconds=5)
 
@@ -179,6 +179,11 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+    # A fresh write transaction (BEGIN IMMEDIATE on SQLite): upgrading the read snapshot taken before sending
+    # fails at once with "database is locked" if anyone wrote meanwhile, and the sent message would go again.
+    begin_write()
+    row = db.session.get(Notification, notification_id)
+    assert row is not None
     row.attempts = (row.attempts or 0) + 1
     if error is None:
         row.status, row.sent_at, row.error, row.next_attempt_at = (
@@ -205,6 +210,7 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
 def due_for_dispatch(*, limit: int = 500) -> list[int]:
     """Pending rows whose retry is due, or that no worker ever received (a publish failed): the sweep resends them."""
     now = utcnow_naive()
+    grace = timedelta(seconds=current_app.config["HMS"].outbox_grace_seconds)
     return list(
         db.session.execute(
             select(Notification.id)
@@ -212,7 +218,7 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
                 Notification.status == NotificationStatus.PENDING.value,
                 or_(
                     Notification.next_attempt_at <= now,
-                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - UNDISPATCHED_GRACE),
+                    Notification.next_attempt_at.is_(None) & (Notification.created_at <= now - grace),
                 ),
             )
             .order_by(Notification.id)

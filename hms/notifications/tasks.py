@@ -18,6 +18,7 @@ from hms.notifications import service
     time_limit=60,
     max_retries=service.MAX_ATTEMPTS,
     acks_late=True,
+    reject_on_worker_lost=True,
 )
 def deliver_notification(self, notification_id: int) -> str:
     """Send one outbox row; on a transient failure retry it after the backoff the row records."""

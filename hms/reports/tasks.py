@@ -29,6 +29,8 @@ def send_monthly_reports(self, month: str | None = None) -> int:
     retry_backoff=30,
     retry_jitter=True,
     max_retries=4,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def send_monthly_report(self, doctor_id: int, month: str) -> int | None:
     """Render one doctor's report and queue the e-mail (HTML body, PDF attached); idempotent per doctor and month."""
