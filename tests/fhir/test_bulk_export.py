@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from hms.common import clock
+from hms.exports.service import undispatched_jobs
 from hms.models import AuditEvent, ExportJob
-from tests.conftest import bearer, fetch, fetch_all, fetch_value
+from tests.conftest import bearer, fetch, fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
 from tests.fhir.helpers import fhir, outcome, validate
 
@@ -140,3 +141,22 @@ def test_an_export_expires_with_the_other_exports(app, client, runner):
 def test_metadata_lists_the_export_operation(client):
     statement = fhir(client.get("/fhir/metadata"))
     assert [o["name"] for o in statement["rest"][0]["operation"]] == ["export"]
+
+
+def test_a_leased_bulk_job_is_not_run_twice_and_a_lost_one_goes_back_to_its_own_task(app, client, frozen_clock):
+    frozen_clock("2026-11-24 08:00")
+    admin = AdminFactory()
+    started = client.get("/fhir/$export?_type=Patient", headers={**bearer(admin), **ASYNC})
+    job_id = _job_id(started.headers["Content-Location"])
+    later = clock.now_utc() + timedelta(seconds=app.config["HMS"].outbox_grace_seconds + 1)
+    clock.set_now(later)
+    with fresh():
+        assert undispatched_jobs() == [(job_id, TASK)]
+    with fresh() as session:
+        session.get(ExportJob, job_id).status = "running"
+        session.get(ExportJob, job_id).started_at = later.replace(tzinfo=None)
+        session.commit()
+    assert run_job(app, job_id) == "skipped"
+    clock.set_now(later + timedelta(seconds=app.config["HMS"].export_lease_seconds + 1))
+    assert run_job(app, job_id) == "done"
+    assert fetch(ExportJob, job_id).status == "done"
