@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure(app, settings)
     _init_extensions(app, settings)
     _register_domains(app)
+    _register_fhir(app)
     _register_spa(app, settings)
     if settings.trusted_proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -158,6 +159,13 @@ def _register_domains(app: Flask) -> None:
     def swagger_assets(filename: str):
         """Swagger UI from the installed package: nothing is fetched from a CDN."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_fhir(app: Flask) -> None:
+    """FHIR R4 at /fhir: a plain blueprint, described by its own CapabilityStatement, not by the OpenAPI document."""
+    from hms.fhir.views import blp
+
+    app.register_blueprint(blp)
 
 
 def _register_spa(app: Flask, settings: Settings) -> None:

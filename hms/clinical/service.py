@@ -9,6 +9,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hms.audit.service import record
+from hms.common.auth import is_doctors_patient
 from hms.common.errors import Conflict, NotFound
 from hms.common.pagination import paginate
 from hms.common.uow import unit_of_work
@@ -163,25 +164,10 @@ def patient_history(*, patient_id: int, page: int, per_page: int) -> dict[str, A
     return result
 
 
-def _is_doctors_patient(doctor_id: int, patient_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(Appointment.id)
-            .where(
-                Appointment.doctor_id == doctor_id,
-                Appointment.patient_id == patient_id,
-                Appointment.status != AppointmentStatus.CANCELLED.value,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
 def doctor_patient_history(*, doctor_id: int, patient_id: int, page: int, per_page: int) -> dict[str, Any]:
     """A patient's full history (every doctor) for a doctor who has seen or will see them."""
     with unit_of_work():
-        if not _is_doctors_patient(doctor_id, patient_id):
+        if not is_doctors_patient(doctor_id, patient_id):
             raise NotFound(f"Patient {patient_id} is not one of your patients.")
         result = _history(patient_id, page=page, per_page=per_page)
         _audit_history(patient_id, page, len(result["items"]))

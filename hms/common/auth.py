@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from hms.common.errors import Forbidden, NotFound, error_response
 from hms.extensions import db, jwt
-from hms.models import Doctor, Patient, RevokedToken, User
+from hms.models import Appointment, AppointmentStatus, Doctor, Patient, RevokedToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
@@ -61,6 +62,49 @@ def current_patient() -> Patient:
     if patient is None:
         raise Forbidden("Only patients may do this.")
     return patient
+
+
+def doctor_patient_ids(doctor_id: int) -> Select:
+    """Patients a doctor has seen or will see (any appointment not cancelled): whose records the doctor may read."""
+    return select(Appointment.patient_id).where(
+        Appointment.doctor_id == doctor_id, Appointment.status != AppointmentStatus.CANCELLED.value
+    )
+
+
+def is_doctors_patient(doctor_id: int, patient_id: int) -> bool:
+    return (
+        db.session.execute(doctor_patient_ids(doctor_id).where(Appointment.patient_id == patient_id).limit(1)).first()
+        is not None
+    )
+
+
+def patient_scope(user: User, patient_id_column: Any) -> ColumnElement[bool]:
+    """Which patients' records a user may see: an admin all, a doctor their own patients, a patient only themself."""
+    if user.role == "admin":
+        return true()
+    if user.role == "doctor" and user.doctor is not None:
+        return patient_id_column.in_(doctor_patient_ids(user.doctor.id))
+    if user.role == "patient" and user.patient is not None:
+        return patient_id_column == user.patient.id
+    return false()
+
+
+def appointment_scope(user: User) -> ColumnElement[bool]:
+    """Which appointments a user may see: an admin all, a doctor their own, a patient their own."""
+    if user.role == "admin":
+        return true()
+    if user.role == "doctor" and user.doctor is not None:
+        return Appointment.doctor_id == user.doctor.id
+    if user.role == "patient" and user.patient is not None:
+        return Appointment.patient_id == user.patient.id
+    return false()
+
+
+def require_clinical_reader(user: User) -> None:
+    """Clinical content (diagnoses, medicines) is for the patient and their doctors; admins get it only through
+    audited exports (SPEC §2)."""
+    if user.role not in ("doctor", "patient"):
+        raise Forbidden("Clinical records are read by the patient and their doctors only.")
 
 
 def client_ip() -> str | None:

@@ -48,6 +48,6 @@ def serialise_sqlite_writes(app: Any) -> None:
 
     @app.before_request
     def _begin_immediate_for_writes() -> None:
-        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith("/api")
+        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith(("/api", "/fhir"))
         if writing and not db.session().in_transaction():
             db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -39,6 +39,20 @@ REPORT_FILES_TTL_DAYS = 40
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+# Kinds written by another package's task (e.g. FHIR bulk export); every other kind is a CSV of run_export.
+TASKS_BY_KIND: dict[str, str] = {}
+
+
+def task_for(kind: str) -> str:
+    """The task that writes a job of this kind."""
+    return TASKS_BY_KIND.get(kind, RUN_TASK)
+
+
+def start_job(*, user: User, kind: str, params: dict[str, Any], patient_id: int | None = None) -> ExportJob:
+    """Create a job (or return the same one still under way) and hand it to its kind's task after commit; audited."""
+    return _start(user=user, kind=kind, params=params, patient_id=patient_id)
+
+
 def _start(*, user: User, kind: str, params: dict[str, Any], patient_id: int | None) -> ExportJob:
     """Create a job (or return the same one still under way) and hand it to the worker after commit."""
     with unit_of_work():
@@ -60,7 +74,7 @@ def _start(*, user: User, kind: str, params: dict[str, Any], patient_id: int | N
             patient_id=patient_id,
             details={"kind": kind, **params},
         )
-        enqueue_after_commit(db.session, RUN_TASK, job.id)
+        enqueue_after_commit(db.session, task_for(kind), job.id)
     return job
 
 
@@ -137,7 +151,7 @@ def download(*, user: User, job_id: int, admin: bool) -> tuple[Path, str]:
     return path, f"{name}-{job.created_at:%Y%m%d}-{job.id}.csv"
 
 
-def _claimable() -> Any:
+def claimable() -> Any:
     """Pending, or running under a lease that ran out (its worker died): another worker may take the job."""
     lease = timedelta(seconds=current_app.config["HMS"].export_lease_seconds)
     return or_(
@@ -170,7 +184,7 @@ def run_export(*, job_id: int) -> str:
     with unit_of_work():
         claimed = db.session.execute(
             update(ExportJob)
-            .where(ExportJob.id == job_id, _claimable())
+            .where(ExportJob.id == job_id, claimable())
             .values(status=ExportStatus.RUNNING.value, started_at=utcnow_naive())
         )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -275,22 +289,22 @@ def cleanup_expired() -> int:
     return len(jobs)
 
 
-def undispatched_job_ids() -> list[int]:
-    """Jobs whose message was lost (still pending after the grace) or whose worker died (lease run out)."""
+def undispatched_jobs() -> list[tuple[int, str]]:
+    """Jobs whose message was lost (still pending after the grace) or whose worker died (lease run out), each with
+    the task that writes its kind."""
     settings = current_app.config["HMS"]
     lease = timedelta(seconds=settings.export_lease_seconds)
     grace = timedelta(seconds=settings.outbox_grace_seconds)
     now = utcnow_naive()
-    return list(
-        db.session.execute(
-            select(ExportJob.id).where(
-                or_(
-                    (ExportJob.status == ExportStatus.PENDING.value) & (ExportJob.created_at <= now - grace),
-                    (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= now - lease),
-                )
+    rows = db.session.execute(
+        select(ExportJob.id, ExportJob.kind).where(
+            or_(
+                (ExportJob.status == ExportStatus.PENDING.value) & (ExportJob.created_at <= now - grace),
+                (ExportJob.status == ExportStatus.RUNNING.value) & (ExportJob.started_at <= now - lease),
             )
-        ).scalars()
-    )
+        )
+    ).all()
+    return [(job_id, task_for(kind)) for job_id, kind in rows]
 
 
 def _patient_of(user: User) -> Patient:

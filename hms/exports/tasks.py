@@ -35,6 +35,6 @@ def run_export(self, job_id: int) -> str:
 @shared_task(name="hms.exports.cleanup_exports", bind=True, soft_time_limit=300, time_limit=330)
 def cleanup_exports(self) -> int:
     """Daily: delete export files older than HMS_EXPORT_TTL_DAYS and re-send jobs whose message was lost."""
-    for job_id in service.undispatched_job_ids():
-        send_task_safely(service.RUN_TASK, job_id)
+    for job_id, task_name in service.undispatched_jobs():
+        send_task_safely(task_name, job_id)
     return service.cleanup_expired()

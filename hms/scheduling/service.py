@@ -762,6 +762,16 @@ def availability(*, doctor_id: int, date_from: date | None = None, days: int = 7
     return {"days": result}
 
 
+def slot_grid(*, doctor_ids: list[int], date_from: date, date_to: date) -> dict[tuple[int, date], list[dict]]:
+    """Every slot (with its state) of several doctors' days, in four queries whatever the number of doctors."""
+    states = _load_states(doctor_ids=doctor_ids, date_from=date_from, date_to=date_to)
+    horizon = _horizon()
+    return {
+        (doctor_id, day): _slots(state, day=day, horizon_days=horizon, detail=True)
+        for (doctor_id, day), state in states.items()
+    }
+
+
 def toggle_slot(*, doctor_id: int, day: date, start: time) -> dict[str, Any]:
     """Block one free slot, or unblock a blocked one (then waiting patients hear of it)."""
 
