@@ -24,14 +24,22 @@ CHROMIUM_BANNER = if [ ! -x /usr/bin/chromium ]; then \
 	echo; echo "$(BANNER_LINE)"; \
 	echo "!!  BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)  !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
+# WeasyPrint needs pango (a system library); without it the PDF tests skip, and say so here too.
+PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
+	echo; echo "$(BANNER_LINE)"; \
+	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
+	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-pg lint setup venv frontend db demo-data
+.PHONY: help run test test-pg fuzz lint mutation setup venv frontend db demo-data
+FUZZ_EXAMPLES ?= 100
 
 help:
 	@echo "make run      set up (venv, packages, front end, database, demo data) and start web + worker + beat"
 	@echo "make test     same set-up, then the whole test suite on SQLite (browser tests need /usr/bin/chromium)"
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
-	@echo "make lint     ruff check and format --check"
+	@echo "make fuzz     a deeper schemathesis run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) per operation; HMS_TEST_DATABASE_URL for PostgreSQL)"
+	@echo "make lint     ruff check and format --check, mypy on hms"
+	@echo "make mutation mutation testing of the scheduling and account rules (slow; not part of make test)"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
 
@@ -86,8 +94,8 @@ run: db
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
 test: setup
-	@$(CHROMIUM_BANNER)
-	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); exit $$status
+	@$(CHROMIUM_BANNER); $(PDF_BANNER)
+	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
 
 test-pg: venv
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \
@@ -95,6 +103,18 @@ test-pg: venv
 		or c.execute('create database "$(PG_TEST_DB)"')"
 	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
 
+# The fuzz test also runs (smaller) in make test and make test-pg; this one digs deeper with another seed.
+fuzz: venv
+	HMS_FUZZ_EVERY_ROLE=1 HMS_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) HMS_FUZZ_SEED=$${HMS_FUZZ_SEED:-$$(date +%Y%m%d)} \
+		$(BIN)/python -m pytest -q -m fuzz
+
 lint: venv
 	$(BIN)/ruff check hms tests scripts bench
 	$(BIN)/ruff format --check hms tests scripts bench
+	$(BIN)/mypy hms
+
+# Not part of `make test`: mutants of the scheduling and account rules (and of each business write's commit)
+# must each make the tests fail. MUTATION_ARGS="--sample 80" keeps every commit mutant and ~80 others.
+MUTATION_ARGS ?=
+mutation: venv
+	$(BIN)/python scripts/mutate.py $(MUTATION_ARGS)

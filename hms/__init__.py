@@ -35,7 +35,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     _configure(app, settings)
     _init_extensions(app, settings)
     _register_domains(app)
+    _register_fhir(app)
     _register_spa(app, settings)
+    if settings.trusted_proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last N hops are believed: throttles, rate limits and the audit log all see this address.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+    if settings.is_production:
+        from hms.accounts.service import refuse_demo_passwords
+
+        with app.app_context():
+            refuse_demo_passwords()
     logging.basicConfig(level=logging.INFO)
     return app
 
@@ -62,7 +74,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         API_TITLE="Hospital Management System API",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
+        # Production hides the API map unless HMS_API_DOCS=1 asks for it.
+        OPENAPI_URL_PREFIX="/api" if settings.api_docs else None,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
@@ -79,6 +92,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         CACHE_DEFAULT_TIMEOUT=settings.cache_seconds,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")) + "rl",
+        RATELIMIT_HEADER_RETRY_AFTER_VALUE="delta-seconds",
         # Redis down: limits are counted per process in memory (looser by the number of processes, never off).
         RATELIMIT_STORAGE_OPTIONS=client_options() if settings.redis_url else {},
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
@@ -137,6 +151,8 @@ def _register_domains(app: Flask) -> None:
             for command in getattr(cli, "commands", []):
                 app.cli.add_command(command)
 
+    if not app.config["HMS"].api_docs:
+        return
     import swagger_ui_bundle
 
     @app.get("/api/docs/assets/<path:filename>")
@@ -145,12 +161,19 @@ def _register_domains(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 
+def _register_fhir(app: Flask) -> None:
+    """FHIR R4 at /fhir: a plain blueprint, described by its own CapabilityStatement, not by the OpenAPI document."""
+    from hms.fhir.views import blp
+
+    app.register_blueprint(blp)
+
+
 def _register_spa(app: Flask, settings: Settings) -> None:
     """Serve the built Vue app at / with history-mode fallback; /api and /fhir never fall back to HTML."""
     dist = Path(settings.frontend_dist)
 
     @app.get("/", defaults={"path": ""})
-    @app.get("/<path:path>")
+    @app.get("/<spa_path:path>")
     def spa(path: str):
         if path.startswith(("api/", "fhir/")) or path in {"api", "fhir"}:
             abort(404)

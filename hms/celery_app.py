@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
-TASK_MODULES = ("hms.notifications.tasks", "hms.reports.tasks", "hms.exports.tasks")
+TASK_MODULES = ("hms.notifications.tasks", "hms.reports.tasks", "hms.exports.tasks", "hms.fhir.tasks")
 # Ids collected during a transaction and handed to the worker once it commits.
 PENDING_NOTIFICATIONS = "hms_pending_notifications"
 PENDING_TASKS = "hms_pending_tasks"

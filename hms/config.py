@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_BYTES = 32
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -26,6 +28,15 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_optional_bool(name: str) -> bool | None:
+    """None when unset, so a default can depend on other settings (SMTP TLS on the host, API docs on HMS_ENV)."""
+    return None if _env(name) is None else _env_bool(name, False)
+
+
+def is_loopback(host: str | None) -> bool:
+    return bool(host) and (host.lower() in LOOPBACK_HOSTS or host.startswith("127."))  # type: ignore[union-attr]
 
 
 def normalise_database_url(url: str) -> str:
@@ -59,7 +70,8 @@ class Settings:
     smtp_port: int = 25
     smtp_user: str | None = None
     smtp_password: str | None = None
-    smtp_tls: bool = False
+    smtp_tls: bool | None = None
+    smtp_allow_plain: bool = False
     mail_from: str = "hospital@localhost"
     webhook_url: str | None = None
     sms_enabled: bool = False
@@ -68,6 +80,15 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     login_ip_failures_per_minute: int = 30
+    trusted_proxies: int = 0
+    rate_limit_register: str = "10 per hour"
+    rate_limit_refresh: str = "120 per minute"
+    rate_limit_change_password: str = "10 per hour"
+    rate_limit_exports: str = "30 per hour"
+    max_active_bookings: int = 5
+    calendar_feed_details: bool = False
+    api_docs: bool | None = None
+    audit_key: str = ""
     cache_seconds: int = 300
     redis_retry_seconds: float = 5.0
     outbox_grace_seconds: int = 60
@@ -105,7 +126,8 @@ class Settings:
             smtp_port=_env_int("HMS_SMTP_PORT", 25),
             smtp_user=_env("HMS_SMTP_USER"),
             smtp_password=_env("HMS_SMTP_PASSWORD"),
-            smtp_tls=_env_bool("HMS_SMTP_TLS", False),
+            smtp_tls=_env_optional_bool("HMS_SMTP_TLS"),
+            smtp_allow_plain=_env_bool("HMS_SMTP_ALLOW_PLAIN", False),
             mail_from=_env("HMS_MAIL_FROM", "hospital@localhost") or "hospital@localhost",
             webhook_url=_env("HMS_WEBHOOK_URL"),
             sms_enabled=_env_bool("HMS_SMS_ENABLED", False),
@@ -114,6 +136,15 @@ class Settings:
             login_max_failures=_env_int("HMS_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_env_int("HMS_LOGIN_LOCK_MINUTES", 15),
             login_ip_failures_per_minute=_env_int("HMS_LOGIN_IP_FAILURES_PER_MINUTE", 30),
+            trusted_proxies=_env_int("HMS_TRUSTED_PROXIES", 0),
+            rate_limit_register=_env("HMS_RATE_LIMIT_REGISTER", "10 per hour") or "",
+            rate_limit_refresh=_env("HMS_RATE_LIMIT_REFRESH", "120 per minute") or "",
+            rate_limit_change_password=_env("HMS_RATE_LIMIT_CHANGE_PASSWORD", "10 per hour") or "",
+            rate_limit_exports=_env("HMS_RATE_LIMIT_EXPORTS", "30 per hour") or "",
+            max_active_bookings=_env_int("HMS_MAX_ACTIVE_BOOKINGS", 5),
+            calendar_feed_details=_env_bool("HMS_CALENDAR_FEED_DETAILS", False),
+            api_docs=_env_optional_bool("HMS_API_DOCS"),
+            audit_key=_env("HMS_AUDIT_KEY", "") or "",
             cache_seconds=_env_int("HMS_CACHE_SECONDS", 300),
             redis_retry_seconds=float(_env("HMS_REDIS_RETRY_SECONDS", "5") or 5),
             outbox_grace_seconds=_env_int("HMS_OUTBOX_GRACE_SECONDS", 60),
@@ -139,18 +170,44 @@ class Settings:
             self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
         ):
             raise RuntimeError("production keeps argon2id at time cost >= 3 and memory >= 64 MiB")
+        if self.smtp_tls is None:
+            self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
+        if self.api_docs is None:
+            self.api_docs = not self.is_production
         if not self.jwt_secret:
-            if self.env == "production":
+            if self.is_production:
                 raise RuntimeError("HMS_JWT_SECRET must be set when HMS_ENV=production")
-            self.jwt_secret = self._development_secret()
+            self.jwt_secret = self._instance_secret("jwt_secret")
+        if not self.audit_key:
+            self.audit_key = self._instance_secret("audit_key")
+        if self.is_production:
+            self._refuse_weak_production_settings()
 
-    def _development_secret(self) -> str:
-        """A secret generated once per instance folder, so tokens survive restarts on a laptop."""
-        path = self.instance_path / "jwt_secret"
+    def _refuse_weak_production_settings(self) -> None:
+        """Production must not start with settings that a stranger could exploit (see README, Running in production)."""
+        problems = []
+        if len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"HMS_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if len(self.audit_key.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"HMS_AUDIT_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if self.demo_data:
+            problems.append("HMS_DEMO_DATA must be off")
+        if self.smtp_host and not self.smtp_tls and not is_loopback(self.smtp_host) and not self.smtp_allow_plain:
+            problems.append("plain SMTP to a remote host: set HMS_SMTP_TLS=1 (or HMS_SMTP_ALLOW_PLAIN=1)")
+        if problems:
+            raise RuntimeError("Refusing to start with HMS_ENV=production: " + "; ".join(problems) + ".")
+
+    def _instance_secret(self, name: str) -> str:
+        """A secret generated once per instance folder (outside the database), so it survives restarts."""
+        path = self.instance_path / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
 
     @property
     def tz(self) -> ZoneInfo:

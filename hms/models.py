@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +27,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from hms.common.clock import utcnow_naive
 from hms.common.names import doctor_display_name, strip_title
-from hms.extensions import db
+from hms.extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds db.Model at run time, so mypy cannot see it: type-check the models against the
+    # declarative base db.Model is made from (hms.extensions.Base), which has the same Mapped[...] columns.
+    Model = Base
+else:
+    Model = db.Model
 
 
 class Role(enum.StrEnum):
@@ -79,7 +86,7 @@ class WaitlistStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('admin', 'doctor', 'patient')", name="role"),)
 
@@ -101,7 +108,7 @@ class User(db.Model):
     patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +119,7 @@ class Department(db.Model):
     doctors: Mapped[list[Doctor]] = relationship(back_populates="department")
 
 
-class Doctor(db.Model):
+class Doctor(Model):
     __tablename__ = "doctors"
     __table_args__ = (CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes"),)
 
@@ -146,7 +153,7 @@ class Doctor(db.Model):
         return doctor_display_name(self.full_name) or ""
 
 
-class Patient(db.Model):
+class Patient(Model):
     __tablename__ = "patients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,7 +175,7 @@ class Patient(db.Model):
     user: Mapped[User] = relationship(back_populates="patient")
 
 
-class AvailabilityWindow(db.Model):
+class AvailabilityWindow(Model):
     """One working window of a doctor on one date; several may exist per day."""
 
     __tablename__ = "availability_windows"
@@ -184,7 +191,7 @@ class AvailabilityWindow(db.Model):
     end_time: Mapped[time] = mapped_column(Time)
 
 
-class BlockedSlot(db.Model):
+class BlockedSlot(Model):
     """A single slot the doctor switched off inside a window."""
 
     __tablename__ = "blocked_slots"
@@ -196,7 +203,7 @@ class BlockedSlot(db.Model):
     start_time: Mapped[time] = mapped_column(Time)
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("status IN ('booked', 'completed', 'cancelled', 'no_show')", name="status"),
@@ -248,7 +255,7 @@ class Appointment(db.Model):
     treatment: Mapped[Treatment | None] = relationship(back_populates="appointment", uselist=False)
 
 
-class Treatment(db.Model):
+class Treatment(Model):
     """The clinical record of one visit; edited only by the appointment's doctor, every change audited."""
 
     __tablename__ = "treatments"
@@ -272,7 +279,7 @@ class Treatment(db.Model):
     appointment: Mapped[Appointment] = relationship(back_populates="treatment")
 
 
-class Notification(db.Model):
+class Notification(Model):
     """The outbox: every outgoing message is a row first, then a task sends it (and retries it)."""
 
     __tablename__ = "notifications"
@@ -308,7 +315,7 @@ class Notification(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class ExportJob(db.Model):
+class ExportJob(Model):
     __tablename__ = "export_jobs"
     __table_args__ = (CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),)
 
@@ -325,7 +332,7 @@ class ExportJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of who did what to which record, chained by hash so edits are detectable."""
 
     __tablename__ = "audit_events"
@@ -346,7 +353,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str | None] = mapped_column(String(64))
 
 
-class WaitlistEntry(db.Model):
+class WaitlistEntry(Model):
     __tablename__ = "waitlist_entries"
     __table_args__ = (
         CheckConstraint("status IN ('waiting', 'notified', 'cancelled')", name="status"),
@@ -371,7 +378,24 @@ class WaitlistEntry(db.Model):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class RevokedToken(db.Model):
+class LoginThrottle(Model):
+    """Failed sign-ins of one account (or unknown name) from one client address: locks are per pair, so a
+    stranger's failures never lock the owner out from an address that has not failed."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("account", "ip", name="uq_login_throttle_account_ip"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locks: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+
+
+class RevokedToken(Model):
     """Logged-out token ids when no Redis is configured; rows past expires_at may be purged."""
 
     __tablename__ = "revoked_tokens"

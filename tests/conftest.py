@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from hms import create_app
 from hms.common import clock
 from hms.config import Settings
-from hms.extensions import cache, db
+from hms.extensions import cache, db, limiter
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
@@ -79,6 +79,7 @@ def app(session_dir: Path) -> Iterator[Flask]:
     settings = make_settings(session_dir, extra={"cache_prefix": f"hms-test-{uuid.uuid4().hex[:8]}:"})
     application = create_app(settings)
     _reset_schema(application)
+    application.extensions["hms_test_limiter_storage"] = (limiter._storage, limiter._limiter)
     global _APP
     _APP = application
     with application.app_context():
@@ -154,6 +155,9 @@ def _clean_state(app: Flask) -> Iterator[None]:
     """Nothing held between requests: no app context for the test; empty tables and cache afterwards."""
     with app.app_context():
         cache.clear()
+        # flask-limiter keeps one store per Limiter and the last create_app wins: give the session app its own back.
+        limiter._storage, limiter._limiter = app.extensions["hms_test_limiter_storage"]
+        limiter.reset()
     yield
     clock.set_now(None)
     with app.app_context():

@@ -5,9 +5,9 @@ import 'bootstrap-icons/font/bootstrap-icons.min.css'
 import './styles/theme.css'
 import App from './App.vue'
 import router from './router'
+import { setSessionHandlers } from './api/client'
 import { useAuthStore } from './stores/auth'
-import api, { setSessionHandlers } from './api/client'
-import { setHospitalClock } from './utils/format'
+import { useHospitalStore } from './stores/hospital'
 
 const app = createApp(App)
 app.use(createPinia())
@@ -29,10 +29,10 @@ setSessionHandlers({
 
 // Refresh the stored user (role, block state, must_change_password) before the first navigation.
 const auth = useAuthStore()
-const me = auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()
-// The hospital's zone and clock, so "today" and every time on screen are the hospital's, not the browser's.
-const clock = api.get('/hospital').then((res) => setHospitalClock(res.data)).catch(() => {})
-Promise.all([me, clock]).finally(() => {
+// The hospital's clock and limits (GET /api/settings) before the first page shows a date.
+const settings = useHospitalStore().load().catch(() => {})
+const ready = Promise.all([settings, auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()])
+ready.finally(() => {
   app.use(router)
   app.mount('#app')
   started = true

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Line, Text, Timestamp
 from hms.common.validation import EmailAddress
 from hms.directory.schemas import (
     USERNAME_RULE,
@@ -33,24 +33,24 @@ class MeRead(UserRead):
 
 
 class LoginArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=255), metadata={"example": "admin"})
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    username = Line(255, min_length=1, required=True, metadata={"example": "admin"})
+    password = Text(256, min_length=1, required=True, metadata={"example": "admin123"})
 
 
 class RegisterArgs(PatientProfileFields):
-    username = fields.String(required=True, validate=USERNAME_RULE)
-    email = EmailAddress(required=True)
-    password = fields.String(required=True, validate=validate.Length(max=256))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
+    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "asha.k"})
+    email = EmailAddress(required=True, metadata={"example": "asha@example.org"})
+    password = Text(256, required=True)
+    full_name = Line(160, min_length=1, required=True, metadata={"example": "Asha Kumar"})
 
 
 class ChangePasswordArgs(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(max=256))
-    new_password = fields.String(required=True, validate=validate.Length(max=256))
+    current_password = Text(256, required=True)
+    new_password = Text(256, required=True)
 
 
 class LogoutArgs(Schema):
-    refresh_token = fields.String(validate=validate.Length(max=4096))
+    refresh_token = Line(4096)
 
 
 class TokensRead(Schema):
@@ -70,7 +70,7 @@ class LogoutRead(Schema):
 class DoctorProfileUpdate(_DoctorProfileFields):
     """What a doctor may change about themself (the department is the admin's decision)."""
 
-    full_name = fields.String(validate=validate.Length(min=1, max=160))
+    full_name = Line(160, min_length=1)
 
     class Meta:
         exclude = ("department_id",)
@@ -78,3 +78,17 @@ class DoctorProfileUpdate(_DoctorProfileFields):
 
 class PatientProfileUpdate(PatientUpdate):
     """What a patient may change about themself: every profile field and their email."""
+
+
+class SignInLockRead(Schema):
+    ip = fields.String()
+    failures = fields.Integer()
+    locked = fields.Boolean()
+    locked_until = fields.DateTime(allow_none=True)
+    last_failure_at = fields.DateTime()
+
+
+class SignInLocksRead(Schema):
+    user_id = fields.Integer()
+    locked = fields.Boolean()
+    items = fields.List(fields.Nested(SignInLockRead))

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hms.accounts.passwords import hash_password, password_problems, verify_password
@@ -18,8 +18,9 @@ from hms.audit.service import record
 from hms.common import clock
 from hms.common.auth import issued_moment, revoke_token
 from hms.common.errors import Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
+from hms.common.uow import unit_of_work
 from hms.extensions import cache, db
-from hms.models import Patient, Role, User
+from hms.models import LoginThrottle, Patient, Role, User
 
 PATIENT_PROFILE_FIELDS = (
     "date_of_birth",
@@ -65,6 +66,8 @@ def check_unique(*, username: str | None = None, email: str | None = None, exclu
 
 def check_password(*, password: str, username: str | None, field: str = "password") -> None:
     problems = password_problems(password, username=username)
+    if current_app.config["HMS"].is_production and _is_demo_password(password):
+        problems.append("This password is published with the demo data; choose another.")
     if problems:
         raise ValidationFailed("The password is not acceptable.", fields={field: problems})
 
@@ -86,30 +89,21 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     return user
 
 
-def commit_or_duplicate() -> None:
-    """Commit; a unique index that a concurrent request won becomes a 409, not a 500."""
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        message = str(error.orig).lower()
-        if "unique" not in message and "duplicate" not in message:
-            raise
-        field = next((name for name in ("username", "email") if name in message), "name")
-        fields = {field: [f"This {field} is already in use."]}
-        raise Duplicate("This already exists.", fields=fields) from error
-
-
 def end_sessions(user: User) -> None:
     """Make every token issued so far invalid (tokens carry their issue time in microseconds, see common.auth)."""
     user.tokens_valid_after = issued_moment()
 
 
 def set_active(*, user: User, active: bool) -> None:
-    """Block (ending every session at once) or unblock an account; the caller audits and commits."""
+    """Block (ending every session and the doctor's calendar feed at once) or unblock an account, which also
+    lifts its sign-in locks; the caller audits and commits."""
     user.is_active = active
-    if not active:
-        end_sessions(user)
+    if active:
+        clear_sign_in_locks(user_id=user.id)
+        return
+    end_sessions(user)
+    if user.doctor is not None:
+        user.doctor.calendar_token = None
 
 
 # ---- tokens ------------------------------------------------------------------------------------------------
@@ -125,17 +119,17 @@ def issue_tokens(user: User) -> dict[str, Any]:
 
 def register(*, data: dict[str, Any]) -> dict[str, Any]:
     """Self-registration: a patient account with its profile, signed in at once."""
-    user = create_user(
-        username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-    )
-    user.last_login_at = clock.utcnow_naive()
-    patient = Patient(
-        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-    )
-    db.session.add(patient)
-    db.session.flush()
-    record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
-    commit_or_duplicate()
+    with unit_of_work():
+        user = create_user(
+            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
+        )
+        user.last_login_at = clock.utcnow_naive()
+        patient = Patient(
+            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+        )
+        db.session.add(patient)
+        db.session.flush()
+        record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
     return issue_tokens(user)
 
 
@@ -147,7 +141,7 @@ def _ip_failure_key(ip: str | None) -> str:
 def _ip_failures(ip: str | None) -> int:
     try:
         return int(cache.cache.get(_ip_failure_key(ip)) or 0)
-    except Exception:  # the cache is an accelerator: when it is down, the per-account lock still protects
+    except Exception:  # the cache is an accelerator: when it is down, the per-pair lock still protects
         log.exception("login throttle: cache read failed")
         return 0
 
@@ -162,44 +156,142 @@ def _count_ip_failure(ip: str | None) -> None:
         log.exception("login throttle: cache write failed")
 
 
-def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
-    """Sign in by username or email; failures are throttled per address and lock the account after N in a row.
+def _account_key(user: User | None, identifier: str) -> str:
+    """Known users are counted by id (username and e-mail share one count); unknown names by the name itself."""
+    return f"user:{user.id}" if user is not None else f"name:{identifier.strip().lower()[:250]}"
 
-    Only failures count against an address: a whole hospital may sign in from one address in a minute.
+
+def _throttle(account: str, ip: str) -> LoginThrottle | None:
+    return db.session.execute(
+        select(LoginThrottle).where(LoginThrottle.account == account, LoginThrottle.ip == ip)
+    ).scalar_one_or_none()
+
+
+def _seconds_left(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def _locked_error(seconds: int) -> RateLimited:
+    minutes = max(1, math.ceil(seconds / 60))
+    return RateLimited(
+        f"Too many failed sign-ins for this account from your address. Try again in {minutes} min.",
+        retry_after=seconds,
+    )
+
+
+def _check_not_locked(*, account: str, ip: str, now: datetime) -> None:
+    """Refuse an address that has itself failed too often for this account; others are never refused."""
+    if _ip_failures(ip) >= current_app.config["HMS"].login_ip_failures_per_minute:
+        raise RateLimited(
+            "Too many failed sign-ins from your address. Please wait a minute and try again.",
+            retry_after=60 - int(clock.now_utc().timestamp()) % 60,
+        )
+    throttle = _throttle(account, ip)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        raise _locked_error(_seconds_left(throttle.locked_until, now))
+
+
+def _count_failure(*, account: str, user: User | None, ip: str, now: datetime) -> RateLimited | None:
+    """Count a failure of this account from this address and commit it; the lock that it starts, if any.
+
+    Each further lock of the same pair lasts twice as long (growing delays), at most a day.
     """
     settings = current_app.config["HMS"]
-    if _ip_failures(ip) >= settings.login_ip_failures_per_minute:
-        raise RateLimited("Too many failed sign-ins from your address. Please wait a minute and try again.")
+    _count_ip_failure(ip)
+    user_id = user.id if user is not None else None
+    lock: RateLimited | None = None
+    with unit_of_work():
+        throttle = _throttle(account, ip)
+        if throttle is None:
+            try:
+                with db.session.begin_nested():
+                    throttle = LoginThrottle(account=account, user_id=user_id, ip=ip, failures=0, locks=0)
+                    db.session.add(throttle)
+            except IntegrityError:  # a concurrent failure of the same pair created it first
+                throttle = _throttle(account, ip)
+                assert throttle is not None
+        if throttle.locked_until is not None and throttle.locked_until <= now:
+            throttle.failures, throttle.locked_until = 0, None  # the lock ran out: a fresh series begins
+        throttle.failures = (throttle.failures or 0) + 1
+        throttle.last_failure_at = now
+        if throttle.failures >= settings.login_max_failures:
+            throttle.locks = (throttle.locks or 0) + 1
+            minutes = min(24 * 60, settings.login_lock_minutes * 2 ** (throttle.locks - 1))
+            throttle.failures, throttle.locked_until = 0, now + timedelta(minutes=minutes)
+            lock = _locked_error(minutes * 60)
+    return lock
+
+
+def _forget_failures(*, account: str, ip: str) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.account == account, LoginThrottle.ip == ip))
+
+
+def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
+    """Sign in by username or email; failures are counted per account AND address, and lock only that pair.
+
+    Known and unknown names get the same answers (401, then 429 for the pair); only failures count against an
+    address, so a whole hospital may sign in from one address in a minute.
+    """
+    address = ip or "unknown"
     user = find_user(identifier=identifier)
+    account = _account_key(user, identifier)
     now = clock.utcnow_naive()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
-        raise RateLimited(f"This account is locked after too many failed sign-ins. Try again in {minutes} min.")
-    if not verify_password(user.password_hash if user else None, password):
-        _count_ip_failure(ip)
-        if user is not None:
-            _count_account_failure(user, now=now, settings=settings)
-        raise Unauthorized("The username or password is not correct.", code="invalid_credentials")
+    _check_not_locked(account=account, ip=address, now=now)
+    verified = verify_password(user.password_hash if user else None, password)
+    if user is None or not verified:
+        lock = _count_failure(account=account, user=user, ip=address, now=now)
+        raise lock or Unauthorized("The username or password is not correct.", code="invalid_credentials")
     if not user.is_active:
         raise Forbidden("This account has been blocked. Please contact the hospital.", code="account_blocked")
-    user.failed_login_count = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
+    with unit_of_work():
+        _forget_failures(account=account, ip=address)
+        if current_app.config["HMS"].is_production and _is_demo_password(password):
+            user.must_change_password = True  # a published password is never usable in production
+        user.last_login_at = now
     return issue_tokens(user)
 
 
-def _count_account_failure(user: User, *, now: datetime, settings: Any) -> None:
-    if user.locked_until is not None:  # an old lock has run out: a fresh series of attempts begins
-        user.failed_login_count = 0
-        user.locked_until = None
-    user.failed_login_count = (user.failed_login_count or 0) + 1
-    if user.failed_login_count >= settings.login_max_failures:
-        user.failed_login_count = 0
-        user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-        db.session.commit()
-        raise RateLimited(f"Too many failed sign-ins: this account is locked for {settings.login_lock_minutes} min.")
-    db.session.commit()
+def _is_demo_password(password: str) -> bool:
+    from hms.demo.service import KNOWN_DEMO_PASSWORDS
+
+    return password in KNOWN_DEMO_PASSWORDS
+
+
+def sign_in_locks(*, user_id: int) -> dict[str, Any]:
+    """Addresses with failed sign-ins for this account, newest first, and whether each is locked now."""
+    if db.session.get(User, user_id) is None:
+        raise NotFound(f"User {user_id} was not found.")
+    now = clock.utcnow_naive()
+    rows = db.session.execute(
+        select(LoginThrottle).where(LoginThrottle.user_id == user_id).order_by(LoginThrottle.last_failure_at.desc())
+    ).scalars()
+    items = [
+        {
+            "ip": row.ip,
+            "failures": row.failures,
+            "locked": row.locked_until is not None and row.locked_until > now,
+            "locked_until": row.locked_until,
+            "last_failure_at": row.last_failure_at,
+        }
+        for row in rows
+    ]
+    return {"user_id": user_id, "locked": any(item["locked"] for item in items), "items": items}
+
+
+def clear_sign_in_locks(*, user_id: int) -> int:
+    """Forget every failed sign-in of the account (the caller commits); how many addresses were cleared."""
+    result = db.session.execute(delete(LoginThrottle).where(LoginThrottle.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def unlock(*, user_id: int) -> dict[str, Any]:
+    """An admin lifts every sign-in lock of an account; audited."""
+    with unit_of_work():
+        if db.session.get(User, user_id) is None:
+            raise NotFound(f"User {user_id} was not found.")
+        cleared = clear_sign_in_locks(user_id=user_id)
+        record(action="user_unlocked", entity="user", entity_id=user_id, details={"addresses": cleared})
+    return sign_in_locks(user_id=user_id)
 
 
 def refresh(*, user: User) -> dict[str, Any]:
@@ -212,21 +304,29 @@ def _expiry(payload: dict[str, Any]) -> datetime:
 
 
 def logout(*, user: User, access_payload: dict[str, Any], refresh_token: str | None = None) -> None:
-    """Revoke the presented access token, and the caller's refresh token when they hand it in."""
-    revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
-    if not refresh_token:
-        return
+    """Revoke the presented access token, and the caller's refresh token when they hand it in (one commit)."""
+    payload: dict[str, Any] | None
     try:
-        payload = decode_token(refresh_token, allow_expired=True)
+        payload = decode_token(refresh_token, allow_expired=True) if refresh_token else None
     except Exception:  # a malformed or foreign token: nothing to revoke, the sign-out still succeeds
-        return
-    if payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
-        revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
+        payload = None
+    with unit_of_work():
+        revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
+        if payload and payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
+            revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
 
 
-def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, Any]:
-    """Replace the password and end every other session; the caller gets fresh tokens and stays signed in."""
+def change_password(*, user: User, current_password: str, new_password: str, ip: str | None) -> dict[str, Any]:
+    """Replace the password and end every other session; the caller gets fresh tokens and stays signed in.
+
+    A wrong current password counts like a failed sign-in, so a stolen token cannot guess the password.
+    """
+    address, account, now = ip or "unknown", _account_key(user, user.username), clock.utcnow_naive()
+    _check_not_locked(account=account, ip=address, now=now)
     if not verify_password(user.password_hash, current_password):
+        lock = _count_failure(account=account, user=user, ip=address, now=now)
+        if lock is not None:
+            raise lock
         raise ValidationFailed(
             "The current password is not correct.",
             fields={"current_password": ["The current password is not correct."]},
@@ -237,11 +337,11 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
             "Choose a password different from the current one.",
             fields={"new_password": ["The new password must differ from the current one."]},
         )
-    user.password_hash = hash_password(new_password)
-    user.must_change_password = False
-    end_sessions(user)
-    record(action="password_changed", entity="user", entity_id=user.id, actor=user)
-    db.session.commit()
+    with unit_of_work():
+        user.password_hash = hash_password(new_password)
+        user.must_change_password = False
+        end_sessions(user)
+        record(action="password_changed", entity="user", entity_id=user.id, actor=user)
     return issue_tokens(user)
 
 
@@ -274,21 +374,58 @@ def user_dict(user: User) -> dict[str, Any]:
 
 def create_admin(*, username: str, email: str, password: str) -> User:
     """An administrator account (the CLI and first start use this)."""
-    user = create_user(username=username, email=email, password=password, role=Role.ADMIN.value)
-    db.session.flush()
-    record(action="admin_created", entity="user", entity_id=user.id, details={"username": user.username})
-    commit_or_duplicate()
+    with unit_of_work():
+        user = create_user(username=username, email=email, password=password, role=Role.ADMIN.value)
+        db.session.flush()
+        record(action="admin_created", entity="user", entity_id=user.id, details={"username": user.username})
     return user
 
 
 def ensure_admin() -> User | None:
-    """At first start, create `admin` from HMS_ADMIN_PASSWORD when it is set and no administrator exists."""
+    """At first start, create `admin` from HMS_ADMIN_PASSWORD when it is set and no administrator exists.
+
+    The password sat in the environment, so it must be changed at first sign-in.
+    """
     password = current_app.config["HMS"].admin_password
     if not password:
         return None
     if db.session.execute(select(User.id).where(User.role == Role.ADMIN.value).limit(1)).first() is not None:
         return None
-    return create_admin(username="admin", email=DEFAULT_ADMIN_EMAIL, password=password)
+    user = create_admin(username="admin", email=DEFAULT_ADMIN_EMAIL, password=password)
+    with unit_of_work():
+        user.must_change_password = True
+    return user
+
+
+def refuse_demo_passwords() -> None:
+    """Production refuses to start while a staff or demo account still has a password of the demo hospital.
+
+    Patients are too many to verify at start (argon2 is slow on purpose): their sign-in with such a password
+    forces a change instead (see login).
+    """
+    from sqlalchemy import inspect
+
+    from hms.demo.service import KNOWN_DEMO_PASSWORDS, demo_usernames
+
+    if not inspect(db.engine).has_table(User.__tablename__):
+        return  # not migrated yet (flask db upgrade runs first)
+    # Every staff account and every account the demo creates; each distinct hash is verified once (argon2 is slow).
+    candidates = db.session.execute(
+        select(User.username, User.password_hash)
+        .where(or_(User.role != Role.PATIENT.value, User.username.in_(demo_usernames())))
+        .order_by(User.id)
+    ).all()
+    verdicts: dict[str, bool] = {}
+    weak = []
+    for username, password_hash in candidates:
+        if password_hash not in verdicts:
+            verdicts[password_hash] = any(verify_password(password_hash, known) for known in KNOWN_DEMO_PASSWORDS)
+        if verdicts[password_hash]:
+            weak.append(username)
+    db.session.remove()
+    if weak:
+        shown = ", ".join(weak[:10]) + (" …" if len(weak) > 10 else "")
+        raise RuntimeError(f"Refusing to start with HMS_ENV=production: demo passwords on the accounts {shown}.")
 
 
 def own_profile(*, user: User) -> dict[str, Any]:

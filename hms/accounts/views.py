@@ -16,10 +16,14 @@ from hms.accounts.schemas import (
     MeRead,
     PatientProfileUpdate,
     RegisterArgs,
+    SignInLocksRead,
     TokensRead,
 )
+from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
+from hms.common.security import setting_limit
 from hms.directory.schemas import DoctorRead, PatientRead
+from hms.extensions import limiter
 from hms.models import Role
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
@@ -27,6 +31,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-
 
 
 @blp.route("/register", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_register"))
 @blp.arguments(RegisterArgs)
 @blp.response(201, TokensRead)
 def register(data):
@@ -35,6 +40,7 @@ def register(data):
 
 
 @blp.route("/login", methods=["POST"])
+@blp.doc(**documents_errors(401, 403, 429))
 @blp.arguments(LoginArgs)
 @blp.response(200, TokensRead)
 def login(data):
@@ -43,6 +49,8 @@ def login(data):
 
 
 @blp.route("/refresh", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_refresh"))
+@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401))
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenRead)
 def refresh():
@@ -69,13 +77,17 @@ def me():
 
 
 @blp.route("/change-password", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_change_password"))
 @login_required
 @blp.arguments(ChangePasswordArgs)
 @blp.response(200, TokensRead)
 def change_password(data):
     """Change the password; other sessions end, this one continues with the fresh tokens returned."""
     return service.change_password(
-        user=current_user, current_password=data["current_password"], new_password=data["new_password"]
+        user=current_user,
+        current_password=data["current_password"],
+        new_password=data["new_password"],
+        ip=client_ip(),
     )
 
 
@@ -116,4 +128,23 @@ def update_patient_profile(data):
     return service.update_own_patient_profile(user=current_user, data=data)
 
 
-blueprints: list[Blueprint] = [blp, profile_blp]
+admin_blp = Blueprint("accounts_admin", __name__, url_prefix="/api/admin/users", description="Sign-in locks")
+
+
+@admin_blp.route("/<int:user_id>/sign-in-locks", methods=["GET"])
+@roles_required(Role.ADMIN.value)
+@admin_blp.response(200, SignInLocksRead)
+def sign_in_locks(user_id: int):
+    """Addresses that failed to sign in to this account, and which of them are locked now."""
+    return service.sign_in_locks(user_id=user_id)
+
+
+@admin_blp.route("/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.ADMIN.value)
+@admin_blp.response(200, SignInLocksRead)
+def unlock(user_id: int):
+    """Lift every sign-in lock of this account (audited)."""
+    return service.unlock(user_id=user_id)
+
+
+blueprints: list[Blueprint] = [blp, profile_blp, admin_blp]

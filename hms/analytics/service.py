@@ -16,6 +16,7 @@ from hms.common.cache import get_or_set
 from hms.common.clock import hospital_tz, today_local
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Department, Doctor, Patient, User
+from hms.scheduling import rules
 
 STATS_CACHE_SECONDS = 60
 PER_DAY_DAYS = 30
@@ -63,7 +64,7 @@ def _stats_statement(today: date) -> Select:
     live = Appointment.status != CANCELLED
     appointments = select(
         _count_if(and_(live, Appointment.date == today)).label("today"),
-        _count_if(and_(Appointment.status == BOOKED, Appointment.date > today)).label("upcoming"),
+        _count_if(rules.upcoming_condition()).label("upcoming"),
         _count_if(and_(live, Appointment.date >= month_start, Appointment.date < _next_month(today))).label("month"),
     ).where(Appointment.date >= first_day)
     appointments_sq = appointments.subquery()
@@ -180,9 +181,7 @@ def doctor_figures(*, doctor_id: int) -> dict[str, Any]:
     counts_row = db.session.execute(
         select(
             _count_if(and_(live, Appointment.date == today)).label("today"),
-            _count_if(
-                and_(Appointment.status == BOOKED, Appointment.date > today, Appointment.date <= today + timedelta(7))
-            ).label("upcoming"),
+            _count_if(and_(rules.upcoming_condition(), Appointment.date <= today + timedelta(7))).label("upcoming"),
             _count_if(
                 and_(
                     Appointment.status == AppointmentStatus.COMPLETED.value,

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validates_schema
 
-from hms.common.pagination import PageArgs
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Date, Id, Line, PageArgs, Timestamp
 
 
 class AuditArgs(PageArgs):
     class Meta:
         unknown = RAISE
 
-    actor_id = fields.Integer(validate=validate.Range(min=1))
-    action = fields.String(validate=validate.Length(max=64))
-    entity = fields.String(validate=validate.Length(max=48))
-    patient_id = fields.Integer(validate=validate.Range(min=1))
-    date_from = fields.Date()
-    date_to = fields.Date()
+    actor_id = Id()
+    action = Line(64)
+    entity = Line(48)
+    patient_id = Id()
+    date_from = Date()
+    date_to = Date()
 
     @pre_load
     def _drop_blank(self, data: Any, **_kwargs: Any) -> Any:
@@ -36,7 +35,7 @@ class AuditArgs(PageArgs):
 
 class AuditRead(Schema):
     id = fields.Integer()
-    at = Timestamp()
+    at = Timestamp(metadata={"description": "UTC"})
     actor_id = fields.Integer(allow_none=True)
     actor_username = fields.String(allow_none=True)
     actor_role = fields.String(allow_none=True)

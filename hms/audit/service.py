@@ -3,43 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_jwt_extended import current_user
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 
 from hms.common.clock import local_datetime, utcnow_naive
 from hms.common.pagination import paginate
+from hms.common.uow import in_unit_of_work, unit_of_work
 from hms.extensions import db
 from hms.models import AuditEvent, User
 
-# PostgreSQL: one transaction-scoped advisory lock serialises every writer of the chain.
+# PostgreSQL: one transaction-scoped advisory lock serialises every writer of the chain. (Locking the newest
+# row FOR UPDATE would not: a writer arriving after a commit locks the new head while another writer that waited
+# on the old head is still appending, and the chain forks.)
 CHAIN_LOCK_KEY = 424242
-_WROTE = "hms_audit_wrote"
-_READ_ONLY_VERBS = {"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW"}
-
-
-@sa_event.listens_for(Engine, "before_cursor_execute")
-def _mark_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    """Remember that this connection's transaction has written (ORM flush, Core DML or raw SQL alike)."""
-    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SELECT"
-    if verb not in _READ_ONLY_VERBS:
-        connection.info[_WROTE] = True
-
-
-@sa_event.listens_for(Engine, "commit")
-@sa_event.listens_for(Engine, "rollback")
-def _transaction_ended(connection: Any) -> None:
-    connection.info.pop(_WROTE, None)
 
 
 def _digest(event: AuditEvent) -> str:
-    """Hash of a record's content and its predecessor's hash: changing any past record breaks the chain."""
+    """Keyed hash (HMAC-SHA-256) of a record's content and its predecessor's hash.
+
+    The key (HMS_AUDIT_KEY or instance/audit_key) lives outside the database: whoever can write the table but
+    not read the key cannot delete, edit or re-hash a record without `flask audit-verify` noticing.
+    """
     body = json.dumps(
         {
             "id": event.id,
@@ -59,7 +49,8 @@ def _digest(event: AuditEvent) -> str:
         default=str,
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    key = current_app.config["HMS"].audit_key.encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _request_actor() -> User | None:
@@ -86,7 +77,8 @@ def record(
     `details` is stored as JSON: dates, decimals and other values are kept as their text.
     """
     actor = actor or _request_actor()
-    _lock_chain()  # may flush or reopen the transaction: read the actor afterwards (a new user gets its id)
+    _lock_chain()
+    db.session.flush()  # a new actor in the same transaction gets its id
     actor_values = (actor.id, actor.username, actor.role) if actor else (None, None, None)
     event = AuditEvent(
         at=utcnow_naive(),
@@ -112,27 +104,14 @@ def record(
 def _lock_chain() -> None:
     """Become the only writer of the chain until this transaction ends, so the newest hash cannot change under us.
 
-    PostgreSQL: an advisory transaction lock. SQLite: a write transaction (one writer at a time). A deferred
-    SQLite transaction that has only read so far (e.g. the token's user lookup, or the clinical record being
-    read and audited) cannot be upgraded safely once another writer has committed (SQLITE_BUSY without
-    waiting), so it is ended and reopened as BEGIN IMMEDIATE, which waits its turn. A transaction that has
-    already written holds the write lock and needs nothing.
+    The record joins its caller's unit of work and never commits: on SQLite that transaction is already the one
+    writer (BEGIN IMMEDIATE), on PostgreSQL it takes a transaction-scoped advisory lock.
     """
     session = db.session()
-    if db.engine.dialect.name == "postgresql":
+    if not in_unit_of_work(session):
+        raise RuntimeError("audit records are written inside a unit of work (hms.common.uow.unit_of_work)")
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(db.text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY})"))
-        return
-    if db.engine.dialect.name != "sqlite":
-        return
-    if session.in_transaction():
-        connection = session.connection()
-        if connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE" or connection.info.get(_WROTE):
-            return
-        if session.new or session.dirty or session.deleted:
-            session.flush()  # the caller's own write takes the lock (waiting for it if it can)
-            return
-        session.commit()  # read-only so far: nothing to lose
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def verify_chain() -> tuple[int, AuditEvent | None]:
@@ -141,7 +120,7 @@ def verify_chain() -> tuple[int, AuditEvent | None]:
     checked = 0
     statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
     for event in db.session.execute(statement).scalars():
-        if event.prev_hash != previous or event.hash != _digest(event):
+        if event.prev_hash != previous or not hmac.compare_digest(event.hash or "", _digest(event)):
             return checked, event
         previous = event.hash or ""
         checked += 1
@@ -166,7 +145,7 @@ def list_events(
 ) -> dict[str, Any]:
     """A page of audit events, newest first; dates are hospital-local days, both ends included.
 
-    Reading the log is not itself audited: it holds no clinical content and would only add noise.
+    Reading the log is itself audited (who looked at whose trail), after the page is read.
     """
     statement = select(AuditEvent)
     if actor_id is not None:
@@ -182,4 +161,9 @@ def list_events(
     if date_to is not None:
         statement = statement.where(AuditEvent.at < _stored_moment(date_to + timedelta(days=1)))
     statement = statement.order_by(AuditEvent.id.desc())
-    return paginate(statement, page=page, per_page=per_page)
+    result = paginate(statement, page=page, per_page=per_page)
+    filters: dict[str, Any] = {"actor_id": actor_id, "action": action, "entity": entity, "patient_id": patient_id}
+    filters.update(date_from=date_from, date_to=date_to, page=page)
+    with unit_of_work():
+        record(action="audit.read", entity="audit", details={k: v for k, v in filters.items() if v is not None})
+    return result

@@ -4,34 +4,33 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from hms.common.pagination import PageArgs
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Date, Int, Line, PageArgs, Text, Timestamp
 from hms.models import VisitType
 from hms.scheduling.schemas import AppointmentRead
 
 VISIT_TYPES = tuple(v.value for v in VisitType)
 
 
-def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+def _text(max_length: int, **kwargs) -> Text:
+    return Text(max_length, allow_none=True, **kwargs)
 
 
 class MedicineSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    dose = _text(100)
-    frequency = _text(100)
-    duration_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=3650))
+    name = Line(200, min_length=1, required=True, metadata={"example": "Amoxicillin"})
+    dose = Line(100, allow_none=True, metadata={"example": "500 mg"})
+    frequency = Line(100, allow_none=True, metadata={"example": "three times a day"})
+    duration_days = Int(min=0, max=3650, allow_none=True, strict=True, metadata={"example": 5})
     instructions = _text(500)
 
 
 class TreatmentUpdate(Schema):
-    diagnosis = _text(5000)
+    diagnosis = _text(5000, metadata={"example": "Acute bronchitis"})
     prescription = _text(5000)
     notes = _text(10000)
     visit_type = fields.String(validate=validate.OneOf(VISIT_TYPES))
     tests_ordered = _text(5000)
     precautions = _text(5000)
-    follow_up_date = fields.Date(allow_none=True)
+    follow_up_date = Date(allow_none=True)
     medicines = fields.List(fields.Nested(MedicineSchema), validate=validate.Length(max=50))
 
 
@@ -71,7 +70,7 @@ class HistoryArgs(PageArgs):
 
 
 class DoctorPatientArgs(PageArgs):
-    q = fields.String(validate=validate.Length(max=120))
+    q = Line(120)
 
 
 class DoctorPatientRead(Schema):

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hms.audit.service import record
-from hms.common.clock import today_local
-from hms.common.db import begin_write
+from hms.common.auth import is_doctors_patient
 from hms.common.errors import Conflict, NotFound, ValidationFailed
 from hms.common.pagination import paginate
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Doctor, Patient, Treatment, VisitType
+from hms.scheduling import rules
 from hms.scheduling.service import appointment_dict, page_of_appointments
 from hms.scheduling.service import appointment_query as _appointment_query
 
@@ -75,17 +76,17 @@ def _doctor_appointment(doctor_id: int, appointment_id: int) -> Appointment:
 
 def get_treatment(*, doctor_id: int, appointment_id: int) -> dict[str, Any]:
     """The treatment record of the doctor's own appointment (an empty one if none yet), with the appointment."""
-    appointment = _doctor_appointment(doctor_id, appointment_id)
-    result = treatment_dict(appointment.treatment, appointment.id) or {}
-    result["appointment"] = appointment_dict(appointment)
-    record(
-        action="treatment.read",
-        entity="treatment",
-        entity_id=result["id"],
-        patient_id=appointment.patient_id,
-        details={"appointment_id": appointment.id},
-    )
-    db.session.commit()
+    with unit_of_work():
+        appointment = _doctor_appointment(doctor_id, appointment_id)
+        result = treatment_dict(appointment.treatment, appointment.id) or {}
+        result["appointment"] = appointment_dict(appointment)
+        record(
+            action="treatment.read",
+            entity="treatment",
+            entity_id=result["id"],
+            patient_id=appointment.patient_id,
+            details={"appointment_id": appointment.id},
+        )
     return result
 
 
@@ -95,8 +96,7 @@ def _normalise_medicines(medicines: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Create or update the treatment of the doctor's own booked or completed appointment; the change is audited."""
-    begin_write()
-    try:
+    with unit_of_work():
         appointment = _doctor_appointment(doctor_id, appointment_id)
         if appointment.status not in EDITABLE_STATUSES:
             raise Conflict(
@@ -104,25 +104,25 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             )
         treatment = appointment.treatment
         created = treatment is None
-        diagnosis = data.get("diagnosis") if "diagnosis" in data else (None if created else treatment.diagnosis)
+        diagnosis = data.get("diagnosis") if "diagnosis" in data else (treatment.diagnosis if treatment else None)
         if not (diagnosis or "").strip():
             raise ValidationFailed(
                 "A treatment record needs a diagnosis.", fields={"diagnosis": ["Enter the diagnosis."]}
             )
         if "diagnosis" in data:
-            data = {**data, "diagnosis": diagnosis.strip()}
-        if created:
+            data = {**data, "diagnosis": (diagnosis or "").strip()}
+        if treatment is None:
             treatment = Treatment(appointment_id=appointment.id, visit_type=VisitType.IN_PERSON.value, medicines=[])
             db.session.add(treatment)
         if "medicines" in data:
             data = {**data, "medicines": _normalise_medicines(data["medicines"])}
-        changed: dict[str, list[Any]] = {}
+        changed: list[str] = []  # names only: clinical values never enter the audit trail
         for name in TREATMENT_FIELDS:
             if name not in data:
                 continue
             old = None if created else getattr(treatment, name)
             if old != data[name]:
-                changed[name] = [old, data[name]]
+                changed.append(name)
                 setattr(treatment, name, data[name])
         db.session.flush()
         record(
@@ -132,11 +132,6 @@ def update_treatment(*, doctor_id: int, appointment_id: int, data: dict[str, Any
             patient_id=appointment.patient_id,
             details={"appointment_id": appointment.id, "created": created, "changed": changed},
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.refresh(treatment)
     result = treatment_dict(treatment) or {}
     result["appointment"] = appointment_dict(_doctor_appointment(doctor_id, appointment_id))
     return result
@@ -166,45 +161,30 @@ def _audit_history(patient_id: int, page: int, count: int) -> None:
         patient_id=patient_id,
         details={"page": page, "items": count},
     )
-    db.session.commit()
 
 
 def patient_history(*, patient_id: int, page: int, per_page: int) -> dict[str, Any]:
     """The patient's own completed visits with their treatments, newest first."""
-    result = _history(patient_id, page=page, per_page=per_page)
-    _audit_history(patient_id, page, len(result["items"]))
+    with unit_of_work():
+        result = _history(patient_id, page=page, per_page=per_page)
+        _audit_history(patient_id, page, len(result["items"]))
     return result
-
-
-def _is_doctors_patient(doctor_id: int, patient_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(Appointment.id)
-            .where(
-                Appointment.doctor_id == doctor_id,
-                Appointment.patient_id == patient_id,
-                Appointment.status != AppointmentStatus.CANCELLED.value,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
 
 
 def doctor_patient_history(*, doctor_id: int, patient_id: int, page: int, per_page: int) -> dict[str, Any]:
     """A patient's full history (every doctor) for a doctor who has seen or will see them."""
-    if not _is_doctors_patient(doctor_id, patient_id):
-        raise NotFound(f"Patient {patient_id} is not one of your patients.")
-    result = _history(patient_id, page=page, per_page=per_page)
-    _audit_history(patient_id, page, len(result["items"]))
+    with unit_of_work():
+        if not is_doctors_patient(doctor_id, patient_id):
+            raise NotFound(f"Patient {patient_id} is not one of your patients.")
+        result = _history(patient_id, page=page, per_page=per_page)
+        _audit_history(patient_id, page, len(result["items"]))
     return result
 
 
 def doctor_patients(*, doctor_id: int, page: int, per_page: int, q: str | None = None) -> dict[str, Any]:
     """Patients the doctor has seen or will see, with their last and next visit, in one query per page."""
-    today = today_local()
     completed = Appointment.status == AppointmentStatus.COMPLETED.value
-    upcoming = and_(Appointment.status == AppointmentStatus.BOOKED.value, Appointment.date >= today)
+    upcoming = rules.upcoming_condition()
     stats = (
         select(
             Appointment.patient_id.label("patient_id"),
@@ -249,6 +229,14 @@ def doctor_patients(*, doctor_id: int, page: int, per_page: int, q: str | None =
         }
         for patient, last_visit, next_visit, count in result["items"]
     ]
+    # The list carries allergies and medical history: reading it is audited like a history read.
+    with unit_of_work():
+        record(
+            action="patients.list",
+            entity="doctor",
+            entity_id=doctor_id,
+            details={"page": page, "patient_ids": [item["id"] for item in result["items"]]},
+        )
     return result
 
 
@@ -260,15 +248,16 @@ def _as_date(value: Any) -> date | None:
 
 def admin_patient_history(*, patient_id: int, page: int, per_page: int) -> dict[str, Any]:
     """Every appointment of a patient for the admin; clinical content stays out (SPEC §2), the read is audited."""
-    if db.session.get(Patient, patient_id) is None:
-        raise NotFound(f"Patient {patient_id} was not found.")
-    statement = (
-        _appointment_query()
-        .where(Appointment.patient_id == patient_id)
-        .order_by(Appointment.date.desc(), Appointment.start_time.desc(), Appointment.id.desc())
-    )
-    result = page_of_appointments(statement, page=page, per_page=per_page)
-    for item in result["items"]:
-        item["treatment"] = None
-    _audit_history(patient_id, page, len(result["items"]))
+    with unit_of_work():
+        if db.session.get(Patient, patient_id) is None:
+            raise NotFound(f"Patient {patient_id} was not found.")
+        statement = (
+            _appointment_query()
+            .where(Appointment.patient_id == patient_id)
+            .order_by(Appointment.date.desc(), Appointment.start_time.desc(), Appointment.id.desc())
+        )
+        result = page_of_appointments(statement, page=page, per_page=per_page)
+        for item in result["items"]:
+            item["treatment"] = None
+        _audit_history(patient_id, page, len(result["items"]))
     return result

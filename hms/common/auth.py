@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from hms.common.errors import Forbidden, NotFound, error_response
 from hms.extensions import db, jwt
-from hms.models import Doctor, Patient, RevokedToken, User
+from hms.models import Appointment, AppointmentStatus, Doctor, Patient, RevokedToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
 PASSWORD_CHANGE_EXEMPT = {"accounts.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
@@ -34,6 +37,10 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 raise Forbidden("Your role does not allow this.")
             return fn(*args, **kwargs)
 
+        # Read by hms.common.api.ErrorResponsesPlugin: a token (401) and a role (403) are needed here.
+        wrapper._apidoc = deepcopy(getattr(fn, "_apidoc", {}))  # type: ignore[attr-defined]
+        manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
+        manual["x-roles"] = list(roles) or ["any"]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -68,20 +75,75 @@ def optional_patient_id() -> int | None:
     return patient.id if patient is not None else None
 
 
+def doctor_patient_ids(doctor_id: int) -> Select:
+    """Patients a doctor has seen or will see (any appointment not cancelled): whose records the doctor may read."""
+    return select(Appointment.patient_id).where(
+        Appointment.doctor_id == doctor_id, Appointment.status != AppointmentStatus.CANCELLED.value
+    )
+
+
+def is_doctors_patient(doctor_id: int, patient_id: int) -> bool:
+    return (
+        db.session.execute(doctor_patient_ids(doctor_id).where(Appointment.patient_id == patient_id).limit(1)).first()
+        is not None
+    )
+
+
+def patient_scope(user: User, patient_id_column: Any) -> ColumnElement[bool]:
+    """Which patients' records a user may see: an admin all, a doctor their own patients, a patient only themself."""
+    if user.role == "admin":
+        return true()
+    if user.role == "doctor" and user.doctor is not None:
+        return patient_id_column.in_(doctor_patient_ids(user.doctor.id))
+    if user.role == "patient" and user.patient is not None:
+        return patient_id_column == user.patient.id
+    return false()
+
+
+def appointment_scope(user: User) -> ColumnElement[bool]:
+    """Which appointments a user may see: an admin all, a doctor their own, a patient their own."""
+    if user.role == "admin":
+        return true()
+    if user.role == "doctor" and user.doctor is not None:
+        return Appointment.doctor_id == user.doctor.id
+    if user.role == "patient" and user.patient is not None:
+        return Appointment.patient_id == user.patient.id
+    return false()
+
+
+def require_clinical_reader(user: User) -> None:
+    """Clinical content (diagnoses, medicines) is for the patient and their doctors; admins get it only through
+    audited exports (SPEC §2)."""
+    if user.role not in ("doctor", "patient"):
+        raise Forbidden("Clinical records are read by the patient and their doctors only.")
+
+
 def client_ip() -> str | None:
     return request.remote_addr if request else None
 
 
 def revoke_token(*, jti: str, expires_at: datetime) -> None:
-    """Put a token id on the blocklist in the database, the one authority every process reads, Redis or not."""
+    """Put a token id on the blocklist in the database, the one authority every process reads, Redis or not.
+
+    The row joins the caller's unit of work; the caller commits.
+    """
     if db.session.query(RevokedToken.id).filter_by(jti=jti).first() is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
-    db.session.commit()
 
 
 def is_token_revoked(jti: str) -> bool:
     """One indexed lookup, like the user row each request loads; a Redis outage cannot let a revoked token in."""
     return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
+
+
+def well_formed(payload: dict) -> bool:
+    """Only tokens this app issues are accepted: they expire, say when they were issued and name a user by id.
+
+    A token signed with the key but lacking these (a forged or foreign one) is refused with 401, never a 500.
+    """
+    sub, exp, iat = payload.get("sub"), payload.get("exp"), payload.get("iat")
+    numeric = isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 18
+    return numeric and isinstance(exp, int | float) and isinstance(iat, int | float)
 
 
 # JWT `iat` has whole seconds only: a token issued in the second of a password change would share it with
@@ -112,6 +174,8 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header: dict, payload: dict) -> User | None:
+        if not well_formed(payload):
+            return None
         user = db.session.get(User, int(payload["sub"]))
         if user is None or not user.is_active:
             return None
@@ -123,7 +187,8 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
-        return is_token_revoked(payload["jti"])
+        jti = payload.get("jti")
+        return not isinstance(jti, str) or is_token_revoked(jti)
 
     @jwt.unauthorized_loader
     def _missing(reason: str):
@@ -156,7 +221,7 @@ def token_claims() -> dict[str, Any]:
     return get_jwt()
 
 
-def get_or_404(model: type, entity_id: int, message: str | None = None) -> Any:
+def get_or_404(model: type[M], entity_id: int, message: str | None = None) -> M:
     """Load one row by id or raise NotFound with a message that names what was missing."""
     row = db.session.get(model, entity_id)
     if row is None:

@@ -91,7 +91,7 @@ def invalidate(*namespaces: str) -> None:
         if pipeline is not None:
             start = _fresh_generation()
             for namespace in namespaces:
-                full_key = backend.key_prefix + _generation_key(namespace)
+                full_key = backend.key_prefix + _generation_key(namespace)  # type: ignore[attr-defined]  # Redis
                 pipeline.set(full_key, start, nx=True)
                 pipeline.incr(full_key)
             pipeline.execute()

@@ -1,10 +1,10 @@
-"""Database helpers: engine set-up per dialect and the transaction that serialises writers of one patient."""
+"""Database helpers: engine set-up per dialect; transactions are opened by hms.common.uow.unit_of_work."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from hms.extensions import db
@@ -37,22 +37,6 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def begin_write(*, lock_patient_id: int | None = None) -> None:
-    """Start a fresh transaction that serialises with other writers before any rule is checked.
-
-    On SQLite this is BEGIN IMMEDIATE (one writer at a time); on PostgreSQL a row lock on the patient,
-    so two requests by one patient cannot both pass the overlap check.
-    """
-    from hms.models import Patient
-
-    session = db.session
-    session.commit()
-    if is_sqlite():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    elif lock_patient_id is not None:
-        session.execute(select(Patient.id).where(Patient.id == lock_patient_id).with_for_update())
-
-
 def serialise_sqlite_writes(app: Any) -> None:
     """On SQLite, open every writing request's transaction as BEGIN IMMEDIATE.
 
@@ -64,6 +48,6 @@ def serialise_sqlite_writes(app: Any) -> None:
 
     @app.before_request
     def _begin_immediate_for_writes() -> None:
-        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith("/api")
+        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith(("/api", "/fhir"))
         if writing and not db.session().in_transaction():
             db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -72,6 +72,14 @@ class PatientBusy(Conflict):
 class RateLimited(DomainError):
     status, code, default_message = 429, "rate_limited", "Too many attempts. Please wait and try again."
 
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
+class TooManyBookings(Conflict):
+    code = "too_many_bookings"
+
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
@@ -122,6 +130,7 @@ def http_exception_response(error: HTTPException) -> tuple[Response, int] | HTTP
     message = error.description or "Request failed."
     if status == 429:
         message = "Too many requests. Please wait and try again."
+    # flask-limiter's 429s get their Retry-After from the limiter's after_request hook.
     return error_response(status, HTTP_CODES.get(status, "error"), message, fields)
 
 
@@ -130,7 +139,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        return error_response(error.status, error.code, error.message, error.fields)
+        response, status = error_response(error.status, error.code, error.message, error.fields)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -5,17 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from sqlalchemy import Select, func, select
 
+from hms.common.fields import MAX_PER_PAGE, PageArgs
 from hms.extensions import db
 
-MAX_PER_PAGE = 100
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+__all__ = ["MAX_PER_PAGE", "PageArgs", "page_of", "paginate"]
 
 
 @cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, request
 
 # The built Vue SPA needs nothing outside this origin: no CDN, no inline script (Vite emits module files).
 # Inline styles stay allowed for Bootstrap components and Chart.js canvases; blob: frames show PDF previews.
@@ -17,6 +19,11 @@ DOCS_CSP = (
     "base-uri 'self'"
 )
 DOCS_PREFIX = "/api/docs"
+
+
+def setting_limit(name: str) -> Callable[[], str]:
+    """A flask-limiter limit read from Settings at request time (HMS_RATE_LIMIT_*), keyed by client address."""
+    return lambda: str(getattr(current_app.config["HMS"], name))
 
 
 def _is_docs(path: str) -> bool:
@@ -53,7 +60,8 @@ def init_security(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-        headers["Content-Security-Policy"] = DOCS_CSP if _is_docs(request.path) else APP_CSP
+        if "Content-Security-Policy" not in headers:  # a route's own, stricter policy wins
+            headers["Content-Security-Policy"] = DOCS_CSP if _is_docs(request.path) else APP_CSP
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if _carries_personal_data(response):

@@ -11,9 +11,10 @@ from typing import Any
 import email_validator
 import phonenumbers
 from flask import current_app, has_app_context
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError
 
 from hms.common.clock import today_local
+from hms.common.fields import Date, Email, Line
 
 MAX_AGE_YEARS = 130
 DEFAULT_PHONE_REGION = "IN"
@@ -64,8 +65,13 @@ def check_date_of_birth(value: date) -> None:
         raise ValidationError(f"The date of birth cannot be more than {MAX_AGE_YEARS} years ago.")
 
 
-class PhoneNumber(fields.String):
-    """A phone number: accepted as people type it, stored and returned in E.164."""
+class PhoneNumber(Line):
+    """A phone number (a bounded single line, hms.common.fields.Line): accepted as people type it, stored and
+    returned in E.164."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("example", "+91 98450 12345")
+        super().__init__(32, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -76,8 +82,8 @@ class PhoneNumber(fields.String):
         return normalise_phone(text.strip())
 
 
-class EmailAddress(fields.String):
-    """An e-mail address checked by email-validator."""
+class EmailAddress(Email):
+    """An e-mail address (hms.common.fields.Email: one line, at most 255 characters) checked by email-validator."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -86,5 +92,8 @@ class EmailAddress(fields.String):
         return normalise_email(text.strip())
 
 
-def birth_date_field(**kwargs: Any) -> fields.Date:
-    return fields.Date(validate=check_date_of_birth, **kwargs)
+def birth_date_field(**kwargs: Any) -> Date:
+    """A date of birth: hms.common.fields.Date (1900..2200) with check_date_of_birth on top (not in the future, at
+    most MAX_AGE_YEARS ago)."""
+    kwargs.setdefault("metadata", {}).setdefault("example", "1990-04-12")
+    return Date(validate=check_date_of_birth, **kwargs)

@@ -13,6 +13,7 @@ from hms.accounts.passwords import hash_password
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.cache import invalidate
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import (
     Appointment,
@@ -28,6 +29,8 @@ from hms.models import (
 DEMO_ADMIN = ("admin", "admin123")
 DOCTOR_PASSWORD = "doctor123"
 PATIENT_PASSWORD = "patient123"
+# Published in the README: production refuses to start while any account still uses one of them.
+KNOWN_DEMO_PASSWORDS = (DEMO_ADMIN[1], DOCTOR_PASSWORD, PATIENT_PASSWORD)
 WINDOWS = ((time(9, 0), time(13, 0)), (time(16, 0), time(19, 0)))
 SLOT_MINUTES = 30
 PAST_DAYS, FUTURE_DAYS = 60, 14
@@ -326,8 +329,15 @@ CLINICAL: dict[str, list[dict[str, Any]]] = {
 CHILDREN = 9  # of the 45 demo patients, so the paediatricians have patients of their own
 
 
-def _age(born: date, today: date) -> int:
+def _age(born: date | None, today: date) -> int:
+    if born is None:
+        return 0
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def demo_usernames() -> set[str]:
+    """The accounts the demo hospital creates, whose passwords are published."""
+    return {DEMO_ADMIN[0], *(f"dr.{doctor[0]}" for doctor in DOCTORS), *(f"patient{n}" for n in range(1, 46))}
 
 
 def _demo_admin_exists() -> bool:
@@ -354,98 +364,107 @@ def _working_days(today: date, first: int, last: int) -> list[date]:
     return [day for day in days if day.weekday() < 6]
 
 
+STREETS = ["MG Road", "Park Street", "Lake View", "Station Road"]
+
+
 def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
     """Create the demo hospital unless the demo admin already exists; returns counts and a message."""
-    if _demo_admin_exists():
-        return {"created": False, "message": "Demo data already present (user 'admin' exists): nothing to do."}
-    rng = random.Random(seed)
-    today = clock.today_local()
-    now = clock.utcnow_naive()
-    settings = current_app.config["HMS"]
+    if current_app.config["HMS"].is_production:
+        raise RuntimeError("The demo hospital (published passwords) is never loaded with HMS_ENV=production.")
+    with unit_of_work():
+        if _demo_admin_exists():
+            return {"created": False, "message": "Demo data already present (user 'admin' exists): nothing to do."}
+        rng = random.Random(seed)
+        today = clock.today_local()
+        now = clock.utcnow_naive()
+        settings = current_app.config["HMS"]
 
-    admin_password = settings.admin_password or DEMO_ADMIN[1]
-    hashes = {
-        "admin": hash_password(admin_password),
-        "doctor": hash_password(DOCTOR_PASSWORD),
-        "patient": hash_password(PATIENT_PASSWORD),
-    }
-    admin = User(username="admin", email="admin@hospital.local", password_hash=hashes["admin"], role=Role.ADMIN.value)
-    db.session.add(admin)
-
-    departments = {name: Department(name=name, description=text) for name, text in DEPARTMENTS}
-    db.session.add_all(departments.values())
-
-    doctors: list[Doctor] = []
-    for index, (handle, full_name, gender, specialization, qualifications, years, fee) in enumerate(DOCTORS):
-        department = departments[DEPARTMENTS[index // 2][0]]
-        user = User(
-            username=f"dr.{handle}",
-            email=f"dr.{handle}@hospital.local",
-            password_hash=hashes["doctor"],
-            role=Role.DOCTOR.value,
-            created_at=now - timedelta(days=200),
+        admin_password = settings.admin_password or DEMO_ADMIN[1]
+        hashes = {
+            "admin": hash_password(admin_password),
+            "doctor": hash_password(DOCTOR_PASSWORD),
+            "patient": hash_password(PATIENT_PASSWORD),
+        }
+        admin = User(
+            username="admin", email="admin@hospital.local", password_hash=hashes["admin"], role=Role.ADMIN.value
         )
-        doctors.append(
-            Doctor(
-                user=user,
-                full_name=full_name,
-                department=department,
-                specialization=specialization,
-                qualifications=qualifications,
-                experience_years=years,
-                consultation_fee=fee,
-                phone=f"+91804000{1000 + index:04d}",
-                gender=gender,
-                about=f"Dr. {full_name} has {years} years of experience in {department.name}.",
-                slot_minutes=SLOT_MINUTES,
+        db.session.add(admin)
+
+        departments = {name: Department(name=name, description=text) for name, text in DEPARTMENTS}
+        db.session.add_all(departments.values())
+
+        doctors: list[Doctor] = []
+        for index, (handle, full_name, gender, specialization, qualifications, years, fee) in enumerate(DOCTORS):
+            department = departments[DEPARTMENTS[index // 2][0]]
+            user = User(
+                username=f"dr.{handle}",
+                email=f"dr.{handle}@hospital.local",
+                password_hash=hashes["doctor"],
+                role=Role.DOCTOR.value,
                 created_at=now - timedelta(days=200),
             )
-        )
-    db.session.add_all(doctors)
+            doctors.append(
+                Doctor(
+                    user=user,
+                    full_name=full_name,
+                    department=department,
+                    specialization=specialization,
+                    qualifications=qualifications,
+                    experience_years=years,
+                    consultation_fee=fee,
+                    phone=f"+91804000{1000 + index:04d}",
+                    gender=gender,
+                    about=f"Dr. {full_name} has {years} years of experience in {department.name}.",
+                    slot_minutes=SLOT_MINUTES,
+                    created_at=now - timedelta(days=200),
+                )
+            )
+        db.session.add_all(doctors)
 
-    patients: list[Patient] = []
-    for number in range(1, 46):
-        first = FIRST_NAMES[number - 1]
-        last = LAST_NAMES[number % len(LAST_NAMES)]
-        joined = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
-        user = User(
-            username=f"patient{number}",
-            email=f"patient{number}@example.org",
-            password_hash=hashes["patient"],
-            role=Role.PATIENT.value,
-            created_at=joined,
-        )
-        patients.append(
-            Patient(
-                user=user,
-                full_name=f"{first} {last}",
-                date_of_birth=today
-                - timedelta(days=rng.randint(365, 13 * 365) if number <= CHILDREN else rng.randint(18 * 365, 82 * 365)),
-                gender="female" if number % 2 == 0 else "male",
-                phone=f"+9198{rng.randint(10000000, 99999999)}",
-                address=f"{rng.randint(1, 300)}, {rng.choice(['MG Road', 'Park Street', 'Lake View', 'Station Road'])}",
-                blood_group=rng.choice(["A+", "A-", "B+", "B-", "AB+", "O+", "O-"]),
-                height_cm=rng.randint(75, 150) if number <= CHILDREN else rng.randint(150, 185),
-                weight_kg=rng.randint(9, 40) if number <= CHILDREN else rng.randint(50, 90),
-                allergies=rng.choice([None, None, "Penicillin", "Dust", "Peanuts"]),
-                emergency_contact=f"{rng.choice(FIRST_NAMES)} {last}, +91 97{rng.randint(10000000, 99999999)}",
+        patients: list[Patient] = []
+        for number in range(1, 46):
+            first = FIRST_NAMES[number - 1]
+            last = LAST_NAMES[number % len(LAST_NAMES)]
+            joined = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
+            user = User(
+                username=f"patient{number}",
+                email=f"patient{number}@example.org",
+                password_hash=hashes["patient"],
+                role=Role.PATIENT.value,
                 created_at=joined,
             )
-        )
-    db.session.add_all(patients)
-    db.session.flush()
+            patients.append(
+                Patient(
+                    user=user,
+                    full_name=f"{first} {last}",
+                    date_of_birth=today
+                    - timedelta(
+                        days=rng.randint(365, 13 * 365) if number <= CHILDREN else rng.randint(18 * 365, 82 * 365)
+                    ),
+                    gender="female" if number % 2 == 0 else "male",
+                    phone=f"+9198{rng.randint(10000000, 99999999)}",
+                    address=f"{rng.randint(1, 300)}, {rng.choice(STREETS)}",
+                    blood_group=rng.choice(["A+", "A-", "B+", "B-", "AB+", "O+", "O-"]),
+                    height_cm=rng.randint(75, 150) if number <= CHILDREN else rng.randint(150, 185),
+                    weight_kg=rng.randint(9, 40) if number <= CHILDREN else rng.randint(50, 90),
+                    allergies=rng.choice([None, None, "Penicillin", "Dust", "Peanuts"]),
+                    emergency_contact=f"{rng.choice(FIRST_NAMES)} {last}, +91 97{rng.randint(10000000, 99999999)}",
+                    created_at=joined,
+                )
+            )
+        db.session.add_all(patients)
+        db.session.flush()
 
-    windows = [
-        {"doctor_id": doctor.id, "date": day, "start_time": start, "end_time": end}
-        for doctor in doctors
-        for day in _working_days(today, -PAST_DAYS, FUTURE_DAYS)
-        for start, end in WINDOWS
-    ]
-    db.session.execute(insert(AvailabilityWindow), windows)
+        windows = [
+            {"doctor_id": doctor.id, "date": day, "start_time": start, "end_time": end}
+            for doctor in doctors
+            for day in _working_days(today, -PAST_DAYS, FUTURE_DAYS)
+            for start, end in WINDOWS
+        ]
+        db.session.execute(insert(AvailabilityWindow), windows)
 
-    appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
-    record(action="demo_data_loaded", entity="system", details={"appointments": len(appointments)}, actor=admin)
-    db.session.commit()
+        appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
+        record(action="demo_data_loaded", entity="system", details={"appointments": len(appointments)}, actor=admin)
     invalidate("directory")
     return {
         "created": True,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from hms.common.pagination import PageArgs
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Date, Id, Int, Line, Number, PageArgs, StrippedSchema, Text, Timestamp
 from hms.common.validation import EmailAddress, PhoneNumber, birth_date_field
 
 GENDERS = ("male", "female", "other")
@@ -14,21 +13,6 @@ USERNAME_RULE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
     error="Use 3-64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
 )
-
-
-class _Stripped(Schema):
-    """Trims surrounding spaces of every string, so ' Cardiology ' and 'Cardiology' are one name."""
-
-    @pre_load
-    def _strip(self, data, **_kwargs):
-        if isinstance(data, dict):
-            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return data
-
-
-def _text(max_length: int | None = None, **kwargs) -> fields.String:
-    rules = [validate.Length(max=max_length)] if max_length else []
-    return fields.String(validate=rules, **kwargs)
 
 
 # ---- departments -------------------------------------------------------------------------------------------
@@ -65,18 +49,18 @@ class DepartmentDetail(DepartmentRead):
     doctors = fields.List(fields.Nested(DoctorPublic))
 
 
-class DepartmentCreate(_Stripped):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = _text(5000, allow_none=True)
+class DepartmentCreate(StrippedSchema):
+    name = Line(120, min_length=1, required=True, metadata={"example": "Cardiology"})
+    description = Text(5000, allow_none=True)
 
 
-class DepartmentUpdate(_Stripped):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    description = _text(5000, allow_none=True)
+class DepartmentUpdate(StrippedSchema):
+    name = Line(120, min_length=1)
+    description = Text(5000, allow_none=True)
 
 
 class DepartmentArgs(PageArgs):
-    q = fields.String(validate=validate.Length(max=120))
+    q = Line(120)
 
 
 # ---- doctors -----------------------------------------------------------------------------------------------
@@ -93,25 +77,25 @@ class DoctorRead(DoctorPublic):
     archived_at = Timestamp(allow_none=True)
 
 
-class _DoctorProfileFields(_Stripped):
-    department_id = fields.Integer(allow_none=True)
-    specialization = _text(120, allow_none=True)
-    qualifications = _text(2000, allow_none=True)
-    experience_years = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=70))
-    consultation_fee = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10_000_000))
+class _DoctorProfileFields(StrippedSchema):
+    department_id = Id(allow_none=True)
+    specialization = Line(120, allow_none=True)
+    qualifications = Text(2000, allow_none=True)
+    experience_years = Int(min=0, max=70, allow_none=True)
+    consultation_fee = Number(min=0, max=10_000_000, allow_none=True, places=2, metadata={"example": 800})
     phone = PhoneNumber(allow_none=True)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
-    about = _text(5000, allow_none=True)
-    slot_minutes = fields.Integer(validate=validate.Range(min=5, max=240))
+    about = Text(5000, allow_none=True)
+    slot_minutes = Int(min=5, max=240, metadata={"example": 30})
 
 
 class DoctorCreate(_DoctorProfileFields):
-    username = fields.String(required=True, validate=USERNAME_RULE)
-    email = EmailAddress(required=True)
-    password = fields.String(required=True, validate=validate.Length(max=256))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
-    department_id = fields.Integer(required=True)
-    specialization = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "dr.asha"})
+    email = EmailAddress(required=True, metadata={"example": "asha@hospital.example"})
+    password = Text(256, required=True)
+    full_name = Line(160, min_length=1, required=True, metadata={"example": "Dr. Asha Rao"})
+    department_id = Id(required=True)
+    specialization = Line(120, min_length=1, required=True, metadata={"example": "Interventional cardiology"})
 
 
 class DoctorBookingsArgs(Schema):
@@ -129,20 +113,20 @@ class DoctorBlockRead(DoctorRead):
 
 class DoctorUpdate(_DoctorProfileFields):
     email = EmailAddress()
-    full_name = fields.String(validate=validate.Length(min=1, max=160))
+    full_name = Line(160, min_length=1)
 
 
 class DirectoryArgs(PageArgs):
-    q = fields.String(validate=validate.Length(max=120))
-    department_id = fields.Integer()
-    specialization = fields.String(validate=validate.Length(max=120))
-    available_on = fields.Date()
+    q = Line(120)
+    department_id = Id()
+    specialization = Line(120)
+    available_on = Date()
 
 
 class AdminDoctorArgs(PageArgs):
-    q = fields.String(validate=validate.Length(max=120))
-    department_id = fields.Integer()
-    specialization = fields.String(validate=validate.Length(max=120))
+    q = Line(120)
+    department_id = Id()
+    specialization = Line(120)
     include_archived = fields.Boolean(load_default=False)
 
 
@@ -171,35 +155,35 @@ class PatientRead(Schema):
     archived_at = Timestamp(allow_none=True)
 
 
-class PatientProfileFields(_Stripped):
+class PatientProfileFields(StrippedSchema):
     """The optional profile of a patient, shared by registration and the admin forms."""
 
     date_of_birth = birth_date_field(allow_none=True)
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     phone = PhoneNumber(allow_none=True)
-    address = _text(2000, allow_none=True)
+    address = Text(2000, allow_none=True)
     blood_group = fields.String(allow_none=True, validate=validate.OneOf(BLOOD_GROUPS))
-    height_cm = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=20, max=300))
-    weight_kg = fields.Decimal(allow_none=True, places=1, validate=validate.Range(min=1, max=500))
-    allergies = _text(5000, allow_none=True)
-    medical_history = _text(20000, allow_none=True)
-    emergency_contact = _text(255, allow_none=True)
+    height_cm = Number(min=20, max=300, allow_none=True, places=1, metadata={"example": 172.5})
+    weight_kg = Number(min=1, max=500, allow_none=True, places=1, metadata={"example": 68})
+    allergies = Text(5000, allow_none=True)
+    medical_history = Text(20000, allow_none=True)
+    emergency_contact = Line(255, allow_none=True)
 
 
 class PatientCreate(PatientProfileFields):
-    username = fields.String(required=True, validate=USERNAME_RULE)
-    email = EmailAddress(required=True)
-    password = fields.String(required=True, validate=validate.Length(max=256))
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=160))
+    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "ravi.m"})
+    email = EmailAddress(required=True, metadata={"example": "ravi@example.org"})
+    password = Text(256, required=True)
+    full_name = Line(160, min_length=1, required=True, metadata={"example": "Ravi Menon"})
 
 
 class PatientUpdate(PatientProfileFields):
     email = EmailAddress()
-    full_name = fields.String(validate=validate.Length(min=1, max=160))
+    full_name = Line(160, min_length=1)
 
 
 class AdminPatientArgs(PageArgs):
-    q = fields.String(validate=validate.Length(max=120))
+    q = Line(120)
     include_archived = fields.Boolean(load_default=False)
 
 

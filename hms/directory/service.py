@@ -16,6 +16,7 @@ from hms.common.auth import get_or_404
 from hms.common.errors import Conflict, Duplicate, NotFound, ValidationFailed
 from hms.common.names import strip_title
 from hms.common.pagination import paginate
+from hms.common.uow import unit_of_work
 from hms.directory.schemas import DepartmentDetail, DepartmentRead, DoctorPublic
 from hms.extensions import db
 from hms.models import (
@@ -32,6 +33,7 @@ from hms.models import (
     User,
     WaitlistEntry,
 )
+from hms.scheduling import rules
 from hms.scheduling import service as scheduling
 
 NAMESPACE = "directory"
@@ -187,42 +189,50 @@ def _department_out(department: Department) -> dict[str, Any]:
 
 def create_department(*, data: dict[str, Any]) -> dict[str, Any]:
     """Add a department; names are unique regardless of case."""
-    _check_department_name(data["name"])
-    department = Department(name=data["name"], description=data.get("description"))
-    db.session.add(department)
-    db.session.flush()
-    record(action="department_created", entity="department", entity_id=department.id, details={"name": department.name})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        _check_department_name(data["name"])
+        department = Department(name=data["name"], description=data.get("description"))
+        db.session.add(department)
+        db.session.flush()
+        record(
+            action="department_created", entity="department", entity_id=department.id, details={"name": department.name}
+        )
     hms_cache.invalidate(NAMESPACE)
     return _department_out(department)
 
 
 def update_department(*, department_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Rename or describe a department."""
-    department = get_or_404(Department, department_id, f"Department {department_id} was not found.")
-    if "name" in data:
-        _check_department_name(data["name"], exclude_id=department.id)
-        department.name = data["name"]
-    if "description" in data:
-        department.description = data["description"]
-    record(action="department_updated", entity="department", entity_id=department.id, details={"fields": sorted(data)})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        department = get_or_404(Department, department_id, f"Department {department_id} was not found.")
+        if "name" in data:
+            _check_department_name(data["name"], exclude_id=department.id)
+            department.name = data["name"]
+        if "description" in data:
+            department.description = data["description"]
+        record(
+            action="department_updated", entity="department", entity_id=department.id, details={"fields": sorted(data)}
+        )
     hms_cache.invalidate(NAMESPACE)
     return _department_out(department)
 
 
 def delete_department(*, department_id: int) -> dict[str, Any]:
     """Delete a department that has no doctors (archived ones included: their history names it)."""
-    department = get_or_404(Department, department_id, f"Department {department_id} was not found.")
-    count = db.session.execute(select(func.count(Doctor.id)).where(Doctor.department_id == department.id)).scalar_one()
-    if count:
-        raise Conflict(
-            f"“{department.name}” still has {count} doctor(s) (deactivated ones included): move them first.",
-            code="has_doctors",
+    with unit_of_work():
+        department = get_or_404(Department, department_id, f"Department {department_id} was not found.")
+        count = db.session.execute(
+            select(func.count(Doctor.id)).where(Doctor.department_id == department.id)
+        ).scalar_one()
+        if count:
+            raise Conflict(
+                f"“{department.name}” still has {count} doctor(s) (deactivated ones included): move them first.",
+                code="has_doctors",
+            )
+        record(
+            action="department_deleted", entity="department", entity_id=department.id, details={"name": department.name}
         )
-    record(action="department_deleted", entity="department", entity_id=department.id, details={"name": department.name})
-    db.session.delete(department)
-    db.session.commit()
+        db.session.delete(department)
     hms_cache.invalidate(NAMESPACE)
     return {"deleted": True, "deactivated": False, "message": f"Department “{department.name}” deleted."}
 
@@ -326,19 +336,21 @@ def _check_department(department_id: int | None) -> None:
 
 def create_doctor(*, data: dict[str, Any]) -> dict[str, Any]:
     """Create a doctor's account with a temporary password they must change at first sign-in."""
-    _check_department(data.get("department_id"))
-    user = accounts.create_user(
-        username=data["username"],
-        email=data["email"],
-        password=data["password"],
-        role=Role.DOCTOR.value,
-        must_change_password=True,
-    )
-    doctor = Doctor(user=user, full_name=data["full_name"], **{k: data[k] for k in DOCTOR_PROFILE_FIELDS if k in data})
-    db.session.add(doctor)
-    db.session.flush()
-    record(action="doctor_created", entity="doctor", entity_id=doctor.id, details={"username": user.username})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        _check_department(data.get("department_id"))
+        user = accounts.create_user(
+            username=data["username"],
+            email=data["email"],
+            password=data["password"],
+            role=Role.DOCTOR.value,
+            must_change_password=True,
+        )
+        doctor = Doctor(
+            user=user, full_name=data["full_name"], **{k: data[k] for k in DOCTOR_PROFILE_FIELDS if k in data}
+        )
+        db.session.add(doctor)
+        db.session.flush()
+        record(action="doctor_created", entity="doctor", entity_id=doctor.id, details={"username": user.username})
     hms_cache.invalidate(NAMESPACE)
     return doctor_dict(doctor)
 
@@ -346,11 +358,7 @@ def create_doctor(*, data: dict[str, Any]) -> dict[str, Any]:
 def _check_no_booked_visits_ahead(doctor: Doctor) -> None:
     """The slot length cannot change under booked visits: the new grid would overlap them."""
     booked = db.session.execute(
-        select(func.count(Appointment.id)).where(
-            Appointment.doctor_id == doctor.id,
-            Appointment.status == "booked",
-            Appointment.date >= clock.today_local(),
-        )
+        select(func.count(Appointment.id)).where(Appointment.doctor_id == doctor.id, rules.upcoming_condition())
     ).scalar_one()
     if booked:
         raise Conflict(
@@ -362,20 +370,20 @@ def _check_no_booked_visits_ahead(doctor: Doctor) -> None:
 
 def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Edit a doctor's profile (and email)."""
-    doctor = _doctor(doctor_id)
-    if "department_id" in data:
-        _check_department(data["department_id"])
-    slot_length_changes = "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes
-    if slot_length_changes:
-        _check_no_booked_visits_ahead(doctor)
-    if "email" in data:
-        accounts.check_unique(email=data["email"], exclude_user_id=doctor.user_id)
-        doctor.user.email = data["email"].strip().lower()
-    for name in ("full_name", *DOCTOR_PROFILE_FIELDS):
-        if name in data:
-            setattr(doctor, name, data[name])
-    record(action="doctor_updated", entity="doctor", entity_id=doctor.id, details={"fields": sorted(data)})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        doctor = _doctor(doctor_id)
+        if "department_id" in data:
+            _check_department(data["department_id"])
+        slot_length_changes = "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes
+        if slot_length_changes:
+            _check_no_booked_visits_ahead(doctor)
+        if "email" in data:
+            accounts.check_unique(email=data["email"], exclude_user_id=doctor.user_id)
+            doctor.user.email = data["email"].strip().lower()
+        for name in ("full_name", *DOCTOR_PROFILE_FIELDS):
+            if name in data:
+                setattr(doctor, name, data[name])
+        record(action="doctor_updated", entity="doctor", entity_id=doctor.id, details={"fields": sorted(data)})
     hms_cache.invalidate(NAMESPACE)
     if slot_length_changes:
         invalidate_doctor_slots(doctor.id)
@@ -393,19 +401,15 @@ def set_doctor_active(
     *, doctor_id: int, active: bool, actor: User | None = None, bookings: str | None = None
 ) -> dict[str, Any]:
     """Block a doctor (tokens die at once, no slots are offered; future visits cancelled or kept) or unblock them."""
-    doctor = _doctor(doctor_id)
     settled: list[int] = []
-    try:
+    with unit_of_work():
+        doctor = _doctor(doctor_id)
         if not active:
             settled = scheduling.settle_bookings_of_unavailable_doctor(
                 doctor=doctor, actor=actor, bookings=bookings, action="block"
             )
         accounts.set_active(user=doctor.user, active=active)
         record(action="doctor_unblocked" if active else "doctor_blocked", entity="doctor", entity_id=doctor.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     hms_cache.invalidate(NAMESPACE)
     invalidate_doctor_slots(doctor.id)
     return {**doctor_dict(doctor), "settled_appointments": settled}
@@ -428,40 +432,36 @@ def _delete_user_rows(user: User) -> None:
 
 def delete_doctor(*, doctor_id: int, actor: User | None = None, bookings: str | None = None) -> dict[str, Any]:
     """Delete a doctor without history; one with appointments (or other records) is deactivated and archived."""
-    doctor = _doctor(doctor_id)
-    has_appointments = db.session.execute(
-        select(Appointment.id).where(Appointment.doctor_id == doctor.id).limit(1)
-    ).first()
-    if has_appointments is not None or _user_has_history(doctor.user_id):
-        try:
+    with unit_of_work():
+        doctor = _doctor(doctor_id)
+        name, user = doctor.display_name, doctor.user
+        has_appointments = db.session.execute(
+            select(Appointment.id).where(Appointment.doctor_id == doctor.id).limit(1)
+        ).first()
+        keep = has_appointments is not None or _user_has_history(doctor.user_id)
+        if keep:
             scheduling.settle_bookings_of_unavailable_doctor(
                 doctor=doctor, actor=actor, bookings=bookings, action="deactivate"
             )
-        except Exception:
-            db.session.rollback()
-            raise
-        accounts.set_active(user=doctor.user, active=False)
-        doctor.archived_at = doctor.archived_at or clock.utcnow_naive()
-        record(action="doctor_deactivated", entity="doctor", entity_id=doctor.id, details={"reason": "has history"})
-        db.session.commit()
-        hms_cache.invalidate(NAMESPACE)
-        invalidate_doctor_slots(doctor.id)
+            accounts.set_active(user=user, active=False)
+            doctor.archived_at = doctor.archived_at or clock.utcnow_naive()
+            record(action="doctor_deactivated", entity="doctor", entity_id=doctor.id, details={"reason": "has history"})
+        else:
+            for model in (AvailabilityWindow, BlockedSlot, WaitlistEntry):
+                db.session.execute(delete(model).where(model.doctor_id == doctor.id))
+            record(action="doctor_deleted", entity="doctor", entity_id=doctor.id, details={"username": user.username})
+            db.session.delete(doctor)
+            db.session.flush()
+            _delete_user_rows(user)
+    hms_cache.invalidate(NAMESPACE)
+    invalidate_doctor_slots(doctor_id)
+    if keep:
         return {
             "deleted": False,
             "deactivated": True,
-            "message": f"{doctor.display_name} has appointment history, so the account was deactivated and archived "
+            "message": f"{name} has appointment history, so the account was deactivated and archived "
             "instead of deleted; the history is kept.",
         }
-    name, user = doctor.display_name, doctor.user
-    for model in (AvailabilityWindow, BlockedSlot, WaitlistEntry):
-        db.session.execute(delete(model).where(model.doctor_id == doctor.id))
-    record(action="doctor_deleted", entity="doctor", entity_id=doctor.id, details={"username": user.username})
-    db.session.delete(doctor)
-    db.session.flush()
-    _delete_user_rows(user)
-    db.session.commit()
-    hms_cache.invalidate(NAMESPACE)
-    invalidate_doctor_slots(doctor_id)
     return {"deleted": True, "deactivated": False, "message": f"{name} was deleted."}
 
 
@@ -493,73 +493,83 @@ def admin_list_patients(*, page: int, per_page: int, q: str | None = None, inclu
 
 
 def admin_get_patient(*, patient_id: int) -> dict[str, Any]:
-    return patient_dict(_patient(patient_id))
+    """One patient's profile (with allergies and medical history), so the read is audited."""
+    result = patient_dict(_patient(patient_id))
+    with unit_of_work():
+        record(action="patient.read", entity="patient", entity_id=patient_id, patient_id=patient_id)
+    return result
 
 
 def create_patient(*, data: dict[str, Any]) -> dict[str, Any]:
     """Create a patient's account and profile on their behalf."""
-    user = accounts.create_user(
-        username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-    )
-    patient = Patient(
-        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-    )
-    db.session.add(patient)
-    db.session.flush()
-    record(action="patient_created", entity="patient", entity_id=patient.id, details={"username": user.username})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        user = accounts.create_user(
+            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
+        )
+        patient = Patient(
+            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+        )
+        db.session.add(patient)
+        db.session.flush()
+        record(action="patient_created", entity="patient", entity_id=patient.id, details={"username": user.username})
     return patient_dict(patient)
 
 
 def update_patient(*, patient_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Edit a patient's profile (and email)."""
-    patient = _patient(patient_id)
-    if "email" in data:
-        accounts.check_unique(email=data["email"], exclude_user_id=patient.user_id)
-        patient.user.email = data["email"].strip().lower()
-    for name in ("full_name", *PATIENT_PROFILE_FIELDS):
-        if name in data:
-            setattr(patient, name, data[name])
-    record(action="patient_updated", entity="patient", entity_id=patient.id, details={"fields": sorted(data)})
-    accounts.commit_or_duplicate()
+    with unit_of_work():
+        patient = _patient(patient_id)
+        if "email" in data:
+            accounts.check_unique(email=data["email"], exclude_user_id=patient.user_id)
+            patient.user.email = data["email"].strip().lower()
+        for name in ("full_name", *PATIENT_PROFILE_FIELDS):
+            if name in data:
+                setattr(patient, name, data[name])
+        record(action="patient_updated", entity="patient", entity_id=patient.id, details={"fields": sorted(data)})
     db.session.refresh(patient)
     return patient_dict(patient)
 
 
 def set_patient_active(*, patient_id: int, active: bool) -> dict[str, Any]:
     """Block a patient (tokens die at once) or unblock them."""
-    patient = _patient(patient_id)
-    accounts.set_active(user=patient.user, active=active)
-    record(action="patient_unblocked" if active else "patient_blocked", entity="patient", entity_id=patient.id)
-    db.session.commit()
+    with unit_of_work():
+        patient = _patient(patient_id)
+        accounts.set_active(user=patient.user, active=active)
+        record(action="patient_unblocked" if active else "patient_blocked", entity="patient", entity_id=patient.id)
     return patient_dict(patient)
 
 
 def delete_patient(*, patient_id: int) -> dict[str, Any]:
     """Delete a patient without history; one with appointments or clinical records is deactivated instead."""
-    patient = _patient(patient_id)
-    has_appointments = db.session.execute(
-        select(Appointment.id).where(Appointment.patient_id == patient.id).limit(1)
-    ).first()
-    clinical_audit = db.session.execute(
-        select(AuditEvent.id).where(AuditEvent.patient_id == patient.id).limit(1)
-    ).first()
-    if has_appointments is not None or clinical_audit is not None or _user_has_history(patient.user_id):
-        accounts.set_active(user=patient.user, active=False)
-        patient.archived_at = patient.archived_at or clock.utcnow_naive()
-        record(action="patient_deactivated", entity="patient", entity_id=patient.id, details={"reason": "has history"})
-        db.session.commit()
+    with unit_of_work():
+        patient = _patient(patient_id)
+        name, user = patient.full_name, patient.user
+        has_appointments = db.session.execute(
+            select(Appointment.id).where(Appointment.patient_id == patient.id).limit(1)
+        ).first()
+        clinical_audit = db.session.execute(
+            select(AuditEvent.id).where(AuditEvent.patient_id == patient.id).limit(1)
+        ).first()
+        keep = has_appointments is not None or clinical_audit is not None or _user_has_history(patient.user_id)
+        if keep:
+            accounts.set_active(user=user, active=False)
+            patient.archived_at = patient.archived_at or clock.utcnow_naive()
+            record(
+                action="patient_deactivated", entity="patient", entity_id=patient.id, details={"reason": "has history"}
+            )
+        else:
+            db.session.execute(delete(WaitlistEntry).where(WaitlistEntry.patient_id == patient.id))
+            record(
+                action="patient_deleted", entity="patient", entity_id=patient.id, details={"username": user.username}
+            )
+            db.session.delete(patient)
+            db.session.flush()
+            _delete_user_rows(user)
+    if keep:
         return {
             "deleted": False,
             "deactivated": True,
-            "message": f"{patient.full_name} has appointment history, so the account was deactivated instead of "
+            "message": f"{name} has appointment history, so the account was deactivated instead of "
             "deleted; the history is kept.",
         }
-    name, user = patient.full_name, patient.user
-    db.session.execute(delete(WaitlistEntry).where(WaitlistEntry.patient_id == patient.id))
-    record(action="patient_deleted", entity="patient", entity_id=patient.id, details={"username": user.username})
-    db.session.delete(patient)
-    db.session.flush()
-    _delete_user_rows(user)
-    db.session.commit()
     return {"deleted": True, "deactivated": False, "message": f"{name} was deleted."}

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Date, Timestamp
 from hms.models import ExportJob
 
 ADMIN_KINDS = ("appointments", "treatments")
@@ -18,8 +18,8 @@ class AdminExportCreate(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(ADMIN_KINDS))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
+    date_from = Date(load_default=None)
+    date_to = Date(load_default=None)
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -24,12 +24,17 @@ from hms.exports import service
 )
 def run_export(self, job_id: int) -> str:
     """Write the CSV of one export job and e-mail its owner that it is ready."""
-    return service.run_export(job_id=job_id)
+    try:
+        return service.run_export(job_id=job_id)
+    except OperationalError as error:
+        if self.request.retries >= (self.max_retries or 0):
+            service.fail_after_retries(job_id=job_id, error=error)  # the last attempt: never leave it "running"
+        raise
 
 
 @shared_task(name="hms.exports.cleanup_exports", bind=True, soft_time_limit=300, time_limit=330)
 def cleanup_exports(self) -> int:
     """Daily: delete export files older than HMS_EXPORT_TTL_DAYS and re-send jobs whose message was lost."""
-    for job_id in service.undispatched_job_ids():
-        send_task_safely(service.RUN_TASK, job_id)
+    for job_id, task_name in service.undispatched_jobs():
+        send_task_safely(task_name, job_id)
     return service.cleanup_expired()

@@ -6,19 +6,29 @@ from flask import Response, send_file, stream_with_context
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
+from hms.common.api import documents_errors
 from hms.common.auth import roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import PageArgs, page_of
+from hms.common.security import setting_limit
 from hms.exports import service
 from hms.exports.schemas import AdminExportCreate, ExportJobRead
+from hms.extensions import limiter
 
 patient_blp = Blueprint("exports_patient", __name__, url_prefix="/api/patient/exports", description="My exports")
 history_blp = Blueprint("exports_history", __name__, url_prefix="/api/patient/history", description="History downloads")
 admin_blp = Blueprint("exports_admin", __name__, url_prefix="/api/admin/exports", description="CSV exports (admin)")
 blueprints: list[Blueprint] = [patient_blp, history_blp, admin_blp]
 
+# Every way of taking data out shares one budget per client address.
+EXPORT_LIMIT = limiter.shared_limit(setting_limit("rate_limit_exports"), scope="exports")
 CSV_RESPONSE = {200: {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
-PDF_RESPONSE = {200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}}}
+# A job that is not finished yet (or failed) has no file: 409.
+JOB_FILE_RESPONSE = {**CSV_RESPONSE, **documents_errors(409)["responses"]}
+PDF_RESPONSE = {
+    200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}},
+    **documents_errors(503)["responses"],
+}
 
 
 def _csv_file(path, name: str) -> Response:
@@ -28,6 +38,7 @@ def _csv_file(path, name: str) -> Response:
 
 
 @patient_blp.route("", methods=["POST"])
+@EXPORT_LIMIT
 @roles_required("patient")
 @patient_blp.response(202, ExportJobRead)
 def start_patient_export():
@@ -54,13 +65,14 @@ def get_patient_export(job_id: int):
 
 @patient_blp.route("/<int:job_id>/download")
 @roles_required("patient")
-@patient_blp.doc(responses=CSV_RESPONSE)
+@patient_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_patient_export(job_id: int) -> Response:
     """The CSV of one of my finished exports."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=False))
 
 
 @history_blp.route("/export.csv")
+@EXPORT_LIMIT
 @roles_required("patient")
 @history_blp.doc(responses=CSV_RESPONSE)
 def history_csv() -> Response:
@@ -70,6 +82,7 @@ def history_csv() -> Response:
 
 
 @history_blp.route("/export.pdf")
+@EXPORT_LIMIT
 @roles_required("patient")
 @history_blp.doc(responses=PDF_RESPONSE)
 def history_pdf() -> Response:
@@ -79,6 +92,7 @@ def history_pdf() -> Response:
 
 
 @admin_blp.route("", methods=["POST"])
+@EXPORT_LIMIT
 @roles_required("admin")
 @admin_blp.arguments(AdminExportCreate)
 @admin_blp.response(202, ExportJobRead)
@@ -106,7 +120,7 @@ def get_admin_export(job_id: int):
 
 @admin_blp.route("/<int:job_id>/download")
 @roles_required("admin")
-@admin_blp.doc(responses=CSV_RESPONSE)
+@admin_blp.doc(responses=JOB_FILE_RESPONSE)
 def download_admin_export(job_id: int) -> Response:
     """The CSV of a finished admin export (audited as export.download)."""
     return _csv_file(*service.download(user=current_user, job_id=job_id, admin=True))

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from hms.common import clock, redis_guard
 from hms.extensions import cache, db
+from hms.scheduling import rules
 
 
 def _database() -> dict[str, Any]:
@@ -58,15 +59,8 @@ def check() -> tuple[dict[str, Any], bool]:
 
 
 def hospital_clock() -> dict[str, Any]:
-    """What a client needs to show times as the hospital does, from the product's one clock."""
-    settings = current_app.config["HMS"]
+    """GET /api/hospital: the same settings as GET /api/settings (scheduling.rules.public_settings), with `now` as
+    a UTC timestamp and the patient's booking horizon as one number, the shape this endpoint has always had."""
     now = clock.now_local()
-    offset = now.strftime("%z")
-    return {
-        "timezone": settings.timezone,
-        "now": now,
-        "today": now.date(),
-        "utc_offset": f"{offset[:3]}:{offset[3:]}",
-        "booking_horizon_days": settings.booking_horizon_days,
-        "phone_region": settings.phone_region,
-    }
+    settings = rules.public_settings(now)
+    return {**settings, "now": now, "booking_horizon_days": settings["booking_horizon_days"]["patient"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Timestamp
 from hms.health import service
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")

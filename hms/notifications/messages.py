@@ -44,11 +44,21 @@ def _template(kind: str, extension: str):
         return environment.get_template(f"_default.{extension}")
 
 
+def _name(user: User | None) -> str:
+    """How a message greets its reader: a doctor by display name, a patient by name, else the username."""
+    if user is None:
+        return "there"
+    if user.doctor is not None:
+        return user.doctor.display_name
+    if user.patient is not None:
+        return user.patient.full_name
+    return user.username
+
+
 def _context(row: Notification) -> dict:
     settings = current_app.config["HMS"]
     payload = dict(row.payload or {})
     user = db.session.get(User, row.user_id) if row.user_id else None
-    profile = (user.patient or user.doctor) if user else None
     appointment = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
     html_body = None
     if payload.get("html_path") and Path(payload["html_path"]).is_file():
@@ -57,9 +67,7 @@ def _context(row: Notification) -> dict:
         "subject": row.subject or "A message from the hospital",
         "body": payload.get("body", ""),
         "data": payload,
-        "name": (profile.display_name if user.doctor else profile.full_name)
-        if profile
-        else (user.username if user else "there"),
+        "name": _name(user),
         "appointment": appointment,
         "doctor": appointment.doctor if appointment else None,
         "department": appointment.doctor.department if appointment and appointment.doctor else None,

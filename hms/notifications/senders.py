@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -19,15 +20,16 @@ from hms.notifications.messages import RenderedMessage, render
 HTTP_TIMEOUT_SECONDS = 10
 SMTP_TIMEOUT_SECONDS = 20
 SMS_MAX_LENGTH = 320
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class PermanentDeliveryError(Exception):
     """Retrying cannot help (no address, channel switched off): the row is marked failed at once."""
 
 
-def send(row: Notification) -> None:
+def send(row: Notification, message: RenderedMessage | None = None) -> None:
     """Deliver one outbox row through its channel; raise on failure."""
-    message = render(row)
+    message = message or render(row)
     if row.channel == Channel.EMAIL.value:
         send_email(row, message)
     elif row.channel == Channel.WEBHOOK.value:
@@ -38,12 +40,17 @@ def send(row: Notification) -> None:
         raise PermanentDeliveryError(f"Unknown channel {row.channel!r}.")
 
 
+def header_text(value: str) -> str:
+    """One line for a header: a name with CR/LF (typed or pasted) must not make the message fail on every retry."""
+    return _CONTROL.sub(" ", value).strip()
+
+
 def build_email(row: Notification, message: RenderedMessage) -> EmailMessage:
     settings = current_app.config["HMS"]
     email = EmailMessage()
-    email["Subject"] = message.subject
-    email["From"] = settings.mail_from
-    email["To"] = row.recipient
+    email["Subject"] = header_text(message.subject)
+    email["From"] = header_text(settings.mail_from)
+    email["To"] = header_text(row.recipient or "")
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"hms-{row.id}")
     email.set_content(message.text)
@@ -72,12 +79,27 @@ def send_email(row: Notification, message: RenderedMessage) -> None:
         path = settings.mailbox_dir / f"{stamp}-{row.id}-{row.kind}.eml"
         path.write_bytes(bytes(email))
         return
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-        if settings.smtp_tls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
-        smtp.send_message(email)
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if settings.smtp_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(email)
+    except smtplib.SMTPResponseException as error:
+        if error.smtp_code >= 500:  # the server said no for good (unknown mailbox, rejected content, auth)
+            raise PermanentDeliveryError(f"SMTP {error.smtp_code}: {_reply(error.smtp_error)}") from error
+        raise
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _reply_text in error.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            replies = "; ".join(f"{code} {_reply(text)}" for code, text in error.recipients.values())
+            raise PermanentDeliveryError(f"SMTP recipient refused: {replies}") from error
+        raise
+
+
+def _reply(text: bytes | str) -> str:
+    return (text.decode(errors="replace") if isinstance(text, bytes) else str(text))[:500]
 
 
 def send_webhook(message: RenderedMessage) -> None:

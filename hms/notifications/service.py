@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -12,10 +13,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
-from hms.common.db import begin_write
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
 
@@ -29,6 +31,8 @@ LEASE = timedelta(minutes=5)
 # A pending row never handed to a worker is re-dispatched by the sweep after HMS_OUTBOX_GRACE_SECONDS.
 # A retry may arrive a little before its due time (clocks of two processes); accept it.
 EARLY_TOLERANCE = timedelta(seconds=5)
+# How often a busy status write is retried (about a minute in all): far shorter than the lease.
+STATUS_WRITE_ATTEMPTS = 12
 
 
 def configured_channels() -> list[str]:
@@ -90,48 +94,48 @@ def _schedule_after_commit(notification_ids: list[int]) -> None:
 
 def create_daily_reminders(*, day: date | None = None) -> list[int]:
     """One reminder per booked appointment of a hospital-local day and channel; a second run adds nothing."""
-    day = day or today_local()
-    channels = configured_channels()
-    appointments = db.session.execute(
-        select(Appointment)
-        .where(Appointment.date == day, Appointment.status == AppointmentStatus.BOOKED.value)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
-        .order_by(Appointment.start_time, Appointment.id)
-    ).scalars()
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    created: list[int] = []
-    for appointment in appointments:
-        user = appointment.patient.user
-        if not user.is_active:
-            continue
-        when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
-        body = f"This is a reminder of your appointment with {appointment.doctor.display_name} on {when}."
-        for channel in channels:
-            statement = (
-                insert(Notification)
-                .values(
-                    user_id=user.id,
-                    appointment_id=appointment.id,
-                    channel=channel,
-                    kind="reminder",
-                    recipient=recipient_for(user, channel),
-                    subject=f"Reminder: your appointment today at {appointment.start_time:%H:%M}",
-                    payload={"body": body},
-                    status=NotificationStatus.PENDING.value,
-                    attempts=0,
-                    created_at=utcnow_naive(),
+    with unit_of_work():
+        day = day or today_local()
+        channels = configured_channels()
+        appointments = db.session.execute(
+            select(Appointment)
+            .where(Appointment.date == day, Appointment.status == AppointmentStatus.BOOKED.value)
+            .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
+            .order_by(Appointment.start_time, Appointment.id)
+        ).scalars()
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        created: list[int] = []
+        for appointment in appointments:
+            user = appointment.patient.user
+            if not user.is_active:
+                continue
+            when = f"{appointment.date:%A %d %B %Y} at {appointment.start_time:%H:%M}"
+            body = f"This is a reminder of your appointment with {appointment.doctor.display_name} on {when}."
+            for channel in channels:
+                statement = (
+                    insert(Notification)
+                    .values(
+                        user_id=user.id,
+                        appointment_id=appointment.id,
+                        channel=channel,
+                        kind="reminder",
+                        recipient=recipient_for(user, channel),
+                        subject=f"Reminder: your appointment today at {appointment.start_time:%H:%M}",
+                        payload={"body": body},
+                        status=NotificationStatus.PENDING.value,
+                        attempts=0,
+                        created_at=utcnow_naive(),
+                    )
+                    .on_conflict_do_nothing(
+                        index_elements=["appointment_id", "kind", "channel"],
+                        index_where=text("kind = 'reminder'"),
+                    )
+                    .returning(Notification.id)
                 )
-                .on_conflict_do_nothing(
-                    index_elements=["appointment_id", "kind", "channel"],
-                    index_where=text("kind = 'reminder'"),
-                )
-                .returning(Notification.id)
-            )
-            new_id = db.session.execute(statement).scalar_one_or_none()
-            if new_id is not None:
-                created.append(new_id)
-    _schedule_after_commit(created)
-    db.session.commit()
+                new_id = db.session.execute(statement).scalar_one_or_none()
+                if new_id is not None:
+                    created.append(new_id)
+        _schedule_after_commit(created)
     return created
 
 
@@ -147,20 +151,53 @@ def backoff_seconds(attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
+def _write(statement: Any) -> int:
+    """Run one UPDATE in its own write transaction, retrying while SQLite is busy; the rows it changed.
+
+    A worker that has sent a message must record it: losing the "sent" mark would send it again after the lease.
+    BEGIN IMMEDIATE (unit_of_work) queues behind other writers instead of failing on a stale read snapshot.
+    """
+    for attempt in range(STATUS_WRITE_ATTEMPTS):
+        try:
+            with unit_of_work():
+                result = db.session.execute(statement)
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        except OperationalError:
+            if attempt == STATUS_WRITE_ATTEMPTS - 1:
+                raise
+            logger.warning("outbox write busy (attempt %s); retrying", attempt + 1)
+            time.sleep(min(5.0, 0.05 * 2**attempt))
+    return 0  # pragma: no cover  (the loop returns or raises)
+
+
 def _claim(notification_id: int) -> bool:
     """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
     now = utcnow_naive()
-    result = db.session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.PENDING.value,
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
+    return (
+        _write(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == NotificationStatus.PENDING.value,
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
+            )
+            .values(next_attempt_at=now + LEASE)
         )
-        .values(next_attempt_at=now + LEASE)
+        == 1
     )
-    db.session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _extend_lease(notification_id: int) -> None:
+    """The sender renews its lease just before it talks to the server, so a slow render cannot let it lapse."""
+    _write(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == NotificationStatus.PENDING.value)
+        .values(next_attempt_at=utcnow_naive() + LEASE)
+    )
+
+
+def _record_outcome(notification_id: int, **values: Any) -> None:
+    _write(update(Notification).where(Notification.id == notification_id).values(**values))
 
 
 def deliver(*, notification_id: int) -> DeliveryOutcome:
@@ -174,36 +211,43 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
     error: str | None = None
     permanent = False
     try:
-        senders.send(row)
+        message = senders.render(row)
+        _extend_lease(notification_id)  # commits: the row's attributes are read again, as they are now
+        senders.send(row, message)
     except senders.PermanentDeliveryError as exc:
         error, permanent = str(exc), True
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    # A fresh write transaction (BEGIN IMMEDIATE on SQLite): upgrading the read snapshot taken before sending
-    # fails at once with "database is locked" if anyone wrote meanwhile, and the sent message would go again.
-    begin_write()
-    row = db.session.get(Notification, notification_id)
-    assert row is not None
-    row.attempts = (row.attempts or 0) + 1
+    attempts = (row.attempts or 0) + 1
+    db.session.rollback()  # end the read snapshot; the outcome is written in a fresh write transaction
     if error is None:
-        row.status, row.sent_at, row.error, row.next_attempt_at = (
-            NotificationStatus.SENT.value,
-            utcnow_naive(),
-            None,
-            None,
+        _record_outcome(
+            notification_id,
+            status=NotificationStatus.SENT.value,
+            attempts=attempts,
+            sent_at=utcnow_naive(),
+            error=None,
+            next_attempt_at=None,
         )
-        db.session.commit()
         return DeliveryOutcome("sent")
-    row.error = error
-    if permanent or row.attempts >= MAX_ATTEMPTS:
-        row.status, row.next_attempt_at = NotificationStatus.FAILED.value, None
-        db.session.commit()
-        logger.error("Notification %s failed for good after %s attempts: %s", row.id, row.attempts, error)
+    if permanent or attempts >= MAX_ATTEMPTS:
+        _record_outcome(
+            notification_id,
+            status=NotificationStatus.FAILED.value,
+            attempts=attempts,
+            error=error,
+            next_attempt_at=None,
+        )
+        logger.error("Notification %s failed for good after %s attempts: %s", notification_id, attempts, error)
         return DeliveryOutcome("failed")
-    delay = backoff_seconds(row.attempts)
-    row.next_attempt_at = utcnow_naive() + timedelta(seconds=delay)
-    db.session.commit()
-    logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", row.id, row.attempts, error, delay)
+    delay = backoff_seconds(attempts)
+    _record_outcome(
+        notification_id,
+        attempts=attempts,
+        error=error,
+        next_attempt_at=utcnow_naive() + timedelta(seconds=delay),
+    )
+    logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", notification_id, attempts, error, delay)
     return DeliveryOutcome("pending", retry_in=delay)
 
 
@@ -225,3 +269,17 @@ def due_for_dispatch(*, limit: int = 500) -> list[int]:
             .limit(limit)
         ).scalars()
     )
+
+
+def list_notifications(
+    *, status: str | None = None, channel: str | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    """A page of outbox rows for the admin, newest first (their bodies stay out: they may name a visit)."""
+    from hms.common.pagination import paginate
+
+    statement = select(Notification)
+    if status:
+        statement = statement.where(Notification.status == status)
+    if channel:
+        statement = statement.where(Notification.channel == channel)
+    return paginate(statement.order_by(Notification.id.desc()), page=page, per_page=per_page)

@@ -32,13 +32,13 @@ def deliver_notification(self, notification_id: int) -> str:
 @shared_task(name="hms.notifications.sweep_outbox", bind=True, soft_time_limit=50, time_limit=58)
 def sweep_outbox(self) -> int:
     """Re-dispatch pending messages (and export jobs) that are due or never reached a worker: nothing is lost."""
-    from hms.exports.service import RUN_TASK, undispatched_job_ids
+    from hms.exports.service import undispatched_jobs
 
     ids = service.due_for_dispatch()
     for notification_id in ids:
         send_task_safely("hms.notifications.deliver_notification", notification_id)
-    for job_id in undispatched_job_ids():
-        send_task_safely(RUN_TASK, job_id)
+    for job_id, task_name in undispatched_jobs():
+        send_task_safely(task_name, job_id)
     return len(ids)
 
 

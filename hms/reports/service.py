@@ -16,10 +16,12 @@ from hms.audit.service import record
 from hms.common.auth import get_or_404
 from hms.common.clock import now_local, today_local
 from hms.common.errors import ValidationFailed
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Doctor, Notification, Treatment, User
 from hms.notifications.service import queue
 from hms.reports.pdf import html_to_pdf
+from hms.scheduling import rules
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUSES = [status.value for status in AppointmentStatus]
@@ -172,10 +174,10 @@ def render_pdf(report: dict[str, Any]) -> bytes:
 
 def report_document(*, doctor_id: int, month: str, fmt: str, audited: bool) -> tuple[bytes, str, str]:
     """The report file (content, mimetype, filename) for the API; admin reads are audited."""
-    report = monthly_report(doctor_id=doctor_id, month=month)
-    if audited:
-        record(action="report.view", entity="doctor", entity_id=doctor_id, details={"month": month, "format": fmt})
-        db.session.commit()
+    with unit_of_work():
+        report = monthly_report(doctor_id=doctor_id, month=month)
+        if audited:
+            record(action="report.view", entity="doctor", entity_id=doctor_id, details={"month": month, "format": fmt})
     filename = f"report-doctor-{doctor_id}-{report['month']}"
     if fmt == "pdf":
         return render_pdf(report), "application/pdf", f"{filename}.pdf"
@@ -187,7 +189,7 @@ def active_doctor_ids() -> list[int]:
         db.session.execute(
             select(Doctor.id)
             .join(User, Doctor.user_id == User.id)
-            .where(User.is_active.is_(True), Doctor.archived_at.is_(None))
+            .where(rules.active_doctor_condition())
             .order_by(Doctor.id)
         ).scalars()
     )
@@ -219,17 +221,26 @@ def email_monthly_report(*, doctor_id: int, month: str | None = None) -> int | N
         f"Your report for {report['month_label']}: {totals['appointments']} appointments, "
         f"{totals['completed']} completed, {totals['patients_seen']} patients seen."
     )
-    rows = queue(
-        user=doctor.user,
-        kind="monthly_report",
-        subject=subject,
-        body=body,
-        channels=["email"],
-        data={
-            "month": report["month"],
-            "html_path": str(html_path),
-            "attachments": [{"path": str(pdf_path), "filename": f"{stem}.pdf", "content_type": "application/pdf"}],
-        },
-    )
-    db.session.commit()
-    return rows[0].id
+    user_id = doctor.user_id
+    try:
+        with unit_of_work():
+            rows = queue(
+                user=get_or_404(User, user_id),
+                kind="monthly_report",
+                subject=subject,
+                body=body,
+                channels=["email"],
+                data={
+                    "month": report["month"],
+                    "html_path": str(html_path),
+                    "attachments": [
+                        {"path": str(pdf_path), "filename": f"{stem}.pdf", "content_type": "application/pdf"}
+                    ],
+                },
+            )
+            notification_id = rows[0].id
+    except BaseException:
+        html_path.unlink(missing_ok=True)  # the files exist only for a report whose e-mail was queued
+        pdf_path.unlink(missing_ok=True)
+        raise
+    return notification_id

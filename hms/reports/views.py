@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask_smorest import Blueprint
 
+from hms.common.api import documents_errors
 from hms.common.auth import current_doctor, roles_required
 from hms.common.downloads import file_response
 from hms.reports import service
@@ -18,7 +19,9 @@ REPORT_RESPONSES = {
     200: {
         "description": "The report: HTML by default, PDF with format=pdf.",
         "content": {"text/html": {"schema": {"type": "string"}}, "application/pdf": {"schema": {"type": "string"}}},
-    }
+    },
+    # PDF printing needs WeasyPrint's system libraries; without them a PDF is refused, the HTML still works.
+    **documents_errors(503)["responses"],
 }
 
 

@@ -6,15 +6,14 @@ import itertools
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hms.common.pagination import PageArgs
-from hms.common.timestamps import Timestamp
+from hms.common.fields import Date, HourMinute, Id, Int, PageArgs, Text, Timestamp
 
 STATUSES = ("booked", "completed", "cancelled", "no_show")
 
 
-def hhmm(**kwargs) -> fields.Time:
+def hhmm(**kwargs) -> HourMinute:
     """A wall-clock time spoken as HH:MM (24-hour)."""
-    return fields.Time(format="%H:%M", **kwargs)
+    return HourMinute(**kwargs)
 
 
 def _check_range(data: dict, start: str, end: str, message: str) -> None:
@@ -55,7 +54,7 @@ def check_no_overlap(windows: list[dict]) -> None:
 
 
 class DayWindows(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
     windows = _windows_field()
 
     @validates_schema
@@ -76,11 +75,11 @@ class AvailabilityUpdate(Schema):
 
 class AvailabilityTemplate(Schema):
     weekdays = fields.List(
-        fields.Integer(validate=validate.Range(min=0, max=6)), required=True, validate=validate.Length(min=1, max=7)
+        Int(min=0, max=6), required=True, validate=validate.Length(min=1, max=7), metadata={"example": [0, 1, 2, 3, 4]}
     )
     windows = _windows_field()
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
+    date_from = Date(required=True)
+    date_to = Date(required=True)
     cancel_booked = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -92,12 +91,12 @@ class AvailabilityTemplate(Schema):
 
 
 class AvailabilityArgs(Schema):
-    date_from = fields.Date()
-    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=60))
+    date_from = Date()
+    days = Int(min=1, max=60, load_default=7)
 
 
 class ToggleCreate(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
     start = hhmm(required=True)
 
 
@@ -141,7 +140,7 @@ class AvailabilityRead(Schema):
 
 
 class SlotsArgs(Schema):
-    date = fields.Date(required=True)
+    date = Date(required=True)
 
 
 class PatientSlotRead(SlotRead):
@@ -160,8 +159,8 @@ class SlotsRead(Schema):
 
 
 class SummaryArgs(Schema):
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = Date(required=True, data_key="from")
+    date_to = Date(required=True, data_key="to")
 
     @validates_schema
     def _range(self, data, **_kwargs):
@@ -188,23 +187,42 @@ class SummaryRead(Schema):
 
 
 class AppointmentCreate(Schema):
-    doctor_id = fields.Integer(required=True, strict=True)
-    date = fields.Date(required=True)
-    start_time = hhmm(required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    doctor_id = Id(required=True, strict=True)
+    date = Date(required=True)
+    start_time = hhmm(required=True, metadata={"example": "09:30"})
+    reason = Text(1000, load_default=None, allow_none=True, metadata={"example": "Chest pain on exertion"})
+
+
+class AdminAppointmentCreate(AppointmentCreate):
+    patient_id = Id(required=True, strict=True)
 
 
 class AppointmentReschedule(Schema):
-    date = fields.Date(required=True)
-    start_time = hhmm(required=True)
+    date = Date(required=True)
+    start_time = hhmm(required=True, metadata={"example": "10:00"})
 
 
 class CancelCreate(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = Text(1000, load_default=None, allow_none=True)
 
 
 class AdminCancelCreate(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(1000, min_length=1, required=True, metadata={"example": "Doctor on emergency duty"})
+
+
+class HorizonRead(Schema):
+    patient = fields.Integer()
+    admin = fields.Integer()
+
+
+class SettingsRead(Schema):
+    timezone = fields.String(metadata={"description": "the hospital's IANA time zone (HMS_TIMEZONE)"})
+    today = fields.Date(metadata={"description": "today in the hospital's time zone"})
+    now = fields.String(metadata={"description": "now in the hospital's time zone, ISO 8601 with its offset"})
+    utc_offset = fields.String(metadata={"example": "+05:30"})
+    phone_region = fields.String(metadata={"description": "region a phone number without +country is read in"})
+    booking_horizon_days = fields.Nested(HorizonRead, metadata={"description": "days ahead each role may book"})
+    slot_minutes_default = fields.Integer()
 
 
 class AppointmentRead(Schema):
@@ -227,12 +245,16 @@ class AppointmentRead(Schema):
     cancelled_at = Timestamp(allow_none=True)
     rescheduled_from = fields.Integer(allow_none=True)
     has_treatment = fields.Boolean()
+    phase = fields.String(metadata={"description": "upcoming | past | cancelled (hms/scheduling/rules.py)"})
+    in_progress = fields.Boolean(metadata={"description": "booked, started and not yet ended"})
+    has_started = fields.Boolean()
+    moved = fields.Boolean(metadata={"description": "the cancelled original of a rescheduled appointment"})
 
 
 class _DateRangeArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = Date()
+    date_to = Date()
 
     @validates_schema
     def _range(self, data, **_kwargs):
@@ -242,25 +264,27 @@ class _DateRangeArgs(PageArgs):
 class PatientAppointmentArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     upcoming = fields.Boolean()
-    scope = fields.String(validate=validate.OneOf(("upcoming", "past")))
+    scope = fields.String(
+        validate=validate.OneOf(("upcoming", "past", "cancelled")),
+        metadata={"description": "the phase of the appointments (hms/scheduling/rules.py): what the SPA's tabs send"},
+    )
 
     @post_load
-    def _scope_to_upcoming(self, data, **_kwargs):
-        """`scope=upcoming|past` (what the SPA's tabs send) is another spelling of `upcoming=true|false`."""
+    def _scope_to_phase(self, data, **_kwargs):
         scope = data.pop("scope", None)
         if scope is not None:
-            data["upcoming"] = scope == "upcoming"
+            data["phase"] = scope
         return data
 
 
 class DoctorAppointmentArgs(_DateRangeArgs):
-    date = fields.Date()
+    date = Date()
 
 
 class AdminAppointmentArgs(_DateRangeArgs):
-    doctor_id = fields.Integer()
-    patient_id = fields.Integer()
-    department_id = fields.Integer()
+    doctor_id = Id()
+    patient_id = Id()
+    department_id = Id()
     order = fields.String(
         load_default="newest",
         validate=validate.OneOf(("newest", "soonest")),
@@ -316,8 +340,8 @@ class PatientDashboard(Schema):
 
 
 class WaitlistCreate(Schema):
-    doctor_id = fields.Integer(required=True, strict=True)
-    date = fields.Date(required=True)
+    doctor_id = Id(required=True, strict=True)
+    date = Date(required=True)
 
 
 class WaitlistRead(Schema):

@@ -10,9 +10,10 @@ from flask_smorest import Blueprint
 from hms.common.auth import current_doctor, current_patient, optional_patient_id, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
-from hms.scheduling import service
+from hms.scheduling import rules, service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
+    AdminAppointmentCreate,
     AdminCancelCreate,
     AppointmentCreate,
     AppointmentRead,
@@ -28,6 +29,7 @@ from hms.scheduling.schemas import (
     DoctorDashboard,
     PatientAppointmentArgs,
     PatientDashboard,
+    SettingsRead,
     SlotsArgs,
     SlotsRead,
     SummaryArgs,
@@ -48,6 +50,13 @@ def _ics(content: bytes, filename: str) -> Response:
 
 
 # ---- public --------------------------------------------------------------------------------------------------
+
+
+@blp.route("/settings", methods=["GET"])
+@blp.response(200, SettingsRead)
+def public_settings():
+    """The scheduling settings the SPA shows dates and limits with: time zone, today, booking horizon per role."""
+    return rules.public_settings()
 
 
 @blp.route("/doctors/<int:doctor_id>/slots", methods=["GET"])
@@ -289,6 +298,22 @@ def leave_waitlist(entry_id: int):
 def admin_appointments(args):
     """All appointments, filtered, newest first."""
     return service.list_all_appointments(**args)
+
+
+@blp.route("/admin/appointments", methods=["POST"])
+@roles_required(ADMIN)
+@blp.arguments(AdminAppointmentCreate)
+@blp.response(201, AppointmentRead)
+def admin_book(data):
+    """Book a slot for a patient (desk or phone): up to 90 days ahead, beyond the patient's booking cap."""
+    return service.book(
+        patient_id=data["patient_id"],
+        doctor_id=data["doctor_id"],
+        day=data["date"],
+        start=data["start_time"],
+        reason=data.get("reason"),
+        by_admin=True,
+    )
 
 
 @blp.route("/admin/appointments/<int:appointment_id>", methods=["PUT"])

@@ -1,7 +1,7 @@
 """doctor names stored without the title (the display adds "Dr." once)
 
 Revision ID: 0002_doctor_names
-Revises: 0001_initial
+Revises: 0019_login_throttles
 Create Date: 2026-12-01 11:45:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from hms.common.names import strip_title
 
 revision = "0002_doctor_names"
-down_revision = "0001_initial"
+down_revision = "0019_login_throttles"
 branch_labels = None
 depends_on = None
 

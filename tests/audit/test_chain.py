@@ -7,10 +7,11 @@ import threading
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select, text
 
 from hms.audit.service import record, verify_chain
-from hms.common.db import begin_write
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import AuditEvent, Department, User
 from tests.conftest import fetch_all, fetch_value, fresh
@@ -22,9 +23,8 @@ def _chain(count: int) -> list[int]:
     admin = AdminFactory()
     events = []
     for index in range(count):
-        with fresh() as session:
+        with fresh(), unit_of_work():
             events.append(record(action=f"doctor.update.{index}", entity="doctor", entity_id=index, actor=admin).id)
-            session.commit()
     return events
 
 
@@ -74,7 +74,7 @@ def test_deleting_a_record_breaks_the_chain_at_its_successor(runner):
 
 def test_details_of_any_type_are_stored_as_json_and_still_verify():
     patient = PatientFactory()
-    with fresh() as session:
+    with fresh(), unit_of_work():
         record(
             action="treatment.update",
             entity="treatment",
@@ -82,7 +82,6 @@ def test_details_of_any_type_are_stored_as_json_and_still_verify():
             patient_id=patient.id,
             details={"follow_up_date": date(2026, 12, 1), "fee": Decimal("500.00"), "fields": ["diagnosis"]},
         )
-        session.commit()
     stored = fetch_value(select(AuditEvent))
     assert stored.details == {"follow_up_date": "2026-12-01", "fee": "500.00", "fields": ["diagnosis"]}
     assert stored.entity_id == "7" and stored.patient_id == patient.id
@@ -91,9 +90,9 @@ def test_details_of_any_type_are_stored_as_json_and_still_verify():
 
 def test_a_rolled_back_record_leaves_no_gap_in_the_chain():
     _chain(1)
-    with fresh() as session:
+    with fresh(), pytest.raises(RuntimeError, match="the caller fails"), unit_of_work():
         record(action="doomed", entity="x")
-        session.rollback()
+        raise RuntimeError("the caller fails after auditing")
     _chain(1)
     assert _verify() == (2, None)
 
@@ -109,8 +108,8 @@ def test_ten_concurrent_audited_writers_neither_fork_nor_fail(app):
             try:
                 actor = db.session.get(User, admin_id)  # a deferred read transaction is now open
                 barrier.wait(timeout=30)
-                record(action="history.read", entity="patient", entity_id=index, actor=actor)
-                db.session.commit()
+                with unit_of_work():
+                    record(action="history.read", entity="patient", entity_id=index, actor=actor)
             except BaseException as error:
                 errors.append(error)
             finally:
@@ -120,11 +119,10 @@ def test_ten_concurrent_audited_writers_neither_fork_nor_fail(app):
         with app.app_context():
             try:
                 barrier.wait(timeout=30)
-                begin_write()
-                db.session.add(Department(name=f"Ward {index}"))
-                db.session.flush()
-                record(action="department.create", entity="department", entity_id=index)
-                db.session.commit()
+                with unit_of_work():
+                    db.session.add(Department(name=f"Ward {index}"))
+                    db.session.flush()
+                    record(action="department.create", entity="department", entity_id=index)
             except BaseException as error:
                 errors.append(error)
             finally:
@@ -144,22 +142,31 @@ def test_ten_concurrent_audited_writers_neither_fork_nor_fail(app):
 
 
 def test_a_new_actor_in_the_same_transaction_is_recorded_with_its_id():
-    with fresh() as session:
+    with fresh() as session, unit_of_work():
         user = User(username="newcomer", email="newcomer@example.org", password_hash="x", role="patient")
         session.add(user)
         record(action="account_registered", entity="user", actor=user)
-        session.commit()
     event = fetch_value(select(AuditEvent))
     assert event.actor_id == fetch_value(select(User.id).filter_by(username="newcomer"))
     assert event.actor_username == "newcomer"
     assert _verify() == (1, None)
 
 
-def test_record_never_commits_the_callers_unfinished_work():
+def test_a_record_commits_or_rolls_back_with_the_change_it_describes():
+    admin = AdminFactory()
+    with fresh() as session, pytest.raises(RuntimeError, match="fails"), unit_of_work():
+        session.execute(text(f"UPDATE users SET email = 'changed@example.org' WHERE id = {admin.id}"))
+        record(action="doctor.update", entity="doctor")
+        raise RuntimeError("the caller fails after auditing")  # both the change and its record vanish
+    assert fetch_value(select(User.email).where(User.id == admin.id)) == admin.email
+    assert fetch_all(select(AuditEvent)) == []
+
+
+def test_a_record_outside_a_unit_of_work_is_refused_and_commits_nothing():
     admin = AdminFactory()
     with fresh() as session:
         session.execute(text(f"UPDATE users SET email = 'changed@example.org' WHERE id = {admin.id}"))
-        record(action="doctor.update", entity="doctor")
-        session.rollback()  # the caller fails after auditing: both the change and its record vanish
-    assert fetch_value(select(User.email).where(User.id == admin.id)) != "changed@example.org"
+        with pytest.raises(RuntimeError, match="unit of work"):
+            record(action="doctor.update", entity="doctor")
+    assert fetch_value(select(User.email).where(User.id == admin.id)) == admin.email
     assert fetch_all(select(AuditEvent)) == []

@@ -127,9 +127,10 @@ def new_page(browser, live_server):
     """Factory: a page in a fresh browser context (own localStorage, so its own session) at a given size."""
     contexts = []
 
-    def make(viewport: dict | None = None, *, phone: bool = False):
+    def make(viewport: dict | None = None, *, phone: bool = False, **options):
         size = viewport or (PHONE if phone else DESKTOP)
         extra = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if phone else {}
+        extra.update(options)
         context = browser.new_context(viewport=size, base_url=live_server, timezone_id=TIMEZONE, **extra)
         context.set_default_timeout(15000)
         contexts.append(context)

@@ -27,7 +27,8 @@ def login(page: Page, username: str, password: str, *, lands_on: str) -> None:
     page.get_by_test_id("login-username").fill(username)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
-    expect(page).to_have_url(re.compile(re.escape(lands_on) + r"/?(\?.*)?$"))
+    # a loaded machine may take longer than expect's 5 s to fetch the portal's first chunk
+    expect(page).to_have_url(re.compile(re.escape(lands_on) + r"/?(\?.*)?$"), timeout=15000)
 
 
 def api_token(base_url: str, username: str, password: str) -> str:

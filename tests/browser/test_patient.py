@@ -78,7 +78,7 @@ def test_register_book_hidden_from_others_then_cancel(new_page, live_server):
     expect(dialog).to_be_hidden()
     expect(page.locator('[data-testid="toast"][data-variant="success"]', has_text="cancelled")).to_be_visible()
     expect(page.get_by_test_id(f"appointment-row-{appointment_id}")).to_have_count(0)  # gone from "Upcoming"
-    page.get_by_test_id("tab-past").click()
+    page.get_by_test_id("tab-cancelled").click()  # its phase is "cancelled" (hms/scheduling/rules.py), not past
     row = page.get_by_test_id(f"appointment-row-{appointment_id}")
     expect(row).to_have_attribute("data-status", "cancelled")
     expect(row.get_by_test_id("status-cancelled")).to_be_visible()

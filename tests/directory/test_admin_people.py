@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hms.models import AuditEvent, AvailabilityWindow, Doctor, User
 from tests.conftest import fetch, fetch_all
 from tests.factories import (
+    PASSWORD,
     AdminFactory,
     AppointmentFactory,
     AvailabilityFactory,
@@ -213,6 +214,21 @@ def test_blocking_a_doctor_ends_sessions_and_unblocking_restores_sign_in(client,
 
 
 # ---- patients ----------------------------------------------------------------------------------------------
+
+
+def test_blocking_a_patient_ends_sessions_and_sign_in_until_unblocked(client, admin_headers, auth):
+    patient = PatientFactory()
+    old = auth(patient.user)
+    credentials = {"username": patient.user.username, "password": PASSWORD}
+    blocked = client.post(f"/api/admin/patients/{patient.id}/block", headers=admin_headers)
+    assert blocked.status_code == 200 and blocked.get_json()["is_active"] is False
+    assert client.get("/api/auth/me", headers=old).status_code == 401
+    refused = client.post("/api/auth/login", json=credentials)
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "account_blocked")
+    assert client.get(f"/api/admin/patients/{patient.id}", headers=admin_headers).get_json()["is_active"] is False
+    assert client.post(f"/api/admin/patients/{patient.id}/unblock", headers=admin_headers).status_code == 200
+    assert client.post("/api/auth/login", json=credentials).status_code == 200
+    assert {"patient_blocked", "patient_unblocked"} <= set(actions())
 
 
 def test_admin_creates_searches_and_edits_patients(client, admin_headers):

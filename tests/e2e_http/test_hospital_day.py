@@ -104,6 +104,12 @@ def test_a_patient_books_a_doctor_treats_and_the_slot_frees_on_cancel(server):
         timeout=10,
     )
     assert treatment.status_code == 200, treatment.text
+    stored = requests.get(
+        f"{server}/api/doctor/appointments/{appointment['id']}/treatment", headers=doctor_headers, timeout=10
+    )
+    assert stored.status_code == 200
+    assert stored.json()["diagnosis"] == "Viral fever"  # read back by the next request: the write was committed
+    assert [m["name"] for m in stored.json()["medicines"]] == ["Paracetamol"]
 
     ics = requests.get(
         f"{server}/api/patient/appointments/{appointment['id']}/ics", headers=patient_headers, timeout=10

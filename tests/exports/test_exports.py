@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 import time as systime
 from datetime import date, time, timedelta
 
@@ -16,6 +15,7 @@ from hms.common import clock
 from hms.models import Appointment, AuditEvent, ExportJob, Notification
 from tests.conftest import fetch, fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
+from tests.pdf import pdf_text, require_pdf_renderer
 
 RUN = "hms.exports.run_export"
 CLEANUP = "hms.exports.cleanup_exports"
@@ -261,14 +261,13 @@ def test_direct_history_csv_is_streamed_and_audited(client, auth, history):
     assert (event.patient_id, event.details) == (patient.id, {"format": "csv"})
 
 
-def test_direct_history_pdf_holds_the_visits_and_is_audited(client, auth, history, tmp_path):
+def test_direct_history_pdf_holds_the_visits_and_is_audited(client, auth, history):
+    require_pdf_renderer()
     patient, _first, _second = history
     response = client.get("/api/patient/history/export.pdf", headers=auth(patient.user))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    pdf = tmp_path / "history.pdf"
-    pdf.write_bytes(response.data)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdf_text(response.data)
     assert patient.full_name in text
     assert "Stable angina" in text and "Dr. Arjun Das" in text and "Headache" in text
     assert len(fetch_all(select(AuditEvent).filter_by(action="history.export", patient_id=patient.id))) == 1
@@ -290,3 +289,44 @@ def test_a_job_that_never_reached_a_worker_is_sent_again(app, client, auth, hist
     clock.set_now(clock.now_utc() + timedelta(minutes=3))
     app.extensions["celery"].tasks["hms.notifications.sweep_outbox"]()
     assert sent == [(job_id,)]
+
+
+def test_a_job_whose_final_commit_fails_is_failed_and_leaves_no_file(app, client, auth, history, monkeypatch):
+    from hms.exports import service
+
+    patient, _first, _second = history
+    headers = auth(patient.user)
+    job_id = client.post("/api/patient/exports", headers=headers).get_json()["id"]
+    before = set(app.config["HMS"].exports_dir.iterdir())
+
+    def broken_finish(**_kwargs):
+        raise RuntimeError("the database refused the job's last write")
+
+    monkeypatch.setattr(service, "_finish", broken_finish)
+    assert run_job(app, job_id) == "failed"
+    status = client.get(f"/api/patient/exports/{job_id}", headers=headers).get_json()
+    assert status["status"] == "failed" and "refused" in status["error"] and status["download_url"] is None
+    assert set(app.config["HMS"].exports_dir.iterdir()) == before  # the written file was removed again
+
+
+def test_a_job_that_runs_out_of_retries_is_failed_not_left_running(app, client, auth, history, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from hms.exports import service
+
+    patient, _first, _second = history
+    headers = auth(patient.user)
+    job_id = client.post("/api/patient/exports", headers=headers).get_json()["id"]
+
+    def database_gone(**_kwargs):
+        raise OperationalError("UPDATE export_jobs", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(service, "_finish", database_gone)
+    task = app.extensions["celery"].tasks[RUN]
+    task.push_request(retries=task.max_retries)  # the last attempt
+    try:
+        with fresh(), pytest.raises(OperationalError):
+            task.run(job_id)
+    finally:
+        task.pop_request()
+    assert client.get(f"/api/patient/exports/{job_id}", headers=headers).get_json()["status"] == "failed"

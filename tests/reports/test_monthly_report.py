@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import date, time
 from email import message_from_bytes, policy
 
@@ -11,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from hms.models import AuditEvent, Notification
+from hms.reports import pdf
 from hms.reports.service import monthly_report
 from tests.conftest import fetch, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
+from tests.pdf import pdf_text, require_pdf_renderer
 
 
 @pytest.fixture
@@ -78,14 +79,13 @@ def test_doctor_views_own_report_as_html_with_an_inline_svg_chart(client, auth, 
     assert "Bronchitis" not in html and "Influenza" not in html
 
 
-def test_report_pdf_holds_the_months_real_figures(client, auth, january, tmp_path):
+def test_report_pdf_holds_the_months_real_figures(client, auth, january):
+    require_pdf_renderer()
     response = client.get("/api/doctor/reports/monthly?month=2026-01&format=pdf", headers=auth(january.user))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(response.data)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdf_text(response.data, layout=True)
     assert "Monthly report · January 2026" in text
     assert "Dr. Meera Iyer" in text and "Cardiology" in text
     assert "2026-01-01 to 2026-01-31" in text
@@ -94,6 +94,16 @@ def test_report_pdf_holds_the_months_real_figures(client, auth, january, tmp_pat
     assert re.search(r"^\s*Completed\s+3\b", text, re.MULTILINE)  # the by-status table
     assert re.search(r"\bHypertension\s+2\b", text) and re.search(r"\bMigraine\s+1\b", text)
     assert re.search(r"Patients seen\s*\n\s*\S+\s+2\b", text)
+
+
+def test_without_weasyprints_libraries_a_pdf_is_a_503_and_the_html_still_works(client, auth, january, monkeypatch):
+    monkeypatch.setattr(pdf, "renderer_problem", lambda: "cannot load library 'libpango-1.0-0'")
+    headers = auth(january.user)
+    refused = client.get("/api/doctor/reports/monthly?month=2026-01&format=pdf", headers=headers)
+    assert refused.status_code == 503
+    assert refused.get_json()["error"]["code"] == "pdf_unavailable"
+    html = client.get("/api/doctor/reports/monthly?month=2026-01", headers=headers)
+    assert html.status_code == 200 and html.mimetype == "text/html"
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "January", "2026-00", ""])
@@ -105,6 +115,7 @@ def test_a_malformed_month_is_a_422_json_error(client, auth, january, month):
 
 
 def test_admin_reads_any_doctors_report_and_the_read_is_audited(client, auth, january):
+    require_pdf_renderer()
     admin = AdminFactory()
     response = client.get(
         f"/api/admin/reports/monthly?doctor_id={january.id}&month=2026-01&format=pdf", headers=auth(admin)
@@ -132,6 +143,7 @@ def test_report_access_rules(client, auth, january):
 
 
 def test_on_the_first_each_active_doctor_gets_last_months_report_by_email_once(app, january, frozen_clock):
+    require_pdf_renderer()
     frozen_clock("2026-02-01 06:00")
     DoctorFactory(user__is_active=False)
     tasks = app.extensions["celery"].tasks
@@ -154,3 +166,18 @@ def test_on_the_first_each_active_doctor_gets_last_months_report_by_email_once(a
     assert attachment.get_filename() == f"report-doctor-{january.id}-2026-01.pdf"
     assert attachment.get_content().startswith(b"%PDF")
     eml.unlink()
+
+
+def test_the_report_files_are_removed_when_its_e_mail_cannot_be_queued(app, january, frozen_clock, monkeypatch):
+    from hms.reports import service
+
+    frozen_clock("2026-02-01 06:00")
+
+    def broken_queue(**_kwargs):
+        raise RuntimeError("the outbox refused the row")
+
+    monkeypatch.setattr(service, "queue", broken_queue)
+    with pytest.raises(RuntimeError):
+        app.extensions["celery"].tasks["hms.reports.send_monthly_report"](january.id, "2026-01")
+    folder = app.config["HMS"].instance_path / "reports"
+    assert not list(folder.glob(f"report-doctor-{january.id}-2026-01.*"))

@@ -284,7 +284,8 @@ def test_complete_is_refused_before_the_start_and_then_queues_a_visit_summary(cl
     done = client.post(url, headers=bearer(doctor.user))
     assert done.status_code == 200 and done.get_json()["status"] == "completed"
     summary = notifications("visit_summary", patient.user_id)
-    assert summary and "Seasonal flu" in summary[0].payload["body"]
+    assert summary and "Your visit summary is ready in the portal" in summary[0].payload["body"]
+    assert "Seasonal flu" not in str(summary[0].payload)  # clinical text stays in the portal
     assert slots(client, doctor.id)["09:00"] is False  # a completed visit still holds its slot
 
 

@@ -61,8 +61,9 @@ def test_dashboards_count_with_aggregates(client, frozen_clock):
     AppointmentFactory(doctor=doctor, patient=patient, date=date(2026, 11, 3), status="completed")
     AppointmentFactory(doctor=doctor, date=date(2026, 10, 3), status="no_show")
     dashboard = client.get("/api/doctor/dashboard", headers=bearer(doctor.user)).get_json()
-    assert len(dashboard["today"]) == 1 and len(dashboard["upcoming"]) == 1
-    assert dashboard["counts"] == {"today": 1, "upcoming": 1, "completed_this_month": 1, "patients": 3}
+    # "upcoming" is the phase of rules.py (booked, not ended) within 7 days: today's 09:00 visit is in it too
+    assert len(dashboard["today"]) == 1 and len(dashboard["upcoming"]) == 2
+    assert dashboard["counts"] == {"today": 1, "upcoming": 2, "completed_this_month": 1, "patients": 3}
     months = {m["month"]: m for m in dashboard["monthly"]}
     assert len(months) == 6 and months["2026-11"]["completed"] == 1 and months["2026-10"]["no_show"] == 1
     mine = client.get("/api/patient/dashboard", headers=bearer(patient.user)).get_json()
@@ -121,7 +122,7 @@ def test_doctor_calendar_feed_can_be_issued_rotated_and_revoked(client, frozen_c
     feed = client.get(f"/{path}")
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     summaries = [str(e.get("summary")) for e in Calendar.from_ical(feed.data).walk("VEVENT")]
-    assert summaries == ["Meera: Follow-up"]
+    assert summaries == ["Appointment"]  # neutral by default (HMS_CALENDAR_FEED_DETAILS shows more)
     second = client.post("/api/doctor/calendar", headers=headers).get_json()["url"]
     assert second != first and client.get(f"/{path}").status_code == 404
     assert client.delete("/api/doctor/calendar", headers=headers).get_json() == {"url": None}

@@ -30,6 +30,9 @@ export const adminApi = {
   blockPatient: (id) => body(api.post(`/admin/patients/${id}/block`)),
   unblockPatient: (id) => body(api.post(`/admin/patients/${id}/unblock`)),
 
+  signInLocks: (userId) => get(`/admin/users/${userId}/sign-in-locks`),
+  unlockSignIn: (userId) => body(api.post(`/admin/users/${userId}/unlock`)),
+
   appointments: (params) => get('/admin/appointments', params),
   rescheduleAppointment: (id, data) => body(api.put(`/admin/appointments/${id}`, data)),
   cancelAppointment: (id, reason) => body(api.post(`/admin/appointments/${id}/cancel`, { reason })),
@@ -49,4 +52,12 @@ export function deletionMessage(data, name) {
   if (data?.message) return data.message
   const deactivated = data?.deactivated === true || data?.status === 'deactivated' || data?.action === 'deactivated' || data?.result === 'deactivated' || data?.deleted === false
   return deactivated ? `${name} has clinical history and was deactivated instead of deleted.` : `${name} was deleted.`
+}
+
+/** Lift a user's sign-in locks, saying whether there was any; returns the toast text. */
+export async function liftSignInLocks(userId, name) {
+  const locks = await adminApi.signInLocks(userId)
+  if (!locks.locked) return `${name} has no sign-in lock.`
+  await adminApi.unlockSignIn(userId)
+  return `Sign-in lock of ${name} lifted.`
 }

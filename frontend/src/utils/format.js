@@ -1,13 +1,16 @@
 /**
  * Dates are the hospital's calendar dates 'YYYY-MM-DD' and times its wall-clock 'HH:MM'. "Today", "now" and every
- * timestamp are shown in the hospital's zone (from GET /api/hospital), whatever zone the browser is in.
+ * timestamp are shown in the hospital's zone (GET /api/settings, loaded by stores/hospital.js), whatever zone the
+ * browser is in.
  */
 const hospital = { timezone: 'Asia/Kolkata', skewMs: 0, horizonDays: 7 }
 
-/** Called once at start-up with GET /api/hospital; the server's clock wins over a wrong browser clock. */
+/** Called once at start-up (stores/hospital.js) with GET /api/settings, or GET /api/hospital, which gives the same
+ *  settings; the server's clock wins over a wrong browser clock. The horizon is the patient's. */
 export function setHospitalClock({ timezone, now, booking_horizon_days: horizon } = {}) {
   if (timezone) hospital.timezone = timezone
-  if (horizon) hospital.horizonDays = horizon
+  const days = typeof horizon === 'object' && horizon !== null ? horizon.patient : horizon
+  if (days) hospital.horizonDays = days
   if (now) {
     const server = Date.parse(now)
     if (!Number.isNaN(server)) hospital.skewMs = server - Date.now()
@@ -120,8 +123,9 @@ export function titleCase(s) {
   return String(s ?? '').replace(/_/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase())
 }
 
-/** An appointment is upcoming while it is booked and its start has not passed. */
+/** The phase the API gave the appointment (hms/scheduling/rules.py): upcoming while booked and not ended. */
 export function isUpcoming(a) {
+  if (a.phase) return a.phase === 'upcoming'
   if (a.status !== 'booked') return false
   const t = today()
   if (a.date > t) return true

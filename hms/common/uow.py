@@ -1,0 +1,136 @@
+"""The one way to commit: `unit_of_work()` runs a business operation as one transaction and commits it once.
+
+    with unit_of_work(lock_patient_id=patient.id):
+        ...checks, writes, audit record, outbox rows...
+    invalidate(...)  # after the commit
+
+It opens the transaction so that it serialises with other writers before any rule is checked (SQLite: BEGIN
+IMMEDIATE; PostgreSQL: the row locks a caller asks for), commits once at the end, rolls back on any error, and
+turns a unique index that a concurrent request won into the domain error a check would have raised
+(`slot_taken`, `duplicate`, ...). It never commits work that its caller began: entering it with unflushed
+changes or written rows outside a unit of work is a programming error. A unit of work entered inside another one
+joins it; the outer one commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hms.common.errors import Conflict, Duplicate, SlotTaken
+from hms.extensions import db
+
+_ACTIVE = "hms_unit_of_work"
+_WROTE = "hms_wrote"
+_READ_ONLY_VERBS = {"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW"}
+
+
+class UncommittedCallerWork(RuntimeError):
+    """A unit of work was entered while its caller had changes of its own pending: they would be committed too."""
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _mark_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Remember that this connection's transaction has written (ORM flush, Core DML or raw SQL alike)."""
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SELECT"
+    if verb not in _READ_ONLY_VERBS:
+        connection.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(connection: Any) -> None:
+    if connection.invalidated:  # a dropped connection: the pool discards it and its info with it
+        return
+    connection.info.pop(_WROTE, None)
+
+
+def in_unit_of_work(session: Session | None = None) -> bool:
+    return bool((session or db.session()).info.get(_ACTIVE))
+
+
+def _has_written(session: Session) -> bool:
+    if not session.in_transaction():
+        return False
+    return bool(session.connection().info.get(_WROTE))
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _begin(session: Session, *, lock_patient_id: int | None) -> None:
+    """Open the write transaction: BEGIN IMMEDIATE on SQLite, the patient's row lock on PostgreSQL."""
+    if _is_sqlite(session):
+        if session.in_transaction():
+            if session.connection().get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+                return
+            # Only read so far (checked by the caller): a deferred transaction that read cannot safely
+            # become a writer once another writer committed, so it ends and the write transaction starts.
+            session.rollback()
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        return
+    lock_patient(session, lock_patient_id)
+
+
+def lock_patient(session: Session, patient_id: int | None) -> None:
+    """PostgreSQL: serialise the writers of one patient on its row (SQLite's write transaction already does)."""
+    from hms.models import Patient
+
+    if patient_id is not None and not _is_sqlite(session):
+        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+
+
+def integrity_error(error: IntegrityError) -> Exception:
+    """Name the rule a unique index enforced, so a lost race reads like the check that would have caught it."""
+    message = str(error.orig)
+    lowered = message.lower()
+    if "uq_appointment_active_slot" in message or "appointments.start_time" in message:
+        return SlotTaken()
+    if "uq_appointment_active_patient_doctor_day" in message or "appointments.patient_id" in message:
+        return Conflict(
+            "You already have an appointment with this doctor on that day.", code="already_booked_with_doctor"
+        )
+    if "uq_waitlist_active" in message or "waitlist_entries" in message:
+        return Conflict("You are already on the waitlist for this doctor and date.", code="already_waiting")
+    if "uq_blocked_slot" in message or "blocked_slots" in message:
+        return Conflict("This slot changed at the same time; please try again.")
+    if "unique" in lowered or "duplicate" in lowered:
+        field = next((name for name in ("username", "email") if name in lowered), "name")
+        return Duplicate("This already exists.", fields={field: [f"This {field} is already in use."]})
+    return error
+
+
+@contextmanager
+def unit_of_work(*, lock_patient_id: int | None = None) -> Iterator[Session]:
+    """Run the block as one transaction: commit once if it succeeds, roll everything back if anything fails."""
+    session = db.session()
+    if session.info.get(_ACTIVE):
+        lock_patient(session, lock_patient_id)
+        yield session
+        return
+    if session.new or session.dirty or session.deleted or _has_written(session):
+        raise UncommittedCallerWork("unit_of_work() entered with the caller's uncommitted changes pending")
+    session.info[_ACTIVE] = True
+    try:
+        _begin(session, lock_patient_id=lock_patient_id)
+        yield session
+        session.flush()
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        mapped = integrity_error(error)
+        if mapped is error:
+            raise
+        raise mapped from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_ACTIVE, None)
