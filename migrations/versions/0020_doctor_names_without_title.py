@@ -1,6 +1,6 @@
 """doctor names stored without the title (the display adds "Dr." once)
 
-Revision ID: 0002_doctor_names
+Revision ID: 0020_doctor_names
 Revises: 0019_login_throttles
 Create Date: 2026-12-01 11:45:00
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from hms.common.names import strip_title
 
-revision = "0002_doctor_names"
+revision = "0020_doctor_names"
 down_revision = "0019_login_throttles"
 branch_labels = None
 depends_on = None
