@@ -32,6 +32,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-
 
 @blp.route("/register", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_register"))
+@blp.doc(**documents_errors(429))
 @blp.arguments(RegisterArgs)
 @blp.response(201, TokensRead)
 def register(data):
@@ -50,7 +51,7 @@ def login(data):
 
 @blp.route("/refresh", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_refresh"))
-@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401))
+@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401, 429))
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenRead)
 def refresh():
@@ -78,6 +79,7 @@ def me():
 
 @blp.route("/change-password", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_change_password"))
+@blp.doc(**documents_errors(429))
 @login_required
 @blp.arguments(ChangePasswordArgs)
 @blp.response(200, TokensRead)

@@ -39,6 +39,7 @@ def _csv_file(path, name: str) -> Response:
 
 @patient_blp.route("", methods=["POST"])
 @EXPORT_LIMIT
+@patient_blp.doc(**documents_errors(429))
 @roles_required("patient")
 @patient_blp.response(202, ExportJobRead)
 def start_patient_export():
@@ -73,6 +74,7 @@ def download_patient_export(job_id: int) -> Response:
 
 @history_blp.route("/export.csv")
 @EXPORT_LIMIT
+@history_blp.doc(**documents_errors(429))
 @roles_required("patient")
 @history_blp.doc(responses=CSV_RESPONSE)
 def history_csv() -> Response:
@@ -83,6 +85,7 @@ def history_csv() -> Response:
 
 @history_blp.route("/export.pdf")
 @EXPORT_LIMIT
+@history_blp.doc(**documents_errors(429))
 @roles_required("patient")
 @history_blp.doc(responses=PDF_RESPONSE)
 def history_pdf() -> Response:
@@ -93,6 +96,7 @@ def history_pdf() -> Response:
 
 @admin_blp.route("", methods=["POST"])
 @EXPORT_LIMIT
+@admin_blp.doc(**documents_errors(429))
 @roles_required("admin")
 @admin_blp.arguments(AdminExportCreate)
 @admin_blp.response(202, ExportJobRead)
