@@ -81,6 +81,11 @@ class PhoneNumber(Line):
             raise ValidationError(PHONE_MESSAGE)
         return normalise_phone(text.strip())
 
+    def _validate(self, value: Any) -> None:
+        """An empty number is stored as no number: the length rule has nothing to check then."""
+        if value is not None:
+            super()._validate(value)
+
 
 class EmailAddress(Email):
     """An e-mail address (hms.common.fields.Email: one line, at most 255 characters) checked by email-validator."""
