@@ -84,8 +84,8 @@ class SignInLockRead(Schema):
     ip = fields.String()
     failures = fields.Integer()
     locked = fields.Boolean()
-    locked_until = fields.DateTime(allow_none=True)
-    last_failure_at = fields.DateTime()
+    locked_until = Timestamp(allow_none=True)
+    last_failure_at = Timestamp()
 
 
 class SignInLocksRead(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from hms.common.fields import Timestamp
 from hms.common.pagination import PageArgs
 from hms.models import Channel, NotificationStatus
 
@@ -26,6 +27,6 @@ class NotificationRead(Schema):
     subject = fields.String(allow_none=True)
     status = fields.String()
     attempts = fields.Integer()
-    created_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    sent_at = Timestamp(allow_none=True)
     error = fields.String(allow_none=True)
