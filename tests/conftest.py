@@ -33,6 +33,13 @@ from hms.config import Settings
 from hms.extensions import cache, db, limiter
 from tests import factories
 
+# The suite configures every app itself. Settings a developer or `make` exported for `make run`
+# (HMS_DEMO_DATA=1, HMS_ENV, DATABASE_URL...) must not leak into the tests' apps or the servers they start.
+_TEST_KNOBS = ("HMS_TEST_", "HMS_FUZZ_", "HMS_AXE_", "HMS_MUTATION")
+for _name in list(os.environ):
+    if (_name.startswith("HMS_") and not _name.startswith(_TEST_KNOBS)) or _name in ("DATABASE_URL", "REDIS_URL"):
+        del os.environ[_name]
+
 TEST_DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
 REDIS_TEST_URL = os.environ.get("HMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
