@@ -93,15 +93,20 @@ run: db
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
+# The suite runs on every core (pytest-xdist; each worker its own SQLite file or PostgreSQL database), the browser
+# tests after it in one process (one live server, one chromium). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
+
 test: setup
 	@$(CHROMIUM_BANNER); $(PDF_BANNER)
-	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
+	@status=0; $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser" || status=$$?; \
+		$(BIN)/python -m pytest -q -m browser || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
 
 test-pg: venv
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \
 		autocommit=True); c.execute('select 1 from pg_database where datname = %s', ('$(PG_TEST_DB)',)).fetchone() \
 		or c.execute('create database "$(PG_TEST_DB)"')"
-	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
+	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser"
 
 # The fuzz test also runs (smaller) in make test and make test-pg; this one digs deeper with another seed.
 fuzz: venv

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -29,56 +30,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("HMS_MUTATION_DIR", "/tmp/hms-mutation"))
 
-SCHEDULING_TESTS = [
-    "tests/scheduling/test_rules.py",
-    "tests/scheduling/test_booking.py",
-    "tests/scheduling/test_slots.py",
-    "tests/scheduling/test_availability.py",
-    "tests/scheduling/test_lists_and_calendars.py",
-    "tests/analytics/test_dashboard.py",
-    "tests/clinical/test_treatments_and_history.py",
+# Candidate tests: the in-process suite. Each mutant runs only those that executed its line (a per-test coverage
+# map made once per run), fastest and most deadly first, stopping at the first failure.
+CANDIDATE_TESTS = ["tests"]
+CANDIDATE_ARGS = [
+    "-m",
+    "not browser and not slow and not fuzz and not faults",
+    "--ignore=tests/browser",
+    "--ignore=tests/e2e_http",
+    "--ignore=tests/faults",
+    "--ignore=tests/test_fuzz_api.py",
 ]
-ACCOUNT_TESTS = [
-    "tests/accounts/test_auth.py",
-    "tests/accounts/test_passwords.py",
-    "tests/accounts/test_bruteforce.py",
-    "tests/accounts/test_profile.py",
-    "tests/accounts/test_commands.py",
-    "tests/scheduling/test_rules.py::test_a_token_stops_working_once_its_user_is_inactive_even_without_a_new_cut_off",
-]
-# The business writes of issue 18's "Done means": each one's unit of work is removed in turn.
-COMMIT_SITES = {
-    "hms/scheduling/service.py": {
-        "book": SCHEDULING_TESTS,
-        "reschedule": SCHEDULING_TESTS,
-        "cancel": SCHEDULING_TESTS,
-        "set_status": SCHEDULING_TESTS,
-        "join_waitlist": SCHEDULING_TESTS,
-        "toggle_slot": SCHEDULING_TESTS,
-        "_apply_windows": SCHEDULING_TESTS,  # PUT availability and the weekly template
-    },
-    "hms/clinical/service.py": {"update_treatment": ["tests/clinical/test_treatments_and_history.py"]},
-    "hms/directory/service.py": {
-        "update_doctor": ["tests/directory/test_admin_people.py", "tests/accounts/test_profile.py"],
-        "update_patient": ["tests/accounts/test_profile.py", "tests/directory/test_admin_people.py"],
-        "set_doctor_active": ["tests/directory/test_admin_people.py"],
-        "set_patient_active": ["tests/directory/test_admin_people.py"],
-    },
-    "hms/accounts/service.py": {"change_password": ACCOUNT_TESTS, "register": ACCOUNT_TESTS, "login": ACCOUNT_TESTS},
-}
-GROUPS = {
-    "scheduling": (["hms/scheduling/rules.py", "hms/scheduling/service.py"], SCHEDULING_TESTS),
-    "accounts": (["hms/accounts/service.py", "hms/accounts/passwords.py", "hms/common/auth.py"], ACCOUNT_TESTS),
-}
-# Functions whose comparisons and constants are rules (others are formatting, queries' plumbing, calendars).
-RULE_FUNCTIONS = {
-    "hms/scheduling/rules.py": None,  # every function
-    "hms/scheduling/service.py": {
+# Modules of a group: every module of the package but its HTTP and schema layers (so a split of the service into
+# modules is followed without editing this list); functions whose comparisons and constants are rules are named below.
+EXCLUDED_MODULES = {"__init__.py", "views.py", "schemas.py", "cli.py"}
+EXTRA_MODULES = {"accounts": ["hms/common/auth.py"]}
+# Functions whose comparisons and constants are rules (others are formatting, queries' plumbing, calendars); a name
+# is looked for in every module of its group. None: every function of the module.
+RULE_FUNCTIONS: dict[str, set[str] | None] = {
+    "hms/scheduling/rules.py": None,
+    "scheduling": {
         "cut_slots",
         "_slots",
         "doctor_ids_available_on",
         "_check_time",
         "_place",
+        "_patient_conflicts",
         "book",
         "_notify_waitlist",
         "reschedule",
@@ -92,10 +69,46 @@ RULE_FUNCTIONS = {
         "leave_waitlist",
         "doctor_feed",
     },
-    "hms/accounts/service.py": {"check_password", "login", "_count_account_failure", "change_password", "logout"},
-    "hms/accounts/passwords.py": {"verify_password", "password_problems"},
-    "hms/common/auth.py": {"_lookup", "roles_required", "wrapper", "init_jwt"},
+    "accounts": {
+        "check_password",
+        "login",
+        "_count_failure",
+        "_check_not_locked",
+        "set_active",
+        "change_password",
+        "logout",
+        "verify_password",
+        "password_problems",
+        "_lookup",
+        "roles_required",
+        "wrapper",
+        "init_jwt",
+    },
 }
+# The business writes of issue 18's "Done means": each one's unit of work is removed in turn (looked up by function
+# name in these packages).
+COMMIT_SITES = {
+    "hms/scheduling": [
+        "book",
+        "reschedule",
+        "cancel",
+        "set_status",
+        "join_waitlist",
+        "toggle_slot",
+        "_apply_windows",  # PUT availability and the weekly template
+    ],
+    "hms/clinical": ["update_treatment"],
+    "hms/directory": ["update_doctor", "update_patient", "set_doctor_active", "set_patient_active"],
+    "hms/accounts": ["change_password", "register", "login"],
+}
+GROUPS = {"scheduling": "hms/scheduling", "accounts": "hms/accounts"}
+
+
+def _modules(package: str, extra: list[str] | None = None) -> list[str]:
+    """The package's modules that hold rules (relative paths), in a stable order."""
+    paths = sorted(p for p in (ROOT / package).glob("*.py") if p.name not in EXCLUDED_MODULES)
+    return [str(p.relative_to(ROOT)) for p in paths] + list(extra or [])
+
 
 FLIP = {
     ast.Lt: ast.LtE,
@@ -118,7 +131,7 @@ class Mutant:
     line: int
     what: str
     source: str
-    tests: list[str]
+    covered_at: list[int]  # the lines whose tests are this mutant's tests (its statement's, as coverage records)
 
 
 def _functions(tree: ast.AST) -> Iterator[ast.FunctionDef]:
@@ -127,7 +140,21 @@ def _functions(tree: ast.AST) -> Iterator[ast.FunctionDef]:
             yield node
 
 
-def _mutations(function: ast.FunctionDef) -> Iterator[tuple[ast.AST, str, object]]:
+def _statement_lines(function: ast.FunctionDef) -> dict[int, int]:
+    """id(node) -> the line coverage records it under: its innermost statement's first line.
+
+    A default value or a decorator runs at import, before any test: its mutants take the tests of the body.
+    """
+    body_line = function.body[0].lineno if function.body else function.lineno
+    owner: dict[int, int] = {id(n): body_line for n in ast.walk(function)}
+    for statement in ast.walk(function):  # breadth first: inner statements come later and win
+        if isinstance(statement, ast.stmt) and statement is not function:
+            for node in ast.walk(statement):
+                owner[id(node)] = statement.lineno
+    return owner
+
+
+def _mutations(function: ast.FunctionDef) -> Iterator[tuple[ast.AST, str, str]]:
     """(node, description, replacement-maker) for each place in a function that can be mutated."""
     for node in ast.walk(function):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in FLIP:
@@ -166,53 +193,76 @@ def _apply(tree: ast.Module, target: ast.AST, kind: str) -> ast.Module:
     return mutated
 
 
-def _without_unit_of_work(tree: ast.Module, function_name: str) -> ast.Module | None:
-    """The module with `with unit_of_work(...)` of one function replaced by a context that commits nothing."""
+def _without_unit_of_work(tree: ast.Module, function_name: str) -> tuple[ast.Module, list[int]] | None:
+    """The module with `with unit_of_work(...)` of one function replaced by a context that commits nothing,
+    and the lines of those `with` statements."""
     mutated = copy.deepcopy(tree)
     function = next((f for f in _functions(mutated) if f.name == function_name), None)
     if function is None:
         return None
-    found = False
+    lines: list[int] = []
     for node in ast.walk(function):
         if isinstance(node, ast.With):
             for item in node.items:
                 call = item.context_expr
                 if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "unit_of_work":
                     item.context_expr = ast.parse("__import__('contextlib').nullcontext()", mode="eval").body
-                    found = True
-    return mutated if found else None
+                    lines.append(node.lineno)
+    return (mutated, lines) if lines else None
+
+
+def _allowed(group: str, path: str) -> set[str] | None:
+    if path in RULE_FUNCTIONS:
+        return RULE_FUNCTIONS[path]
+    return RULE_FUNCTIONS[group] or set()
 
 
 def mutants(only: str | None = None) -> list[Mutant]:
     found: list[Mutant] = []
     seen: set[tuple[str, int, int, str]] = set()  # nested functions are walked twice: count each place once
-    for group, (paths, tests) in GROUPS.items():
+    for group, package in GROUPS.items():
         if only not in (None, group):
             continue
-        for path in paths:
+        named = RULE_FUNCTIONS[group] or set()
+        present: set[str] = set()
+        for path in _modules(package, EXTRA_MODULES.get(group)):
             tree = ast.parse((ROOT / path).read_text())
-            allowed = RULE_FUNCTIONS.get(path)
+            allowed = _allowed(group, path)
             for function in _functions(tree):
+                present.add(function.name)
                 if allowed is not None and function.name not in allowed:
                     continue
+                lines = _statement_lines(function)
                 for node, what, kind in _mutations(function):
                     if isinstance(node, ast.Constant) and _is_docstring(function, node):
                         continue
-                    key = (path, node.lineno, node.col_offset, what.split(": ")[-1])
+                    key = (path, node.lineno, node.col_offset, what)
                     if key in seen:
                         continue
                     seen.add(key)
                     source = ast.unparse(_apply(tree, node, kind))
-                    found.append(Mutant(group, path, node.lineno, f"{function.name}: {what}", source, tests))
+                    found.append(
+                        Mutant(group, path, node.lineno, f"{function.name}: {what}", source, [lines[id(node)]])
+                    )
+        missing = named - present
+        if missing:  # a rule function renamed or moved out of the package: retarget RULE_FUNCTIONS
+            raise SystemExit(f"{package}: no function named {', '.join(sorted(missing))}")
     if only in (None, "commit"):
-        for path, sites in COMMIT_SITES.items():
-            tree = ast.parse((ROOT / path).read_text())
-            for function_name, tests in sites.items():
-                mutated = _without_unit_of_work(tree, function_name)
-                if mutated is None:
-                    raise SystemExit(f"{path}: {function_name} has no unit of work")
-                line = next(f.lineno for f in _functions(tree) if f.name == function_name)
-                found.append(Mutant("commit", path, line, f"{function_name}: no commit", ast.unparse(mutated), tests))
+        for package, names in COMMIT_SITES.items():
+            for function_name in names:
+                site = None
+                for path in _modules(package):
+                    tree = ast.parse((ROOT / path).read_text())
+                    mutated = _without_unit_of_work(tree, function_name)
+                    if mutated is not None:
+                        line = next(f.lineno for f in _functions(tree) if f.name == function_name)
+                        site = Mutant(
+                            "commit", path, line, f"{function_name}: no commit", ast.unparse(mutated[0]), mutated[1]
+                        )
+                        break
+                if site is None:
+                    raise SystemExit(f"{package}: no function {function_name} with a unit of work")
+                found.append(site)
     return found
 
 
@@ -225,39 +275,101 @@ def _prepare() -> None:
     """A copy of the working tree (sources and tests) in which mutants are applied one at a time."""
     if WORK.exists():
         shutil.rmtree(WORK)
-    ignore = shutil.ignore_patterns(".venv", "node_modules", ".git", "instance", "__pycache__", "docs")
+    ignore = shutil.ignore_patterns(".venv", "node_modules", ".git", "instance", "__pycache__", "docs", "dist")
     shutil.copytree(ROOT, WORK, ignore=ignore, symlinks=True)
 
 
-def _run(mutant: Mutant, timeout: int) -> tuple[str, float]:
+def _env() -> dict[str, str]:
+    """The tests' environment: the copy's sources first, SQLite files in memory-backed /dev/shm when there is one."""
+    env = {**os.environ, "PYTHONPATH": str(WORK), "PYTHONDONTWRITEBYTECODE": "1"}
+    if Path("/dev/shm").is_dir():
+        env["TMPDIR"] = "/dev/shm"
+    return env
+
+
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "scripts.mutation_plugin"]
+
+
+@dataclass
+class TestMap:
+    """Which tests executed each line of the mutated modules, and how long each test takes."""
+
+    lines: dict[str, dict[int, set[str]]]
+    durations: dict[str, float]
+
+    def tests_for(self, mutant: Mutant) -> set[str]:
+        by_line = self.lines.get(mutant.path, {})
+        return set().union(*(by_line.get(line, set()) for line in mutant.covered_at))
+
+
+def build_map(paths: set[str]) -> TestMap:
+    """Run the candidate tests once under coverage, each test its own context (scripts/mutation_plugin.py)."""
+    import coverage
+
+    data_file = WORK / ".mutation-coverage"
+    durations_file = WORK / ".mutation-durations.json"
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            *[sys.executable, "-m", "coverage", "run", f"--data-file={data_file}", "--source=hms", *PYTEST[1:]],
+            *CANDIDATE_ARGS,
+            *CANDIDATE_TESTS,
+        ],
+        cwd=WORK,
+        capture_output=True,
+        text=True,
+        env={**_env(), "HMS_MUTATION_DURATIONS": str(durations_file)},
+    )
+    if result.returncode != 0:  # the unmutated code must pass, or every mutant would look killed
+        print(result.stdout[-4000:], result.stderr[-4000:])
+        raise SystemExit("the tests fail without any mutant: fix them first")
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    lines: dict[str, dict[int, set[str]]] = {}
+    for path in paths:
+        contexts = data.contexts_by_lineno(str(WORK / path))
+        lines[path] = {line: {c for c in names if c} for line, names in contexts.items()}
+    durations = json.loads(durations_file.read_text())
+    print(f"test map: {len(durations)} tests in {time.monotonic() - started:.0f} s", flush=True)
+    return TestMap(lines, durations)
+
+
+def _run(mutant: Mutant, tests: list[str], timeout: float) -> tuple[str, float, str | None]:
+    """Apply the mutant, run its tests (-x), restore. Returns the outcome, the time and the test that failed."""
+    if not tests:
+        return "uncovered", 0.0, None
     target = WORK / mutant.path
     original = target.read_text()
     target.write_text(mutant.source)
+    args_file = WORK / ".mutation-tests"
+    args_file.write_text("\n".join(tests) + "\n")
     started = time.monotonic()
+    failed = None
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser", *mutant.tests],
+            [*PYTEST, "-x", "-rf", f"@{args_file}"],
             cwd=WORK,
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, "PYTHONPATH": str(WORK), "PYTHONDONTWRITEBYTECODE": "1"},
+            env=_env(),
         )
         outcome = "survived" if result.returncode == 0 else "killed"
-        if result.returncode not in (0, 1):  # collection or internal error: the mutant broke the import
-            outcome = "killed"
+        failed = next(
+            (line.split()[1] for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))), None
+        )
     except subprocess.TimeoutExpired:
         outcome = "killed"  # a hang is a failure users would notice
+        failed = "(timeout)"
     finally:
         target.write_text(original)
-    return outcome, time.monotonic() - started
+    return outcome, time.monotonic() - started, failed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["scheduling", "accounts", "commit"])
     parser.add_argument("--list", action="store_true")
-    parser.add_argument("--timeout", type=int, default=600)
     parser.add_argument("--sample", type=int, default=0, help="keep every commit mutant and about N others")
     parser.add_argument("--shard", default="1/1", help="i/n: run every n-th mutant from the i-th (parallel runs)")
     parser.add_argument("--match", action="append", default=[], help="only mutants whose description has this")
@@ -276,20 +388,30 @@ def main() -> int:
             print(f"{mutant.group:<10} {mutant.path}:{mutant.line} {mutant.what}")
         print(f"{len(found)} mutants")
         return 0
+    started = time.monotonic()
     _prepare()
-    survivors: list[Mutant] = []
+    test_map = build_map({m.path for m in found})
+    kills: dict[str, int] = {}  # tests that killed earlier mutants go first (they are the likeliest to kill again)
+    survivors: list[tuple[Mutant, str]] = []
     for number, mutant in enumerate(found, 1):
-        outcome, seconds = _run(mutant, args.timeout)
+        chosen = test_map.tests_for(mutant)
+        tests = sorted(chosen, key=lambda t: (-kills.get(t, 0), test_map.durations.get(t, 1.0), t))
+        timeout = 120 + 4 * sum(test_map.durations.get(t, 1.0) for t in tests)
+        outcome, seconds, failed = _run(mutant, tests, timeout)
+        if failed in chosen:
+            kills[failed] = kills.get(failed, 0) + 1
         print(
-            f"[{number}/{len(found)}] {outcome:<8} {seconds:5.1f}s {mutant.path}:{mutant.line} {mutant.what}",
+            f"[{number}/{len(found)}] {outcome:<9} {seconds:5.1f}s {len(tests):3d} tests "
+            f"{mutant.path}:{mutant.line} {mutant.what}" + (f"  <- {failed}" if failed else ""),
             flush=True,
         )
-        if outcome == "survived":
-            survivors.append(mutant)
+        if outcome in ("survived", "uncovered"):
+            survivors.append((mutant, outcome))
     killed = len(found) - len(survivors)
     print(f"\nmutation score: {killed}/{len(found)} killed ({100 * killed / max(1, len(found)):.1f} %)")
-    for mutant in survivors:
-        print(f"  survived: {mutant.path}:{mutant.line} {mutant.what}")
+    print(f"total time: {time.monotonic() - started:.0f} s")
+    for mutant, outcome in survivors:
+        print(f"  {outcome}: {mutant.path}:{mutant.line} {mutant.what}")
     return 0
 
 

@@ -40,7 +40,27 @@ for _name in list(os.environ):
     if (_name.startswith("HMS_") and not _name.startswith(_TEST_KNOBS)) or _name in ("DATABASE_URL", "REDIS_URL"):
         del os.environ[_name]
 
-TEST_DATABASE_URL = os.environ.get("HMS_TEST_DATABASE_URL", "")
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (make test runs `-n`), each worker gets a PostgreSQL database of its own, `<name>_gw0`...,
+    created when missing: the tests commit for real and empty every table afterwards, so workers cannot share one.
+    SQLite needs nothing: each worker's session directory (tmp_path_factory) is its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url.startswith("postgresql") or not worker:
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("HMS_TEST_DATABASE_URL", ""))
 REDIS_TEST_URL = os.environ.get("HMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -229,3 +249,16 @@ def bearer(user) -> dict[str, str]:
 @pytest.fixture
 def auth():
     return bearer
+
+
+# The longest tests start first, so that under pytest-xdist (make test) one worker runs them while the others take
+# the many short ones, instead of a long test starting last and the run waiting for it alone.
+_LONG_MARKERS = ("fuzz", "slow", "faults")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        marks = {mark.name for mark in item.iter_markers()}
+        return next((index for index, name in enumerate(_LONG_MARKERS) if name in marks), len(_LONG_MARKERS))
+
+    items.sort(key=rank)

@@ -141,6 +141,12 @@ class AvailabilityRead(Schema):
 
 class SlotsArgs(Schema):
     date = Date(required=True)
+    # A patient moving one of their visits: that visit does not count against the slots it could move to.
+    moving = Id(
+        load_default=None,
+        metadata={"description": "the id of the calling patient's appointment being rescheduled: its own day "
+        "and time are not reported as conflicts"},
+    )
 
 
 class PatientSlotRead(SlotRead):

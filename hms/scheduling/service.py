@@ -184,15 +184,21 @@ def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool 
     return slots
 
 
-def _patient_conflicts(slots: list[dict[str, Any]], *, patient_id: int, doctor_id: int, day: date) -> None:
-    """Mark the slots this patient could not take: busy elsewhere then, or already seeing this doctor that day."""
-    mine = db.session.execute(
-        select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
-            Appointment.patient_id == patient_id,
-            Appointment.date == day,
-            Appointment.status.in_(ACTIVE_STATUSES),
-        )
-    ).all()
+def _patient_conflicts(
+    slots: list[dict[str, Any]], *, patient_id: int, doctor_id: int, day: date, moving: int | None = None
+) -> None:
+    """Mark the slots this patient could not take: busy elsewhere then, or already seeing this doctor that day.
+
+    The visit being moved (`moving`) is left out, as reschedule() leaves it out: it gives its slot up.
+    """
+    query = select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+        Appointment.patient_id == patient_id,
+        Appointment.date == day,
+        Appointment.status.in_(ACTIVE_STATUSES),
+    )
+    if moving is not None:
+        query = query.where(Appointment.id != moving)
+    mine = db.session.execute(query).all()
     same_doctor = any(row.doctor_id == doctor_id for row in mine)
     for slot in slots:
         conflict = None
@@ -203,7 +209,9 @@ def _patient_conflicts(slots: list[dict[str, Any]], *, patient_id: int, doctor_i
         slot["conflict"] = conflict
 
 
-def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None) -> dict[str, Any]:
+def get_slots(
+    *, doctor_id: int, day: date, patient_id: int | None = None, moving: int | None = None
+) -> dict[str, Any]:
     """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read.
 
     For a signed-in patient each slot also says whether the booking rules would refuse it for them (`conflict`).
@@ -213,7 +221,7 @@ def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None) -> di
     state = get_or_set(slots_namespace(doctor_id, day), "state", lambda: _day_state(doctor_id, day))
     slots = _slots(state, day=day, horizon_days=_horizon())
     if patient_id is not None:
-        _patient_conflicts(slots, patient_id=patient_id, doctor_id=doctor_id, day=day)
+        _patient_conflicts(slots, patient_id=patient_id, doctor_id=doctor_id, day=day, moving=moving)
     return {"date": day, "slots": slots}
 
 

@@ -64,7 +64,9 @@ def public_settings():
 @blp.response(200, SlotsRead)
 def doctor_slots(args, doctor_id: int):
     """A doctor's slots on a date, each marked available or not (and, for a signed-in patient, any conflict)."""
-    return service.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id())
+    return service.get_slots(
+        doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id(), moving=args["moving"]
+    )
 
 
 @blp.route("/doctors/<int:doctor_id>/availability-summary", methods=["GET"])

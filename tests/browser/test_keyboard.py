@@ -52,6 +52,7 @@ def test_a_patient_books_reschedules_and_cancels_with_the_keyboard_only(new_page
 
     # the first Tab reaches "Skip to content", which takes the focus past the navigation
     page.goto("/")
+    expect(page.get_by_test_id("skip-link")).to_be_attached()  # the SPA mounts once GET /api/settings answered
     page.keyboard.press("Tab")
     assert focused(page)["testid"] == "skip-link"
     expect(page.get_by_test_id("skip-link")).to_be_visible()

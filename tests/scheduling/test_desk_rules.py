@@ -105,6 +105,38 @@ def test_slots_mark_times_the_signed_in_patient_cannot_take(client, frozen_clock
     assert book(client, headers, skin.id, start="09:00").status_code == 409  # what the mark foretold
 
 
+def test_a_patient_moving_a_visit_sees_the_doctors_other_slots_that_day_as_free_and_can_take_one(client, frozen_clock):
+    """The reschedule dialog asks for the slots with `moving`: the visit being moved must not make every other slot
+    of its own doctor that day look refused (it gives its slot up), while a visit the patient keeps still does."""
+    frozen_clock(NOW)
+    heart, skin = doctor_with_day(), doctor_with_day()
+    patient = PatientFactory()
+    headers = bearer(patient.user)
+    visit = book(client, headers, heart.id, start="09:00").get_json()
+    assert book(client, headers, skin.id, start="10:00").status_code == 201
+
+    def slots(moving: int) -> dict[str, tuple[bool, str | None]]:
+        response = client.get(f"/api/doctors/{heart.id}/slots?date={DAY_S}&moving={moving}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return {s["start"]: (s["available"], s["conflict"]) for s in response.get_json()["slots"]}
+
+    assert slots(visit["id"]) == {
+        "09:00": (False, None),  # its own slot is taken until the move frees it
+        "09:30": (True, None),
+        "10:00": (True, "patient_busy"),  # the visit with the other doctor stays in the way
+        "10:30": (True, None),
+    }
+    other = PatientFactory()
+    someone_elses = book(client, bearer(other.user), heart.id, start="10:30").get_json()
+    assert {v[1] for v in slots(someone_elses["id"]).values()} == {"already_booked_with_doctor"}
+    moved = client.put(
+        f"/api/patient/appointments/{visit['id']}", json={"date": DAY_S, "start_time": "09:30"}, headers=headers
+    )
+    assert moved.status_code == 200, moved.get_json()  # what the free mark foretold
+    bad = client.get(f"/api/doctors/{heart.id}/slots?date={DAY_S}&moving=0", headers=headers)
+    assert bad.status_code == 422 and list(bad.get_json()["error"]["fields"]) == ["moving"]
+
+
 def test_admin_list_of_today_and_upcoming_starts_with_today(client, frozen_clock):
     frozen_clock("2026-11-25 08:00")
     doctor = doctor_with_day()
