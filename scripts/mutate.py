@@ -17,12 +17,18 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import gc
+import hashlib
+import importlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,7 +136,7 @@ class Mutant:
     path: str
     line: int
     what: str
-    source: str
+    tree: ast.Module  # the whole module with the one change, compiled in the test process
     covered_at: list[int]  # the lines whose tests are this mutant's tests (its statement's, as coverage records)
 
 
@@ -240,9 +246,9 @@ def mutants(only: str | None = None) -> list[Mutant]:
                     if key in seen:
                         continue
                     seen.add(key)
-                    source = ast.unparse(_apply(tree, node, kind))
+                    mutated = _apply(tree, node, kind)
                     found.append(
-                        Mutant(group, path, node.lineno, f"{function.name}: {what}", source, [lines[id(node)]])
+                        Mutant(group, path, node.lineno, f"{function.name}: {what}", mutated, [lines[id(node)]])
                     )
         missing = named - present
         if missing:  # a rule function renamed or moved out of the package: retarget RULE_FUNCTIONS
@@ -256,9 +262,7 @@ def mutants(only: str | None = None) -> list[Mutant]:
                     mutated = _without_unit_of_work(tree, function_name)
                     if mutated is not None:
                         line = next(f.lineno for f in _functions(tree) if f.name == function_name)
-                        site = Mutant(
-                            "commit", path, line, f"{function_name}: no commit", ast.unparse(mutated[0]), mutated[1]
-                        )
+                        site = Mutant("commit", path, line, f"{function_name}: no commit", mutated[0], mutated[1])
                         break
                 if site is None:
                     raise SystemExit(f"{package}: no function {function_name} with a unit of work")
@@ -284,10 +288,13 @@ def _env() -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(WORK), "PYTHONDONTWRITEBYTECODE": "1"}
     if Path("/dev/shm").is_dir():
         env["TMPDIR"] = "/dev/shm"
+    env[TEMPLATE] = str(WORK / ".mutation-template.sqlite3")
     return env
 
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "scripts.mutation_plugin"]
+# A migrated SQLite database copied for each mutant's test session instead of migrating again (tests/conftest.py).
+TEMPLATE = "HMS_MUTATION_SQLITE_TEMPLATE"
 
 
 @dataclass
@@ -302,8 +309,25 @@ class TestMap:
         return set().union(*(by_line.get(line, set()) for line in mutant.covered_at))
 
 
-def build_map(paths: set[str]) -> TestMap:
-    """Run the candidate tests once under coverage, each test its own context (scripts/mutation_plugin.py)."""
+def _fingerprint() -> str:
+    """What the test map depends on: the sources and the tests. A map is reused while they are unchanged."""
+    digest = hashlib.sha256()
+    for folder in ("hms", "tests", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_map() -> TestMap:
+    """Run the candidate tests once under coverage, each test its own context (scripts/mutation_plugin.py).
+
+    The map is kept beside the copy (WORK's parent) and reused while no source or test changed."""
+    cached = WORK.parent / f"hms-mutation-map-{_fingerprint()}.json"
+    if cached.exists():
+        saved = json.loads(cached.read_text())
+        lines = {p: {int(n): set(t) for n, t in by_line.items()} for p, by_line in saved["lines"].items()}
+        print(f"test map: reused {cached}", flush=True)
+        return TestMap(lines, saved["durations"])
     import coverage
 
     data_file = WORK / ".mutation-coverage"
@@ -326,44 +350,109 @@ def build_map(paths: set[str]) -> TestMap:
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     lines: dict[str, dict[int, set[str]]] = {}
-    for path in paths:
-        contexts = data.contexts_by_lineno(str(WORK / path))
+    for measured in data.measured_files():
+        path = str(Path(measured).resolve().relative_to(WORK.resolve()))
+        contexts = data.contexts_by_lineno(measured)
         lines[path] = {line: {c for c in names if c} for line, names in contexts.items()}
     durations = json.loads(durations_file.read_text())
+    saved_lines = {p: {n: sorted(t) for n, t in by_line.items()} for p, by_line in lines.items()}
+    cached.write_text(json.dumps({"lines": saved_lines, "durations": durations}))
     print(f"test map: {len(durations)} tests in {time.monotonic() - started:.0f} s", flush=True)
     return TestMap(lines, durations)
 
 
+def _preload(paths: set[str]) -> None:
+    """Import the copy's application and the test tools once, in this process, before any mutant.
+
+    Every mutant then runs in a fork of this process: no interpreter start, no imports, only its tests.
+    """
+    os.chdir(WORK)
+    os.environ.update(_env())
+    sys.path.insert(0, str(WORK))
+    import pytest  # noqa: F401  (and its plugins, through their imports below)
+
+    import hms
+
+    for module in sorted(paths):
+        importlib.import_module(module.removesuffix(".py").replace("/", "."))
+    if Path(hms.__file__).resolve().parent != (WORK / "hms").resolve():
+        raise SystemExit(f"hms was imported from {hms.__file__}, not from the copy in {WORK}")
+
+
+def _patch(mutant: Mutant) -> int:
+    """Swap in the mutant's code for the functions of its module, wherever they are referenced (decorated routes,
+    closures made at import), leaving classes and module state as they are. Returns how many were changed."""
+    filename = str((WORK / mutant.path).resolve())
+    compiled = compile(ast.fix_missing_locations(mutant.tree), filename, "exec", dont_inherit=True)
+    new_code: dict[tuple[str, int], types.CodeType] = {}
+
+    def collect(code: types.CodeType) -> None:
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                new_code[(constant.co_qualname, constant.co_firstlineno)] = constant
+                collect(constant)
+
+    collect(compiled)
+    changed = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
+            replacement = new_code.get((obj.__code__.co_qualname, obj.__code__.co_firstlineno))
+            if replacement is not None and replacement != obj.__code__:
+                obj.__code__ = replacement
+                changed += 1
+    return changed
+
+
 def _run(mutant: Mutant, tests: list[str], timeout: float) -> tuple[str, float, str | None]:
-    """Apply the mutant, run its tests (-x), restore. Returns the outcome, the time and the test that failed."""
+    """Run the mutant's tests (-x) in a fork with the mutant swapped in. Returns the outcome, the time and the
+    first test that failed."""
     if not tests:
         return "uncovered", 0.0, None
-    target = WORK / mutant.path
-    original = target.read_text()
-    target.write_text(mutant.source)
     args_file = WORK / ".mutation-tests"
     args_file.write_text("\n".join(tests) + "\n")
+    log = WORK / ".mutation-log"
     started = time.monotonic()
-    failed = None
-    try:
-        result = subprocess.run(
-            [*PYTEST, "-x", "-rf", f"@{args_file}"],
-            cwd=WORK,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=_env(),
-        )
-        outcome = "survived" if result.returncode == 0 else "killed"
-        failed = next(
-            (line.split()[1] for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))), None
-        )
-    except subprocess.TimeoutExpired:
-        outcome = "killed"  # a hang is a failure users would notice
-        failed = "(timeout)"
-    finally:
-        target.write_text(original)
-    return outcome, time.monotonic() - started, failed
+    pid = os.fork()
+    if pid == 0:  # the child: patch, run pytest, leave without running the parent's clean-up
+        code = 3
+        try:
+            os.setsid()
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            if _patch(mutant) == 0:
+                print("MUTANT NOT APPLIED")
+                code = 4
+            else:
+                import pytest
+
+                code = int(pytest.main([*PYTEST[3:], "-x", "-rfE", f"@{args_file}"]))
+        except BaseException as error:  # a mutant that breaks the module: the tests would not even start
+            print(f"MUTANT BROKE: {error!r}")
+            code = 2
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = started + timeout
+    status = None
+    while status is None:
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = os.waitstatus_to_exitcode(raw)
+        elif time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "killed", time.monotonic() - started, "(timeout)"  # a hang is a failure users would notice
+        else:
+            time.sleep(0.05)
+    output = log.read_text(errors="replace")
+    if status == 4:
+        raise SystemExit(f"{mutant.path}:{mutant.line} {mutant.what}: the mutant changed no loaded function")
+    failed = next((m.group(2) for m in re.finditer(r"^(FAILED|ERROR) (\S+::\S+)", output, re.M)), None)
+    if status == 2 and failed is None:
+        failed = "(import)"
+    return ("survived" if status == 0 else "killed"), time.monotonic() - started, failed
 
 
 def main() -> int:
@@ -390,7 +479,8 @@ def main() -> int:
         return 0
     started = time.monotonic()
     _prepare()
-    test_map = build_map({m.path for m in found})
+    test_map = build_map()
+    _preload({m.path for m in found})
     kills: dict[str, int] = {}  # tests that killed earlier mutants go first (they are the likeliest to kill again)
     survivors: list[tuple[Mutant, str]] = []
     for number, mutant in enumerate(found, 1):

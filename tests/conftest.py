@@ -14,6 +14,7 @@ emptying every table after each test rather than by a rolled-back outer transact
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,9 +86,25 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 def _reset_schema(app: Flask) -> None:
-    """Drop whatever a previous run left and migrate from zero, so the migrations themselves are tested."""
+    """Drop whatever a previous run left and migrate from zero, so the migrations themselves are tested.
+
+    scripts/mutate.py runs hundreds of short sessions: with HMS_MUTATION_SQLITE_TEMPLATE it migrates once into that
+    file and each later SQLite session starts from a copy of it.
+    """
     from flask_migrate import upgrade
 
+    template = Path(os.environ.get("HMS_MUTATION_SQLITE_TEMPLATE", "")) if not TEST_DATABASE_URL else None
+    if template is not None and template.name:
+        with app.app_context():
+            database = Path(db.engine.url.database or "")
+            if template.exists():
+                db.engine.dispose()
+                shutil.copyfile(template, database)
+            else:
+                upgrade()
+                db.engine.dispose()
+                shutil.copyfile(database, template)
+        return
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
