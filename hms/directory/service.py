@@ -34,7 +34,8 @@ from hms.models import (
     WaitlistEntry,
 )
 from hms.scheduling import rules
-from hms.scheduling import service as scheduling
+from hms.scheduling.availability import settle_bookings_of_unavailable_doctor
+from hms.scheduling.slots import doctor_ids_available_on
 
 NAMESPACE = "directory"
 DOCTOR_PROFILE_FIELDS = (
@@ -269,8 +270,6 @@ def search_doctors(
         statement = _doctor_query().where(Doctor.id.in_(_listed_doctor_ids())).order_by(Doctor.full_name, Doctor.id)
         statement = _doctor_filters(statement, q=q, department_id=department_id, specialization=specialization)
         if available_on is not None:
-            from hms.scheduling.service import doctor_ids_available_on
-
             statement = statement.where(Doctor.id.in_(sorted(doctor_ids_available_on(day=available_on)) or [-1]))
         result = _page_of_dicts(statement, page=page, per_page=per_page, to_dict=doctor_dict)
         result["items"] = DoctorPublic().dump(result["items"], many=True)
@@ -405,7 +404,7 @@ def set_doctor_active(
     with unit_of_work():
         doctor = _doctor(doctor_id)
         if not active:
-            settled = scheduling.settle_bookings_of_unavailable_doctor(
+            settled = settle_bookings_of_unavailable_doctor(
                 doctor=doctor, actor=actor, bookings=bookings, action="block"
             )
         accounts.set_active(user=doctor.user, active=active)
@@ -440,9 +439,7 @@ def delete_doctor(*, doctor_id: int, actor: User | None = None, bookings: str | 
         ).first()
         keep = has_appointments is not None or _user_has_history(doctor.user_id)
         if keep:
-            scheduling.settle_bookings_of_unavailable_doctor(
-                doctor=doctor, actor=actor, bookings=bookings, action="deactivate"
-            )
+            settle_bookings_of_unavailable_doctor(doctor=doctor, actor=actor, bookings=bookings, action="deactivate")
             accounts.set_active(user=user, active=False)
             doctor.archived_at = doctor.archived_at or clock.utcnow_naive()
             record(action="doctor_deactivated", entity="doctor", entity_id=doctor.id, details={"reason": "has history"})
