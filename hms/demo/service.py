@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import insert, select
 
-from hms.accounts.passwords import hash_password
+from hms.accounts.passwords import DEMO_ADMIN_PASSWORD, DEMO_DOCTOR_PASSWORD, DEMO_PATIENT_PASSWORD, hash_password
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.cache import invalidate
@@ -26,11 +26,10 @@ from hms.models import (
     User,
 )
 
-DEMO_ADMIN = ("admin", "admin123")
-DOCTOR_PASSWORD = "doctor123"
-PATIENT_PASSWORD = "patient123"
-# Published in the README: production refuses to start while any account still uses one of them.
-KNOWN_DEMO_PASSWORDS = (DEMO_ADMIN[1], DOCTOR_PASSWORD, PATIENT_PASSWORD)
+# Published in the README: production refuses to start while any account still uses one of them (hms.demo.guard).
+DEMO_ADMIN = ("admin", DEMO_ADMIN_PASSWORD)
+DOCTOR_PASSWORD = DEMO_DOCTOR_PASSWORD
+PATIENT_PASSWORD = DEMO_PATIENT_PASSWORD
 WINDOWS = ((time(9, 0), time(13, 0)), (time(16, 0), time(19, 0)))
 SLOT_MINUTES = 30
 PAST_DAYS, FUTURE_DAYS = 60, 14

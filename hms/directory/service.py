@@ -49,7 +49,18 @@ DOCTOR_PROFILE_FIELDS = (
     "about",
     "slot_minutes",
 )
-PATIENT_PROFILE_FIELDS = accounts.PATIENT_PROFILE_FIELDS
+PATIENT_PROFILE_FIELDS = (
+    "date_of_birth",
+    "gender",
+    "phone",
+    "address",
+    "blood_group",
+    "height_cm",
+    "weight_kg",
+    "allergies",
+    "medical_history",
+    "emergency_contact",
+)
 
 
 # ---- shapes ------------------------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""The public directory (/api/departments, /api/doctors) and the admin's people management (/api/admin/...)."""
+"""The public directory (/api/departments, /api/doctors), the admin's people management (/api/admin/...), and a
+person's own record: sign-up, /api/auth/me, /api/doctor/profile and /api/patient/profile."""
 
 from __future__ import annotations
 
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from hms.common.auth import roles_required
+from hms.accounts.schemas import TokensRead
+from hms.common.api import documents_errors
+from hms.common.auth import login_required, roles_required
 from hms.common.pagination import page_of
-from hms.directory import service
+from hms.common.security import setting_limit
+from hms.directory import profiles, service
 from hms.directory.schemas import (
     AdminDoctorArgs,
     AdminPatientArgs,
@@ -21,13 +25,19 @@ from hms.directory.schemas import (
     DoctorBlockRead,
     DoctorBookingsArgs,
     DoctorCreate,
+    DoctorProfileUpdate,
     DoctorPublic,
     DoctorRead,
     DoctorUpdate,
+    MeRead,
     PatientCreate,
+    PatientProfileUpdate,
     PatientRead,
     PatientUpdate,
+    RegisterArgs,
 )
+from hms.extensions import limiter
+from hms.models import Role
 
 public = Blueprint("directory", __name__, url_prefix="/api", description="Public directory of departments and doctors")
 admin = Blueprint(
@@ -235,4 +245,64 @@ def unblock_patient(patient_id: int):
     return service.set_patient_active(patient_id=patient_id, active=True)
 
 
-blueprints: list[Blueprint] = [public, admin]
+# ---- a person's own record ---------------------------------------------------------------------------------
+
+# "profile.me" is named in common.auth.PASSWORD_CHANGE_EXEMPT.
+profile_blp = Blueprint(
+    "profile", __name__, url_prefix="/api", description="Sign-up, the signed-in person and their own profile"
+)
+
+
+@profile_blp.route("/auth/register", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_register"))
+@profile_blp.doc(**documents_errors(429))
+@profile_blp.arguments(RegisterArgs)
+@profile_blp.response(201, TokensRead)
+def register(data):
+    """Register as a patient; answers with tokens, so the new patient is signed in."""
+    return profiles.register(data=data)
+
+
+@profile_blp.route("/auth/me", methods=["GET"])
+@login_required
+@profile_blp.response(200, MeRead)
+def me():
+    """The signed-in user with their doctor or patient profile."""
+    return profiles.me(user=current_user)
+
+
+@profile_blp.route("/doctor/profile", methods=["GET"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.response(200, DoctorRead)
+def doctor_profile():
+    """My doctor profile."""
+    return profiles.own_profile(user=current_user)
+
+
+@profile_blp.route("/doctor/profile", methods=["PUT"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.arguments(DoctorProfileUpdate)
+@profile_blp.response(200, DoctorRead)
+def update_doctor_profile(data):
+    """Edit my doctor profile (not my department: admins assign it)."""
+    return profiles.update_own_doctor_profile(user=current_user, data=data)
+
+
+@profile_blp.route("/patient/profile", methods=["GET"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.response(200, PatientRead)
+def patient_profile():
+    """My patient profile."""
+    return profiles.own_profile(user=current_user)
+
+
+@profile_blp.route("/patient/profile", methods=["PUT"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.arguments(PatientProfileUpdate)
+@profile_blp.response(200, PatientRead)
+def update_patient_profile(data):
+    """Edit my patient profile and email."""
+    return profiles.update_own_patient_profile(user=current_user, data=data)
+
+
+blueprints: list[Blueprint] = [public, admin, profile_blp]

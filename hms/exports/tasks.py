@@ -32,6 +32,15 @@ def run_export(self, job_id: int) -> str:
         raise
 
 
+@shared_task(name="hms.exports.sweep_jobs", bind=True, soft_time_limit=50, time_limit=58)
+def sweep_jobs(self) -> int:
+    """Every minute: re-send export jobs (CSV and FHIR bulk) whose message was lost or whose worker died."""
+    jobs = service.undispatched_jobs()
+    for job_id, task_name in jobs:
+        send_task_safely(task_name, job_id)
+    return len(jobs)
+
+
 @shared_task(name="hms.exports.cleanup_exports", bind=True, soft_time_limit=300, time_limit=330)
 def cleanup_exports(self) -> int:
     """Daily: delete export files older than HMS_EXPORT_TTL_DAYS and re-send jobs whose message was lost."""

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from hms.audit.service import record
 from hms.common.auth import get_or_404
 from hms.common.clock import today_local
 from hms.common.errors import Conflict, ValidationFailed
@@ -121,8 +122,6 @@ def settle_bookings_of_unavailable_doctor(
                 "is kept for now; the hospital will contact you if it has to move.",
                 appointment,
             )
-    from hms.audit.service import record
-
     record(
         action=f"doctor_bookings_{'cancelled' if bookings == 'cancel' else 'kept'}",
         entity="doctor",

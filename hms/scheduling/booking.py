@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
+from hms.audit.service import record
 from hms.common.clock import utcnow_naive
 from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTaken, TooManyBookings, ValidationFailed
 from hms.common.uow import unit_of_work
@@ -237,8 +238,6 @@ def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> d
         )
         _notify_waitlist(old.doctor_id, old.date)
         if role == "admin":
-            from hms.audit.service import record
-
             record(
                 action="appointment.reschedule",
                 entity="appointment",
@@ -292,8 +291,6 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
             )
         _notify_waitlist(appointment.doctor_id, appointment.date)
         if role == "admin":
-            from hms.audit.service import record
-
             record(
                 action="appointment.cancel",
                 entity="appointment",

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from hms.audit.service import record
 from hms.common.auth import get_or_404
 from hms.common.clock import local_datetime, now_utc, today_local
 from hms.common.errors import NotFound
@@ -96,8 +97,6 @@ def doctor_feed(*, token: str) -> bytes:
     )
     if doctor is None or not rules.doctor_is_active(doctor):
         raise NotFound("This calendar does not exist.")
-    from hms.audit.service import record
-
     details = bool(current_app.config["HMS"].calendar_feed_details)
     with unit_of_work():
         record(action="calendar_feed.read", entity="doctor", entity_id=doctor.id, details={"details": details})

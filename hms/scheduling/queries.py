@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, extract, func, select
 
+from hms.audit.service import record
 from hms.common.clock import today_local
 from hms.common.errors import NotFound
 from hms.common.uow import unit_of_work
@@ -126,8 +127,6 @@ def doctor_appointment_history(
     *, doctor_id: int, page: int, per_page: int, status: str | None = None, date_from=None, date_to=None
 ) -> dict[str, Any]:
     """The admin's view of one doctor's appointment history (audited as an admin read)."""
-    from hms.audit.service import record
-
     with unit_of_work():
         if db.session.get(Doctor, doctor_id) is None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
