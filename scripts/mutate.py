@@ -60,10 +60,12 @@ COMMIT_SITES = {
         "_apply_windows": SCHEDULING_TESTS,  # PUT availability and the weekly template
     },
     "hms/clinical/service.py": {"update_treatment": ["tests/clinical/test_treatments_and_history.py"]},
-    "hms/directory/service.py": {
+    "hms/directory/doctors.py": {
         "update_doctor": ["tests/directory/test_admin_people.py", "tests/accounts/test_profile.py"],
-        "update_patient": ["tests/accounts/test_profile.py", "tests/directory/test_admin_people.py"],
         "set_doctor_active": ["tests/directory/test_admin_people.py"],
+    },
+    "hms/directory/patients.py": {
+        "update_patient": ["tests/accounts/test_profile.py", "tests/directory/test_admin_people.py"],
         "set_patient_active": ["tests/directory/test_admin_people.py"],
     },
     "hms/accounts/service.py": {"change_password": ACCOUNT_TESTS, "login": ACCOUNT_TESTS},

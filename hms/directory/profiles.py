@@ -11,7 +11,9 @@ from hms.audit.service import record
 from hms.common import clock
 from hms.common.errors import NotFound
 from hms.common.uow import unit_of_work
-from hms.directory.service import PATIENT_PROFILE_FIELDS, doctor_dict, patient_dict, update_doctor, update_patient
+from hms.directory.doctors import update_doctor
+from hms.directory.patients import update_patient
+from hms.directory.records import PATIENT_PROFILE_FIELDS, doctor_dict, patient_dict
 from hms.extensions import db
 from hms.models import Patient, Role, User
 
