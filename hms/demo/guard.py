@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, or_, select
 
 from hms.accounts.passwords import KNOWN_DEMO_PASSWORDS, verify_password
-from hms.demo.service import demo_usernames
+from hms.demo.data import demo_usernames
 from hms.extensions import db
 from hms.models import Role, User
 
