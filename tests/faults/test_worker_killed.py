@@ -16,7 +16,8 @@ from hms.extensions import db
 from hms.models import Appointment, ExportJob, Notification
 from tests.conftest import bearer
 from tests.factories import AdminFactory, DoctorFactory, PatientFactory
-from tests.faults.conftest import Worker, fault_app, wait_for
+from tests.faults.conftest import fault_app, wait_for
+from tests.processes import Worker
 
 ROWS = 8_000  # enough that the export is still running when the worker is killed
 LEASE_SECONDS = 5
