@@ -25,6 +25,7 @@ from hms.directory.records import (
     _listed_doctor_ids,
     _page_of_dicts,
     _user_has_history,
+    apply_profile_edit,
     doctor_dict,
 )
 from hms.directory.schemas import DoctorPublic
@@ -181,12 +182,7 @@ def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
         slot_length_changes = "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes
         if slot_length_changes:
             _check_no_booked_visits_ahead(doctor)
-        if "email" in data:
-            accounts.check_unique(email=data["email"], exclude_user_id=doctor.user_id)
-            doctor.user.email = data["email"].strip().lower()
-        for name in ("full_name", *DOCTOR_PROFILE_FIELDS):
-            if name in data:
-                setattr(doctor, name, data[name])
+        apply_profile_edit(doctor, data, DOCTOR_PROFILE_FIELDS)
         record(action="doctor_updated", entity="doctor", entity_id=doctor.id, details={"fields": sorted(data)})
     hms_cache.invalidate(NAMESPACE)
     if slot_length_changes:

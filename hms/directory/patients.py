@@ -20,6 +20,7 @@ from hms.directory.records import (
     _delete_user_rows,
     _page_of_dicts,
     _user_has_history,
+    apply_profile_edit,
     patient_dict,
 )
 from hms.extensions import db
@@ -86,12 +87,7 @@ def update_patient(*, patient_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Edit a patient's profile (and email)."""
     with unit_of_work():
         patient = _patient(patient_id)
-        if "email" in data:
-            accounts.check_unique(email=data["email"], exclude_user_id=patient.user_id)
-            patient.user.email = data["email"].strip().lower()
-        for name in ("full_name", *PATIENT_PROFILE_FIELDS):
-            if name in data:
-                setattr(patient, name, data[name])
+        apply_profile_edit(patient, data, PATIENT_PROFILE_FIELDS)
         record(action="patient_updated", entity="patient", entity_id=patient.id, details={"fields": sorted(data)})
     db.session.refresh(patient)
     return patient_dict(patient)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from hms.accounts import service as accounts
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import (
@@ -128,3 +129,14 @@ def _delete_user_rows(user: User) -> None:
         update(Appointment).where(Appointment.cancelled_by_user_id == user.id).values(cancelled_by_user_id=None)
     )
     db.session.delete(user)
+
+
+def apply_profile_edit(person: Doctor | Patient, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """An edit of a doctor's or patient's record: a new email must be free (ignoring case) and is stored lowered,
+    then each given field of `fields` (and the name) is set. The caller audits and commits."""
+    if "email" in data:
+        accounts.check_unique(email=data["email"], exclude_user_id=person.user_id)
+        person.user.email = data["email"].strip().lower()
+    for name in ("full_name", *fields):
+        if name in data:
+            setattr(person, name, data[name])
