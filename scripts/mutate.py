@@ -104,8 +104,8 @@ COMMIT_SITES = {
         "_apply_windows",  # PUT availability and the weekly template
     ],
     "hms/clinical": ["update_treatment"],
-    "hms/directory": ["update_doctor", "update_patient", "set_doctor_active", "set_patient_active"],
-    "hms/accounts": ["change_password", "register", "login"],
+    "hms/directory": ["update_doctor", "update_patient", "set_doctor_active", "set_patient_active", "register"],
+    "hms/accounts": ["change_password", "login"],
 }
 GROUPS = {"scheduling": "hms/scheduling", "accounts": "hms/accounts"}
 

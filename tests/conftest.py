@@ -268,6 +268,15 @@ def auth():
     return bearer
 
 
+@pytest.fixture
+def server(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """The app served by a real gunicorn on a loopback port, on the test database (tests/processes.py)."""
+    from tests.processes import app_server  # tests/processes.py imports make_settings from here
+
+    with app_server(app, tmp_path) as base:
+        yield base
+
+
 # The longest tests start first, so that under pytest-xdist (make test) one worker runs them while the others take
 # the many short ones, instead of a long test starting last and the run waiting for it alone.
 _LONG_MARKERS = ("fuzz", "slow", "faults")
