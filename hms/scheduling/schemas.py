@@ -144,8 +144,10 @@ class SlotsArgs(Schema):
     # A patient moving one of their visits: that visit does not count against the slots it could move to.
     moving = Id(
         load_default=None,
-        metadata={"description": "the id of the calling patient's appointment being rescheduled: its own day "
-        "and time are not reported as conflicts"},
+        metadata={
+            "description": "the id of the calling patient's appointment being rescheduled: its own day "
+            "and time are not reported as conflicts"
+        },
     )
 
 

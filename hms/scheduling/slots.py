@@ -192,9 +192,7 @@ def _patient_conflicts(
         slot["conflict"] = conflict
 
 
-def get_slots(
-    *, doctor_id: int, day: date, patient_id: int | None = None, moving: int | None = None
-) -> dict[str, Any]:
+def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None, moving: int | None = None) -> dict[str, Any]:
     """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read.
 
     For a signed-in patient each slot also says whether the booking rules would refuse it for them (`conflict`).
