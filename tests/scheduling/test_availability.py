@@ -63,7 +63,11 @@ def test_removing_hours_under_a_booking_is_409_listing_it(client, frozen_clock):
     response = _put(client, doctor, [{"date": DAY_S, "windows": [{"start": "09:00", "end": "10:00"}]}])
     assert (response.status_code, error_code(response)) == (409, "has_appointments")
     assert [a["id"] for a in response.get_json()["error"]["fields"]["appointments"]] == [appointment["id"]]
+    assert response.get_json()["error"]["message"].startswith("1 booked appointment would fall outside")
     assert fetch_value(db.select(AvailabilityWindow.end_time).filter_by(doctor_id=doctor.id)) == time(11)
+    book(client, bearer(PatientFactory().user), doctor.id, start="10:00")
+    two = _put(client, doctor, [{"date": DAY_S, "windows": [{"start": "09:00", "end": "10:00"}]}])
+    assert two.get_json()["error"]["message"].startswith("2 booked appointments would fall outside")
     shrink_ok = _put(client, doctor, [{"date": DAY_S, "windows": [{"start": "10:00", "end": "12:00"}]}])
     assert shrink_ok.status_code == 200  # the booking still fits
 
@@ -129,6 +133,11 @@ def test_toggle_blocks_and_unblocks_a_slot_and_refuses_a_booked_one(client, froz
     book(client, bearer(PatientFactory().user), doctor.id, start="10:00")
     busy = client.post("/api/doctor/availability/toggle", json={"date": DAY_S, "start": "10:00"}, headers=headers)
     assert busy.status_code == 409
+    for neighbour in ("09:30", "10:30"):  # the slots just before and just after the booked one stay the doctor's
+        beside = client.post(
+            "/api/doctor/availability/toggle", json={"date": DAY_S, "start": neighbour}, headers=headers
+        )
+        assert (beside.status_code, beside.get_json()["blocked"]) == (200, True), neighbour
     off_grid = client.post("/api/doctor/availability/toggle", json={"date": DAY_S, "start": "10:15"}, headers=headers)
     assert off_grid.status_code == 422
 
