@@ -144,3 +144,35 @@ def test_finding_16_without_trusted_proxies_a_forwarded_header_is_ignored(client
     assert (
         login(client, "nurse", PASSWORD, ip="10.0.0.1", headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 429
     )
+
+
+def test_a_lock_says_how_long_it_lasts_ends_on_time_and_the_next_one_lasts_twice_as_long(client, frozen_clock):
+    """What a locked-out user reads: Retry-After and the message give the lock's real length (15 min, then 30),
+    the lock ends exactly then, and a right password afterwards signs in."""
+    frozen_clock("2026-11-24 10:00")
+    doctor = DoctorFactory()
+    username = doctor.user.username
+    answers = [login(client, username, "guess", ip="10.0.0.9") for _ in range(5)]
+    assert [r.status_code for r in answers] == [401, 401, 401, 401, 429]  # the fifth failure starts the lock
+    assert answers[-1].headers["Retry-After"] == str(15 * 60)
+    assert "Try again in 15 min." in answers[-1].get_json()["error"]["message"]
+    frozen_clock("2026-11-24 10:14:30")
+    still = login(client, username, PASSWORD, ip="10.0.0.9")
+    assert (still.status_code, still.headers["Retry-After"]) == (429, "30")
+    assert "Try again in 1 min." in still.get_json()["error"]["message"]
+    frozen_clock("2026-11-24 10:15")
+    answers = [login(client, username, "guess", ip="10.0.0.9") for _ in range(5)]  # the lock ran out: a new series
+    assert [r.status_code for r in answers] == [401, 401, 401, 401, 429]
+    assert answers[-1].headers["Retry-After"] == str(30 * 60)  # the second lock of the pair lasts twice as long
+    frozen_clock("2026-11-24 10:45")
+    assert login(client, username, PASSWORD, ip="10.0.0.9").status_code == 200
+
+
+def test_an_address_failing_too_often_waits_for_the_next_minute(client, frozen_clock):
+    """Thirty failures a minute from one address (over any names) refuse it until the minute turns."""
+    frozen_clock("2026-11-24 10:00:15")
+    for n in range(30):
+        assert login(client, f"nobody{n}", "guess", ip="203.0.113.7").status_code == 401
+    refused = login(client, "nobody-else", "guess", ip="203.0.113.7")
+    assert (refused.status_code, refused.headers["Retry-After"]) == (429, "45")
+    assert login(client, "nobody-else", "guess", ip="203.0.113.8").status_code == 401  # other addresses are not
