@@ -136,3 +136,19 @@ def test_treatment_factory_marks_has_treatment(client, frozen_clock):
     patient = treatment.appointment.patient
     items = client.get("/api/patient/appointments", headers=bearer(patient.user)).get_json()["items"]
     assert items[0]["has_treatment"] is True
+
+
+def test_the_doctor_feed_holds_the_last_30_and_next_90_days_of_visits_that_take_place(client, frozen_clock):
+    """The feed a doctor subscribes to: visits from today - 30 to today + 90 (both ends included) that are booked or
+    completed; a cancelled visit, and visits just outside the window, are not in the doctor's calendar."""
+    from datetime import timedelta
+
+    frozen_clock("2026-11-24 10:00")
+    today = date(2026, 11, 24)
+    doctor = DoctorFactory()
+    for offset, status in [(-31, "completed"), (-30, "completed"), (5, "cancelled"), (90, "booked"), (91, "booked")]:
+        AppointmentFactory(doctor=doctor, date=today + timedelta(days=offset), status=status)
+    url = client.post("/api/doctor/calendar", headers=bearer(doctor.user)).get_json()["url"]
+    feed = client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    days = sorted(e.decoded("dtstart").date() for e in Calendar.from_ical(feed.data).walk("VEVENT"))
+    assert days == [today - timedelta(days=30), today + timedelta(days=90)]

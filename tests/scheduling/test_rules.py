@@ -105,6 +105,7 @@ def test_settings_give_the_hospital_zone_today_and_each_roles_horizon(client, fr
     assert body["timezone"] == "Asia/Kolkata"
     assert body["today"] == "2026-11-25" and body["now"].startswith("2026-11-25T00:30:00+05:30")
     assert body["booking_horizon_days"] == {"patient": 7, "admin": 90}
+    assert body["slot_minutes_default"] == 30  # what the doctor's grid starts from
 
 
 # ---- boundaries of booking -------------------------------------------------------------------------------------
