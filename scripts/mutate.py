@@ -151,13 +151,9 @@ def _statement_lines(function: ast.FunctionDef) -> dict[int, int]:
 
     A default value or a decorator runs at import, before any test: its mutants take the tests of the body.
     """
-    statements = (
-        function.body[1:]
-        if _is_docstring(
-            function, function.body[0].value if function.body and isinstance(function.body[0], ast.Expr) else None
-        )
-        else function.body
-    )
+    statements = function.body
+    if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
+        statements = statements[1:]  # coverage records no line for a docstring
     body_line = statements[0].lineno if statements else function.lineno
     owner: dict[int, int] = {id(n): body_line for n in ast.walk(function)}
     for statement in ast.walk(function):  # breadth first: inner statements come later and win
