@@ -306,3 +306,25 @@ def test_no_show_after_the_start(client, frozen_clock):
     appointment = AppointmentFactory(doctor=doctor, start_time=time(9), end_time=time(9, 30))
     response = client.post(f"/api/doctor/appointments/{appointment.id}/no-show", headers=bearer(doctor.user))
     assert response.status_code == 200 and response.get_json()["status"] == "no_show"
+
+
+def test_the_waitlist_takes_today_and_the_last_day_of_the_horizon_but_not_yesterday_or_the_day_after(
+    client, frozen_clock
+):
+    """Boundaries a patient meets: waiting for a slot today (the doctor works today) and on exactly today + 7 is
+    allowed; yesterday and today + 8 are refused with the field to fix."""
+    frozen_clock("2026-11-25 08:00")
+    doctor = doctor_with_day(day=date(2026, 11, 25))
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 12, 2), start_time=time(9), end_time=time(10))
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 12, 3), start_time=time(9), end_time=time(10))
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 11, 24), start_time=time(9), end_time=time(10))
+    headers = bearer(PatientFactory().user)
+
+    def join(day: str):
+        return client.post("/api/patient/waitlist", json={"doctor_id": doctor.id, "date": day}, headers=headers)
+
+    assert join("2026-11-25").status_code == 201
+    assert join("2026-12-02").status_code == 201
+    for refused in ("2026-11-24", "2026-12-03"):
+        response = join(refused)
+        assert (response.status_code, list(response.get_json()["error"]["fields"])) == (422, ["date"]), refused
