@@ -321,11 +321,14 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_map() -> TestMap:
+def build_map(*, reuse: bool = False) -> TestMap:
     """Run the candidate tests once under coverage, each test its own context (scripts/mutation_plugin.py).
 
     The map is kept beside the copy (WORK's parent) and reused while no source or test changed."""
     cached = WORK.parent / f"hms-mutation-map-{_fingerprint()}.json"
+    saved_maps = sorted(WORK.parent.glob("hms-mutation-map-*.json"), key=lambda p: p.stat().st_mtime)
+    if reuse and saved_maps:
+        cached = saved_maps[-1]
     if cached.exists():
         saved = json.loads(cached.read_text())
         lines = {p: {int(n): set(t) for n, t in by_line.items()} for p, by_line in saved["lines"].items()}
@@ -364,7 +367,7 @@ def build_map() -> TestMap:
     return TestMap(lines, durations)
 
 
-def _preload(paths: set[str]) -> None:
+def _preload(paths: set[str], test_modules: set[str]) -> None:
     """Import the copy's application and the test tools once, in this process, before any mutant.
 
     Every mutant then runs in a fork of this process: no interpreter start, no imports, only its tests.
@@ -378,6 +381,11 @@ def _preload(paths: set[str]) -> None:
 
     for module in sorted(paths):
         importlib.import_module(module.removesuffix(".py").replace("/", "."))
+    for module in sorted(test_modules):  # the children's pytest finds them imported (asserts not rewritten: still fail)
+        try:
+            importlib.import_module(module.removesuffix(".py").replace("/", "."))
+        except Exception as error:  # pytest will import it again and report the error where it belongs
+            print(f"preload: {module}: {error!r}")
     if Path(hms.__file__).resolve().parent != (WORK / "hms").resolve():
         raise SystemExit(f"hms was imported from {hms.__file__}, not from the copy in {WORK}")
 
@@ -396,12 +404,31 @@ def _patch(mutant: Mutant) -> int:
                 collect(constant)
 
     collect(compiled)
+    # Default values are not in the code: they are evaluated when the def runs. Literal ones are set directly.
+    new_defaults: dict[int, tuple[tuple[object, ...], dict[str, object]]] = {}
+    for function in _functions(mutant.tree):
+        try:
+            positional = tuple(ast.literal_eval(d) for d in function.args.defaults)
+            keywords = {
+                a.arg: ast.literal_eval(d)
+                for a, d in zip(function.args.kwonlyargs, function.args.kw_defaults, strict=True)
+                if d is not None
+            }
+        except ValueError:
+            continue
+        first = min([function.lineno] + [d.lineno for d in function.decorator_list])
+        new_defaults[first] = (positional, keywords)
     changed = 0
     for obj in gc.get_objects():
         if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
             replacement = new_code.get((obj.__code__.co_qualname, obj.__code__.co_firstlineno))
             if replacement is not None and replacement != obj.__code__:
                 obj.__code__ = replacement
+                changed += 1
+            defaults = new_defaults.get(obj.__code__.co_firstlineno)
+            if defaults is not None and (obj.__defaults__ or (), obj.__kwdefaults__ or {}) != defaults:
+                obj.__defaults__ = defaults[0] or None
+                obj.__kwdefaults__ = defaults[1] or None
                 changed += 1
     return changed
 
@@ -450,8 +477,8 @@ def _run(mutant: Mutant, tests: list[str], timeout: float) -> tuple[str, float, 
         else:
             time.sleep(0.05)
     output = log.read_text(errors="replace")
-    if status == 4:
-        raise SystemExit(f"{mutant.path}:{mutant.line} {mutant.what}: the mutant changed no loaded function")
+    if status == 4:  # counted as a survivor, and listed: the runner could not apply it
+        return "unapplied", time.monotonic() - started, None
     failed = next((m.group(2) for m in re.finditer(r"^(FAILED|ERROR) (\S+::\S+)", output, re.M)), None)
     if status == 2 and failed is None:
         failed = "(import)"
@@ -465,12 +492,14 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0, help="keep every commit mutant and about N others")
     parser.add_argument("--shard", default="1/1", help="i/n: run every n-th mutant from the i-th (parallel runs)")
     parser.add_argument("--match", action="append", default=[], help="only mutants whose description has this")
+    parser.add_argument("--reuse-map", action="store_true", help="use the newest test map even if the code changed")
+    parser.add_argument("--extra-test", action="append", default=[], help="also run this test (new since the map)")
     args = parser.parse_args()
     found = mutants(args.only)
-    if args.sample:
+    if args.sample:  # every commit mutant and exactly N others, evenly spread over the modules
         others = [m for m in found if m.group != "commit"]
-        stride = max(1, len(others) // args.sample)
-        found = [m for m in found if m.group == "commit"] + others[::stride]
+        chosen = sorted({int(i * len(others) / args.sample) for i in range(min(args.sample, len(others)))})
+        found = [m for m in found if m.group == "commit"] + [others[i] for i in chosen]
     if args.match:
         found = [m for m in found if any(text in m.what for text in args.match)]
     shard, shards = (int(part) for part in args.shard.split("/"))
@@ -482,12 +511,12 @@ def main() -> int:
         return 0
     started = time.monotonic()
     _prepare()
-    test_map = build_map()
-    _preload({m.path for m in found})
+    test_map = build_map(reuse=args.reuse_map)
+    _preload({m.path for m in found}, {t.split("::")[0] for t in test_map.durations})
     kills: dict[str, int] = {}  # tests that killed earlier mutants go first (they are the likeliest to kill again)
     survivors: list[tuple[Mutant, str]] = []
     for number, mutant in enumerate(found, 1):
-        chosen = test_map.tests_for(mutant)
+        chosen = test_map.tests_for(mutant) | set(args.extra_test)
         tests = sorted(chosen, key=lambda t: (-kills.get(t, 0), test_map.durations.get(t, 1.0), t))
         timeout = 120 + 4 * sum(test_map.durations.get(t, 1.0) for t in tests)
         outcome, seconds, failed = _run(mutant, tests, timeout)
@@ -498,7 +527,7 @@ def main() -> int:
             f"{mutant.path}:{mutant.line} {mutant.what}" + (f"  <- {failed}" if failed else ""),
             flush=True,
         )
-        if outcome in ("survived", "uncovered"):
+        if outcome in ("survived", "uncovered", "unapplied"):
             survivors.append((mutant, outcome))
     killed = len(found) - len(survivors)
     print(f"\nmutation score: {killed}/{len(found)} killed ({100 * killed / max(1, len(found)):.1f} %)")
