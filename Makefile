@@ -119,7 +119,7 @@ lint: venv
 	$(BIN)/mypy hms
 
 # Not part of `make test`: mutants of the scheduling and account rules (and of each business write's commit)
-# must each make the tests fail. MUTATION_ARGS="--sample 80" keeps every commit mutant and ~80 others.
+# must each make the tests fail. MUTATION_ARGS="--sample 66" keeps every commit mutant and exactly 66 others.
 MUTATION_ARGS ?=
 mutation: venv
 	$(BIN)/python scripts/mutate.py $(MUTATION_ARGS)

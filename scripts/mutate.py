@@ -1,15 +1,21 @@
-"""A small mutation tester: change one thing in the rules, run the tests that cover them, expect a failure.
+"""A small mutation tester: change one thing in the rules, run the tests that cover it, expect a failure.
 
     python scripts/mutate.py                 # the full run (make mutation)
     python scripts/mutate.py --list          # only list the mutants
     python scripts/mutate.py --only commit   # one group: scheduling | accounts | commit
-    python scripts/mutate.py --sample 90     # every commit mutant and an even sample of about 90 others
+    python scripts/mutate.py --sample 66     # every commit mutant and exactly 66 others, evenly spread
+    python scripts/mutate.py --match "toggle_slot" --reuse-map --extra-test tests/x.py::test_new   # re-run some
 
 Operators: comparisons flipped (< <=, > >=, == !=, in / not in, is / is not), `and` / `or` swapped, `not`
 dropped, integer constants moved by one, True / False swapped, and "forget the commit": a unit of work
 (`with unit_of_work(...)`) replaced by `contextlib.nullcontext()`, so the business write never commits.
-Each mutant is applied to a copy of the working tree, the group's tests run there with -x, and the mutant is
-killed when they fail. Survivors are printed with their place, to be judged by a person.
+
+How it stays fast: the tree is copied once; the in-process suite runs once under coverage with one context per
+test (scripts/mutation_plugin.py), which says which tests execute each line (cached until a source or test
+changes); this process then imports the copy's code and test modules once, and each mutant runs in a fork of it
+with the mutated functions' code swapped in place, only the tests that executed the mutated line, those that
+killed earlier mutants first, then the quickest, stopping at the first failure (-x), on a copy of one migrated
+SQLite template in /dev/shm. Survivors are printed with their place, to be judged by a person.
 """
 
 from __future__ import annotations
