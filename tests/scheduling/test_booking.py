@@ -328,3 +328,19 @@ def test_the_waitlist_takes_today_and_the_last_day_of_the_horizon_but_not_yester
     for refused in ("2026-11-24", "2026-12-03"):
         response = join(refused)
         assert (response.status_code, list(response.get_json()["error"]["fields"])) == (422, ["date"]), refused
+
+
+def test_the_desk_cannot_book_for_a_patient_who_was_removed_or_never_existed(client, frozen_clock):
+    """A patient removed by an admin (kept, archived, because of their history) cannot be booked again at the desk;
+    neither can an id no patient has. Both are 404 and leave the slot free."""
+    frozen_clock(NOW)
+    doctor = doctor_with_day()
+    admin = bearer(AdminFactory())
+    removed = PatientFactory()
+    AppointmentFactory(patient=removed, status="cancelled")  # history: the removal archives instead of deleting
+    assert client.delete(f"/api/admin/patients/{removed.id}", headers=admin).get_json()["deactivated"] is True
+    for patient_id in (removed.id, removed.id + 1000):
+        body = {"patient_id": patient_id, "doctor_id": doctor.id, "date": DAY_S, "start_time": "09:00"}
+        response = client.post("/api/admin/appointments", json=body, headers=admin)
+        assert (response.status_code, error_code(response)) == (404, "not_found"), patient_id
+    assert slots(client, doctor.id)["09:00"] is True
