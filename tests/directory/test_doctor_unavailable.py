@@ -83,3 +83,20 @@ def test_a_doctor_without_visits_ahead_is_blocked_at_once(client, frozen_clock):
     headers = bearer(AdminFactory())
     assert client.post(f"/api/admin/doctors/{doctor.id}/block", headers=headers).status_code == 200
     assert _is_active(client, headers, doctor) is False
+
+
+def test_the_visits_ahead_are_those_not_started_yet_later_today_included(client, booked, frozen_clock):
+    """On the visits' day at 10:00: the 09:00 visit and the one starting this very minute have started (nothing to
+    decide for them); a visit later today is still ahead and is listed with the ones of later days."""
+    from datetime import date, time
+
+    from tests.factories import AppointmentFactory, AvailabilityFactory
+
+    doctor, _patients, headers = booked
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 11, 26), start_time=time(9), end_time=time(10))
+    AppointmentFactory(doctor=doctor, date=date(2026, 11, 25), start_time=time(10, 30), end_time=time(11))
+    AppointmentFactory(doctor=doctor, date=date(2026, 11, 26), start_time=time(9), end_time=time(9, 30))
+    frozen_clock("2026-11-25 10:00")
+    response = client.post(f"/api/admin/doctors/{doctor.id}/block", headers=headers)
+    listed = response.get_json()["error"]["fields"]["appointments"]
+    assert [(a["date"], a["start_time"]) for a in listed] == [("2026-11-25", "10:30"), ("2026-11-26", "09:00")]
