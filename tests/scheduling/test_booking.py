@@ -344,3 +344,19 @@ def test_the_desk_cannot_book_for_a_patient_who_was_removed_or_never_existed(cli
         response = client.post("/api/admin/appointments", json=body, headers=admin)
         assert (response.status_code, error_code(response)) == (404, "not_found"), patient_id
     assert slots(client, doctor.id)["09:00"] is True
+
+
+def test_a_patient_may_wait_for_two_doctors_on_the_same_day_but_not_twice_for_one(client, frozen_clock):
+    frozen_clock(NOW)
+    heart, skin = doctor_with_day(), doctor_with_day()
+    headers = bearer(PatientFactory().user)
+
+    def join(doctor):
+        return client.post("/api/patient/waitlist", json={"doctor_id": doctor.id, "date": DAY_S}, headers=headers)
+
+    assert join(heart).status_code == 201
+    assert join(skin).status_code == 201  # another doctor's day is another wait
+    again = join(heart)
+    assert (again.status_code, error_code(again)) == (409, "already_waiting")
+    waiting = client.get("/api/patient/waitlist", headers=headers).get_json()["items"]
+    assert sorted(entry["doctor_id"] for entry in waiting) == sorted([heart.id, skin.id])
