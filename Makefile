@@ -94,9 +94,10 @@ run: db
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
-# The suite runs on every core (pytest-xdist; each worker its own SQLite file or PostgreSQL database), the browser
-# tests after it in one process (one live server, one chromium). TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= auto
+# TEST_WORKERS=auto (or a number) runs the suite on several cores with pytest-xdist, each worker on its own SQLite
+# file or PostgreSQL database; the browser tests always run after it in one process (one live server, one chromium).
+# One process by default: on this shared 2-core machine the parallel run was not faster (see docs/architecture.md).
+TEST_WORKERS ?= 0
 
 test: setup
 	@$(CHROMIUM_BANNER); $(PDF_BANNER)
