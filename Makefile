@@ -15,8 +15,8 @@ PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 export FLASK_APP := hms
 HMS_PORT ?= 5000
 HMS_DEMO_DATA ?= 1
-# The in-process cache (no REDIS_URL) lives in one process, so it is shared only with a single web worker.
-WEB_WORKERS ?= $(if $(REDIS_URL),3,1)
+# One web process per core: the cache is shared across processes (Redis, or without it instance/cache.sqlite3).
+WEB_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 export HMS_PORT HMS_DEMO_DATA WEB_WORKERS
 
 BANNER_LINE := !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!

@@ -85,7 +85,10 @@ def _configure(app: Flask, settings: Settings) -> None:
             },
             "security": [{"bearerAuth": []}],
         },
-        CACHE_TYPE="RedisCache" if settings.redis_url else "SimpleCache",
+        # No Redis: a SQLite file that every web process shares (hms/common/sqlite_cache.py), so the default
+        # server can run one process per core and an invalidation in one is seen by all.
+        CACHE_TYPE="RedisCache" if settings.redis_url else "hms.common.sqlite_cache.SQLiteCache",
+        CACHE_DIR=str(settings.instance_path / "cache.sqlite3"),
         CACHE_REDIS_URL=settings.redis_url,
         CACHE_OPTIONS=client_options() if settings.redis_url else {},
         CACHE_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")),
