@@ -62,8 +62,9 @@ def test_two_processes_see_each_others_values_and_invalidations(app, tmp_path):
     assert (compute_first.calls, compute_second.calls) == (1, 1)
 
 
-def _increment(path: str, times: int) -> None:
+def _increment(path: str, times: int, go) -> None:
     backend = SQLiteCache(path)
+    go.wait(30)
     for _ in range(times):
         backend.inc("gen:counter")
 
@@ -73,13 +74,15 @@ def test_counters_are_atomic_across_processes(tmp_path):
     path = str(tmp_path / "cache.sqlite3")
     SQLiteCache(path).add("gen:counter", 1000, timeout=0)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_increment, args=(path, 150)) for _ in range(3)]
+    go = context.Event()
+    workers = [context.Process(target=_increment, args=(path, 400, go)) for _ in range(3)]
     for worker in workers:
         worker.start()
+    go.set()
     for worker in workers:
         worker.join(60)
     assert all(worker.exitcode == 0 for worker in workers)
-    assert SQLiteCache(path).get("gen:counter") == 1000 + 3 * 150
+    assert SQLiteCache(path).get("gen:counter") == 1000 + 3 * 400
 
 
 def test_add_keeps_the_first_value_and_expired_values_are_gone(tmp_path, monkeypatch):
