@@ -19,6 +19,7 @@ import pickle
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class SQLiteCache(BaseCache):
             local.connection, local.pid = connection, os.getpid()
         return connection
 
-    def _expires(self, timeout: int | None) -> float:
+    def _expires(self, timeout: int | timedelta | None) -> float:
         timeout = self._normalize_timeout(timeout)
         return 0.0 if timeout == 0 else time.time() + timeout
 
@@ -117,7 +118,7 @@ class SQLiteCache(BaseCache):
     def has(self, key: str) -> bool:
         return self.get(key) is not None
 
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+    def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> bool:
         self._connection().execute(
             "INSERT OR REPLACE INTO cache (key, value, expires) VALUES (?, ?, ?)",
             (self.key_prefix + key, _dump(value), self._expires(timeout)),
@@ -125,7 +126,7 @@ class SQLiteCache(BaseCache):
         self._wrote()
         return True
 
-    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+    def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> bool:
         """Store only if absent (or expired): one statement, so two processes cannot both win."""
         cursor = self._connection().execute(
             "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET"

@@ -34,7 +34,9 @@ LIVE = {"status": "ok"}
     responses={
         "200": {
             "description": "The process answers",
-            "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}},
+            "content": {
+                "application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}
+            },
         }
     },
 )
