@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -319,8 +320,9 @@ class Hospital:
             made = db.session.execute(select(func.count()).select_from(new.subquery())).scalar_one()
             without_message = db.session.execute(
                 select(func.count()).select_from(
-                    new.where(~select(Notification.id).where(Notification.appointment_id == Appointment.id).exists())
-                    .subquery()
+                    new.where(
+                        ~select(Notification.id).where(Notification.appointment_id == Appointment.id).exists()
+                    ).subquery()
                 )
             ).scalar_one()
             checked, broken = verify_chain()
@@ -456,9 +458,7 @@ def scenarios(hospital: Hospital, slots: list[tuple[int, str, str]], rng: random
         Scenario("stats", stats, description="GET /api/admin/stats (warm)"),
         Scenario("analytics", analytics, description="GET /api/admin/analytics (warm)"),
         Scenario("stats cold", cold("stats", "/api/admin/stats"), clients=1, description="after invalidation"),
-        Scenario(
-            "analytics cold", cold("analytics", "/api/admin/analytics"), clients=1, description="after invalidation"
-        ),
+        Scenario("analytics cold", cold("stats", "/api/admin/analytics"), clients=1, description="after invalidation"),
     ]
 
 
@@ -516,7 +516,81 @@ def report(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def bench(args: argparse.Namespace, hospital: Hospital, port: int) -> dict[str, dict[str, Any]]:
+def gunicorn_master(server: subprocess.Popen) -> int | None:
+    """The gunicorn process among the supervisor's children (its workers are its own children)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server.pid and "gunicorn" in cmdline:
+            return int(entry.name)
+    return None
+
+
+def start_profile(server: subprocess.Popen, seconds: float, output: Path) -> subprocess.Popen | None:
+    """py-spy over gunicorn and its workers for the scenario's duration (needs ptrace; says so if refused)."""
+    master = gunicorn_master(server)
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if master is None or not spy.exists():
+        print("  (no profile: py-spy or the gunicorn process not found; pip install py-spy)", flush=True)
+        return None
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--duration",
+            str(max(1, int(seconds))),
+            "--output",
+            str(output),
+            "--pid",
+            str(master),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def profile_summary(collapsed: Path, top: int = 15) -> list[str]:
+    """Top frames of py-spy's collapsed stacks: by own samples (leaf) and by inclusive samples (our code)."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = [frame for frame in stack.split(";") if not frame.startswith("process ")]
+        if not frames:
+            continue
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in dict.fromkeys(frames):
+            if "/hms/" in frame or "site-packages/flask" in frame or "sqlalchemy/orm/session" in frame:
+                inclusive[frame] = inclusive.get(frame, 0) + count
+    lines = [f"  samples {total}; own time (leaf frames):"]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"    {100 * count / total:5.1f}%  {frame}")
+    lines.append("  inclusive (hms, flask, ORM session):")
+    for frame, count in sorted(inclusive.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"    {100 * count / total:5.1f}%  {frame}")
+    return lines
+
+
+async def bench(
+    args: argparse.Namespace, hospital: Hospital, port: int, server: subprocess.Popen
+) -> dict[str, dict[str, Any]]:
     rng = random.Random(args.seed)
     slots = await free_slots(port, hospital, range(1, 8))
     wanted = [name.strip() for name in args.only.split(",")] if args.only else None
@@ -524,8 +598,19 @@ async def bench(args: argparse.Namespace, hospital: Hospital, port: int) -> dict
     for scenario in scenarios(hospital, slots, rng):
         if wanted and scenario.name not in wanted:
             continue
+        profiler = None
+        if args.profile == scenario.name:
+            profile_path = args.instance / f"profile-{scenario.name.replace(' ', '_')}.txt"
+            profiler = start_profile(server, args.seconds, profile_path)
         result = await run_scenario(port, scenario, clients=args.clients, seconds=args.seconds)
         summary[scenario.name] = result.summary() | {"description": scenario.description}
+        if profiler is not None:
+            _out, error = profiler.communicate(timeout=60)
+            if profile_path.exists():
+                summary[scenario.name]["profile"] = profile_summary(profile_path)
+                print("\n".join(summary[scenario.name]["profile"]), flush=True)
+            else:
+                print(f"  (py-spy failed: {error.decode(errors='replace')[-300:]})", flush=True)
         figures = summary[scenario.name]
         print(
             f"  {scenario.name:<17}{figures['per_second']:9.1f} req/s  p50 {figures['p50']:.1f}  p99 "
@@ -549,12 +634,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="WEB_WORKERS (default: cores)")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--profile", help="run py-spy over the server during this scenario (e.g. slots)")
     parser.add_argument("--hold", action="store_true", help="keep the server running after the run (for py-spy)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
     instance = args.instance or Path(tempfile.mkdtemp(prefix="hms-bench-"))
     instance.mkdir(parents=True, exist_ok=True)
+    args.instance = instance
     args.database_url = args.database_url or f"sqlite:///{instance / 'hms.sqlite3'}"
     os.environ["HMS_JWT_SECRET"] = JWT_SECRET
 
@@ -589,15 +676,13 @@ def main() -> None:
         )
         print(title, flush=True)
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        summary = asyncio.run(bench(args, hospital, port))
+        summary = asyncio.run(bench(args, hospital, port, server))
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         usage = resource.getrusage(resource.RUSAGE_SELF)
         if args.hold:
             print(f"server on port {port} (pid {server.pid}); Ctrl-C to stop", flush=True)
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 server.wait()
-            except KeyboardInterrupt:
-                pass
     finally:
         stop_server(server)
     run = {

@@ -110,7 +110,7 @@ def _sqlite_busy_seconds(settings: Settings) -> float:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from hms.common.auth import init_jwt
-    from hms.common.db import configure_sqlite_engine, serialise_sqlite_writes
+    from hms.common.db import configure_sqlite_engine
     from hms.common.errors import register_error_handlers
     from hms.common.redis_guard import client_options, init_breaker
     from hms.extensions import api, cache, db, jwt, limiter, migrate
@@ -120,7 +120,6 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if settings.is_sqlite:
             configure_sqlite_engine(db.engine, busy_seconds=_sqlite_busy_seconds(settings))
-            serialise_sqlite_writes(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     jwt.init_app(app)
     init_jwt(app)
