@@ -30,7 +30,7 @@ PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
 	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-pg fuzz lint mutation setup venv frontend db demo-data
+.PHONY: help run test test-pg fuzz lint mutation bench setup venv frontend db demo-data
 FUZZ_EXAMPLES ?= 100
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make fuzz     a deeper schemathesis run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) per operation; HMS_TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint     ruff check and format --check, mypy on hms"
+	@echo "make bench    serve a generated hospital as make run does and load it over HTTP (BENCH_ARGS, bench/README.md)"
 	@echo "make mutation mutation testing of the scheduling and account rules (slow; not part of make test)"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
@@ -118,3 +119,9 @@ lint: venv
 MUTATION_ARGS ?=
 mutation: venv
 	$(BIN)/python scripts/mutate.py $(MUTATION_ARGS)
+
+# Not part of `make test`: the application served as `make run` serves it, on a generated hospital, under load.
+# BENCH_ARGS="--appointments 200000 --json run.json"; see bench/README.md.
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python bench/load.py $(BENCH_ARGS)

@@ -671,8 +671,12 @@ def main() -> None:
         backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
         title = (
             f"make bench: {backend}{' + Redis' if args.redis_url else ' (no Redis)'}, {args.workers} web workers x 4"
-            f" threads, {args.clients} clients, {args.seconds:g} s a scenario; {args.doctors} doctors, "
-            f"{args.patients} patients, {args.appointments} appointments"
+            f" threads, {args.clients} clients, {args.seconds:g} s a scenario; "
+            + (
+                f"{len(hospital.doctor_ids)} doctors, {len(hospital.patients)} patients, reused database"
+                if args.reuse
+                else f"{args.doctors} doctors, {args.patients} patients, {args.appointments} appointments"
+            )
         )
         print(title, flush=True)
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
