@@ -170,9 +170,9 @@ def generate(*, app: Flask, doctors: int, patients: int, appointments: int, seed
         _insert(Appointment, rows)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
-            # Planner statistics, as autovacuum would gather them on a database that has been running a while.
+            # Planner statistics and the visibility map, as autovacuum keeps them on a database that runs a while.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("ANALYZE"))
+                connection.execute(text("VACUUM ANALYZE"))
         else:
             with db.engine.begin() as connection:
                 connection.execute(text("ANALYZE"))

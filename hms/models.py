@@ -234,6 +234,7 @@ class Appointment(Model):
         # The admin's list order (newest or soonest first); pages walk it instead of sorting (migration 0021,
         # which also adds PostgreSQL's trigram indexes for searching names, e-mails and phones).
         Index("ix_appointment_date_start", "date", "start_time", "id"),
+        Index("ix_appointment_status_doctor", "status", "doctor_id"),  # analytics: counts per status and doctor
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
