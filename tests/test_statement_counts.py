@@ -1,6 +1,6 @@
 """Issue 21: the SQL statements of a booking, a cancel and each list page, pinned (counts, not timings).
 
-A list page is the token checks, one count on the base table with the list's filters (no joins to people or
+A list page is one statement for the token and its user (with their profile), one count on the base table with the list's filters (no joins to people or
 departments, no per-row EXISTS), and one page query; a deep page picks its ids from the index first (a deferred
 join). Statements are counted on the request's thread; BEGIN/COMMIT/ROLLBACK/PRAGMA are not statements here.
 """
@@ -73,7 +73,7 @@ def test_admin_appointment_list_page(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/admin/appointments?page=1&per_page=10", auth(hospital["admin"]))
     assert body["total"] == 31 and len(body["items"]) == 10
-    assert len(statements) == 4, statements  # token not revoked, the user, the count, the page
+    assert len(statements) == 3, statements  # the user with "is the token revoked?", the count, the page
     (count,) = _counts(statements)
     assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
 
@@ -87,7 +87,7 @@ def test_a_deep_page_picks_its_ids_first_and_matches_the_plain_page(client, auth
         deferred = _get(client, "/api/admin/appointments?page=3&per_page=7", headers)
     assert [item["id"] for item in deferred["items"]] == [item["id"] for item in plain["items"]]
     assert deferred == plain
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
     assert "IN (SELECT APPOINTMENTS.ID" in statements[-1].upper(), statements[-1]
 
 
@@ -95,14 +95,14 @@ def test_a_page_past_the_end_costs_no_page_query(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/admin/appointments?page=50&per_page=10", auth(hospital["admin"]))
     assert body["items"] == [] and body["total"] == 31
-    assert len(statements) == 3, statements
+    assert len(statements) == 2, statements
 
 
 def test_admin_patient_search_page(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=5", auth(hospital["admin"]))
     assert body["total"] == 31 and len(body["items"]) == 5
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
     (count,) = _counts(statements)
     assert "UNION" in count.upper(), count  # one OR per table: each table's (trigram) indexes can be used
 
@@ -111,7 +111,7 @@ def test_doctor_day_page(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/doctor/appointments?date=2026-11-25&per_page=50", auth(hospital["doctor"].user))
     assert body["total"] == 9
-    assert len(statements) == 5, statements  # token, user, the doctor, count, page
+    assert len(statements) == 3, statements  # the user with their doctor profile and the token check, count, page
     (count,) = _counts(statements)
     assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
 
@@ -120,7 +120,7 @@ def test_patient_appointment_page(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/patient/appointments?page=1&per_page=20", auth(hospital["patient"].user))
     assert body["total"] == 1
-    assert len(statements) == 5, statements  # token, user, the patient, count, page
+    assert len(statements) == 3, statements  # the user with their patient profile and the token check, count, page
     (count,) = _counts(statements)
     assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
 
