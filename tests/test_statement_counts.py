@@ -7,6 +7,7 @@ join). Statements are counted on the request's thread; BEGIN/COMMIT/ROLLBACK/PRA
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from hms.common import pagination
-from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory
+from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
 
 NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE", "SELECT PG_ADVISORY")
 
@@ -136,3 +137,96 @@ def test_large_totals_are_remembered_briefly_and_small_ones_are_exact(client, au
     with counted() as statements:
         body = _get(client, "/api/admin/appointments?page=2&per_page=10", headers)
     assert _counts(statements) == [] and body["total"] == 31
+
+
+# ---- booking, cancel and the slot read -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bookable(frozen_clock):
+    frozen_clock("2026-11-24 08:00")
+    doctor = DoctorFactory()
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 11, 25), start_time=time(9, 0), end_time=time(11, 0))
+    return {"doctor": doctor, "patient": PatientFactory()}
+
+
+def _book(client, auth, bookable, start="09:00"):
+    return client.post(
+        "/api/patient/appointments",
+        json={"doctor_id": bookable["doctor"].id, "date": "2026-11-25", "start_time": start, "reason": "check-up"},
+        headers=auth(bookable["patient"].user),
+    )
+
+
+def _writes(statements: list[str]) -> list[str]:
+    """`INSERT table` / `UPDATE table` / `DELETE table` of each write, in order."""
+    found = (re.match(r"(INSERT INTO|UPDATE|DELETE FROM) (\w+)", s, re.IGNORECASE) for s in statements)
+    return [f"{m.group(1).split()[0].upper()} {m.group(2)}" for m in found if m]
+
+
+def test_a_booking_costs_eleven_statements_and_answers_without_reloading(client, auth, bookable):
+    with counted() as statements:
+        response = _book(client, auth, bookable)
+    assert response.status_code == 201, response.get_json()
+    # the user with their profile and the token check; in the write transaction: the patient with their user, the
+    # doctor with user and department, the booking cap, the day's state (windows, doctor, bookings, blocks), the
+    # patient's own bookings that day, the appointment and its outbox message. Nothing after the commit.
+    assert len(statements) == 11, statements
+    assert _writes(statements) == ["INSERT appointments", "INSERT notifications"]
+    assert not any("treatments" in s for s in statements)
+    again = client.get(
+        f"/api/patient/appointments/{response.get_json()['id']}", headers=auth(bookable["patient"].user)
+    ).get_json()
+    assert response.get_json() == again  # the answer built from the rows at hand is what a read gives
+
+
+def test_a_cancel_costs_nine_statements_and_answers_what_a_read_gives(client, auth, bookable):
+    appointment_id = _book(client, auth, bookable).get_json()["id"]
+    headers = auth(bookable["patient"].user)
+    with counted() as statements:
+        response = client.post(f"/api/patient/appointments/{appointment_id}/cancel", json={}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    # the user and token check; in the transaction: the user again (the read-only transaction ended), the
+    # appointment with its people, two outbox messages and the update, the doctor's user, the waitlist (nobody
+    # waits: the day's state is not loaded), whether a treatment exists.
+    assert len(statements) == 9, statements
+    assert sorted(_writes(statements)) == ["INSERT notifications", "INSERT notifications", "UPDATE appointments"]
+    again = client.get(f"/api/patient/appointments/{appointment_id}", headers=headers).get_json()
+    assert response.get_json() == again
+
+
+def test_a_cached_anonymous_slot_read_sends_no_statement(client, bookable):
+    url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
+    first = client.get(url)
+    with counted() as statements:
+        second = client.get(url)
+    assert second.status_code == 200 and second.get_json() == first.get_json()
+    assert statements == []
+
+
+def test_slot_answers_revalidate_with_their_etag_until_a_booking_changes_them(client, auth, bookable):
+    url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
+    first = client.get(url)
+    assert first.headers["Cache-Control"] == "public, max-age=5"
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert _book(client, auth, bookable).status_code == 201
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    nine = next(slot for slot in after.get_json()["slots"] if slot["start"] == "09:00")
+    assert nine["available"] is False
+
+
+def test_a_patients_slot_answer_stays_personal(client, auth, bookable):
+    response = client.get(
+        f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25", headers=auth(bookable["patient"].user)
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert all("conflict" in slot for slot in response.get_json()["slots"])
+
+
+def test_an_unknown_doctor_is_404_and_not_remembered(client):
+    assert client.get("/api/doctors/999999/slots?date=2026-11-25").status_code == 404
+    doctor = DoctorFactory()
+    assert client.get(f"/api/doctors/{doctor.id}/slots?date=2026-11-25").status_code == 200
