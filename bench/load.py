@@ -213,15 +213,17 @@ def server_environment(args: argparse.Namespace, instance: Path, port: int) -> d
         WEB_WORKERS=str(args.workers),
         PATH=f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
     )
+    if args.server_root:
+        env["PYTHONPATH"] = str(args.server_root)
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     return env
 
 
-def start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_server(env: dict[str, str], log: Path, root: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "supervise.py"), str(ROOT / "Procfile")],
-        cwd=ROOT,
+        [sys.executable, str(root / "scripts" / "supervise.py"), str(root / "Procfile")],
+        cwd=root,
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -247,7 +249,7 @@ async def wait_until_live(port: int, server: subprocess.Popen, log: Path, timeou
             raise SystemExit(f"the server exited; its log:\n{log.read_text()[-3000:]}")
         connection = Connection(port)
         try:
-            status, _, _ = await connection.request("GET", "/api/health/live")
+            status, _, _ = await connection.request("GET", "/api/health")
             if status == 200:
                 return
         except OSError:
@@ -635,6 +637,11 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--profile", help="run py-spy over the server during this scenario (e.g. slots)")
+    parser.add_argument(
+        "--server-root",
+        type=Path,
+        help="serve another checkout's code (its Procfile, scripts and hms; e.g. `git archive main`) for a baseline",
+    )
     parser.add_argument("--hold", action="store_true", help="keep the server running after the run (for py-spy)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -665,7 +672,7 @@ def main() -> None:
 
     port = free_port()
     log = instance / "server.log"
-    server = start_server(server_environment(args, instance, port), log)
+    server = start_server(server_environment(args, instance, port), log, args.server_root or ROOT)
     try:
         asyncio.run(wait_until_live(port, server, log))
         backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
