@@ -579,7 +579,7 @@ def profile_summary(collapsed: Path, top: int = 15) -> list[str]:
             continue
         own[frames[-1]] = own.get(frames[-1], 0) + count
         for frame in dict.fromkeys(frames):
-            if "/hms/" in frame or "site-packages/flask" in frame or "sqlalchemy/orm/session" in frame:
+            if "(hms/" in frame or "/hms/" in frame or "flask/" in frame or "sqlalchemy/orm/session" in frame:
                 inclusive[frame] = inclusive.get(frame, 0) + count
     lines = [f"  samples {total}; own time (leaf frames):"]
     for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
