@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from hms import create_app
 from hms import celery_app as celery_module
+from hms import create_app
 from hms.common.cache import get_or_set, invalidate
 from hms.common.sqlite_cache import SQLiteCache
 from hms.extensions import cache
@@ -156,9 +156,7 @@ def test_a_booking_answers_before_its_message_is_published_and_the_message_still
 
         engine = sqlalchemy.create_engine(sqlite_broker_app.extensions["celery"].conf.broker_url.split("+", 1)[1])
         with engine.connect() as connection:
-            assert connection.execute(sqlalchemy.text("SELECT count(*) FROM kombu_message")).scalar_one() == len(
-                outbox
-            )
+            assert connection.execute(sqlalchemy.text("SELECT count(*) FROM kombu_message")).scalar_one() == len(outbox)
         engine.dispose()
 
 
@@ -179,6 +177,3 @@ def test_liveness_is_constant_and_touches_no_database(client):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
     assert statements == []
-
-
-

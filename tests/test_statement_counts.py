@@ -1,8 +1,9 @@
 """Issue 21: the SQL statements of a booking, a cancel and each list page, pinned (counts, not timings).
 
-A list page is one statement for the token and its user (with their profile), one count on the base table with the list's filters (no joins to people or
-departments, no per-row EXISTS), and one page query; a deep page picks its ids from the index first (a deferred
-join). Statements are counted on the request's thread; BEGIN/COMMIT/ROLLBACK/PRAGMA are not statements here.
+A list page is one statement for the token and its user (with their profile), one count on the base table with
+the list's filters (no joins to people or departments, no per-row EXISTS), and one page query; a deep page picks
+its ids from the index first (a deferred join). Statements are counted on the request's thread;
+BEGIN/COMMIT/ROLLBACK/PRAGMA are not statements here.
 """
 
 from __future__ import annotations
