@@ -218,6 +218,7 @@ def test_slot_answers_revalidate_with_their_etag_until_a_booking_changes_them(cl
     url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
     first = client.get(url)
     assert first.headers["Cache-Control"] == "public, max-age=5"
+    assert first.headers["Vary"] == "Authorization"
     etag = first.headers["ETag"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     assert _book(client, auth, bookable).status_code == 201

@@ -89,6 +89,8 @@ def _cacheable_json(body: dict, max_age: int) -> Response:
     response = current_app.response_class(content, mimetype="application/json")
     response.set_etag(hashlib.blake2b(content, digest_size=12).hexdigest())
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    # A signed-in request (the SPA adds its token) must not be answered from this anonymous copy.
+    response.headers["Vary"] = "Authorization"
     response.make_conditional(request)
     return response
 
