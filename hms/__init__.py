@@ -19,6 +19,7 @@ DOMAIN_PACKAGES = (
     "directory",
     "scheduling",
     "clinical",
+    "billing",
     "notifications",
     "reports",
     "exports",
