@@ -168,13 +168,15 @@ def test_an_insurance_payment_needs_its_reference(client, admin, frozen_clock):
 
 def test_refunds_lower_what_was_paid_and_never_exceed_it(client, admin, frozen_clock):
     frozen_clock(NOW)
-    invoice = _invoice(client, admin, _visit().id)
-    _pay(client, admin, invoice["id"], 50000)
-    too_much = _pay(client, admin, invoice["id"], 50001, kind="refunds")
+    invoice = _invoice(client, admin, _visit().id)  # 50000
+    _pay(client, admin, invoice["id"], 20000)
+    too_much = _pay(client, admin, invoice["id"], 20001, kind="refunds")
     assert (too_much.status_code, too_much.get_json()["error"]["code"]) == (409, "exceeds_paid")
     refund = _pay(client, admin, invoice["id"], 15000, kind="refunds")
-    assert (refund.get_json()["status"], refund.get_json()["paid_minor"]) == ("partly_paid", 35000)
+    assert (refund.get_json()["status"], refund.get_json()["paid_minor"]) == ("partly_paid", 5000)
     assert [p["kind"] for p in refund.get_json()["payments"]] == ["payment", "refund"]
+    back = _pay(client, admin, invoice["id"], 5000, kind="refunds")
+    assert (back.get_json()["status"], back.get_json()["paid_minor"]) == ("unpaid", 0)
 
 
 def test_void_keeps_the_number_lines_and_payments(client, admin, frozen_clock):
