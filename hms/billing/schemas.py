@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from hms.common.fields import Date, Id, Int, Line, PageArgs, Text, Timestamp
+from hms.common.fields import Date, HourMinute, Id, Int, Line, PageArgs, Text, Timestamp
 from hms.models import InvoiceStatus, PaymentKind, PaymentMethod
 
 LINE_KINDS = ("procedure", "test", "other")
@@ -101,7 +101,7 @@ class InvoiceRead(InvoiceSummaryRead):
 class BillableVisitRead(Schema):
     appointment_id = fields.Integer()
     date = fields.Date()
-    start_time = fields.Time(format="%H:%M")
+    start_time = HourMinute()
     patient_id = fields.Integer()
     patient_name = fields.String()
     doctor_id = fields.Integer()

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import distinct, func, select
 
 from hms.audit.service import record
+from hms.billing.service import doctor_month_revenue, money
 from hms.common.auth import get_or_404
 from hms.common.clock import now_local, today_local
 from hms.common.errors import ValidationFailed
@@ -91,6 +92,8 @@ def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
         for day, count in sorted(per_date.items(), key=lambda item: (-item[1], item[0]))[:TOP_DATES]
     ]
     by_status = [{"status": status, "count": int(status_counts.get(status, 0))} for status in STATUSES]
+    revenue = doctor_month_revenue(doctor_id=doctor_id, first=first, last=last)
+    currency = current_app.config["HMS"].currency
     return {
         "doctor": {
             "id": doctor.id,
@@ -109,6 +112,12 @@ def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
             "patients_seen": int(patients_seen),
         },
         "by_status": by_status,
+        "revenue": {
+            **revenue,
+            "currency": currency,
+            "invoiced": money(revenue["invoiced_minor"], currency),
+            "collected": money(revenue["collected_minor"], currency),
+        },
         "top_diagnoses": [{"diagnosis": diagnosis, "count": int(count)} for diagnosis, count in top_diagnoses],
         "busiest_weekdays": busiest_weekdays,
         "top_dates": top_dates,
