@@ -73,7 +73,7 @@ def tax_of(subtotal_minor: int, percent: Decimal) -> int:
 
 def fee_minor(fee: Decimal | None) -> int:
     """A doctor's consultation fee (a Decimal in major units) in minor units; no fee set is a free consultation."""
-    return int((fee or Decimal(0)).quantize(Decimal("0.01")) * 100)
+    return int(Decimal(str(fee or 0)).quantize(Decimal("0.01")) * 100)
 
 
 def status_for(invoice: Invoice) -> str:
@@ -189,10 +189,65 @@ def _invoice(invoice_id: int, *, patient_id: int | None = None, lock: bool = Fal
     return invoice
 
 
+def issue_invoice(
+    *, appointment: Appointment, lines: list[dict[str, Any]], issued_on: date, user_id: int | None
+) -> Invoice:
+    """Number and add the invoice of a completed visit, inside the caller's unit of work (the demo uses it too)."""
+    settings = _settings()
+    year = financial_year(issued_on, settings.financial_year_start_month)
+    sequence = _next_number(year)
+    doctor = appointment.doctor
+    consultation = fee_minor(doctor.consultation_fee)
+    rows = [
+        InvoiceLine(
+            position=0,
+            kind="consultation",
+            description=f"Consultation with {doctor.display_name}",
+            quantity=1,
+            unit_minor=consultation,
+            amount_minor=consultation,
+        )
+    ]
+    for position, line in enumerate(lines, start=1):
+        quantity = int(line.get("quantity") or 1)
+        rows.append(
+            InvoiceLine(
+                position=position,
+                kind=line["kind"],
+                description=line["description"],
+                quantity=quantity,
+                unit_minor=line["unit_minor"],
+                amount_minor=quantity * line["unit_minor"],
+            )
+        )
+    subtotal = sum(row.amount_minor for row in rows)
+    tax = tax_of(subtotal, settings.invoice_tax_percent)
+    invoice = Invoice(
+        number=invoice_number(year, sequence, settings.financial_year_start_month),
+        financial_year=year,
+        sequence=sequence,
+        appointment_id=appointment.id,
+        patient_id=appointment.patient_id,
+        doctor_id=doctor.id,
+        department_id=doctor.department_id,
+        issued_on=issued_on,
+        currency=settings.currency,
+        tax_percent=settings.invoice_tax_percent,
+        subtotal_minor=subtotal,
+        tax_minor=tax,
+        total_minor=subtotal + tax,
+        paid_minor=0,
+        created_by_user_id=user_id,
+        lines=rows,
+    )
+    invoice.status = status_for(invoice)
+    db.session.add(invoice)
+    return invoice
+
+
 def create_invoice(*, user: User, appointment_id: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
     """Bill a completed visit: the doctor's consultation fee, then the extra lines, then tax at the configured
     rate; numbered in the financial year of its issue date. Audited."""
-    settings = _settings()
     with unit_of_work():
         appointment = db.session.execute(
             select(Appointment)
@@ -210,55 +265,7 @@ def create_invoice(*, user: User, appointment_id: int, lines: list[dict[str, Any
         ).scalar_one_or_none()
         if live is not None:
             raise Conflict(f"This visit is already billed on invoice {live}.", code="already_invoiced")
-        issued_on = today_local()
-        year = financial_year(issued_on, settings.financial_year_start_month)
-        sequence = _next_number(year)
-        doctor = appointment.doctor
-        consultation = fee_minor(doctor.consultation_fee)
-        rows = [
-            InvoiceLine(
-                position=0,
-                kind="consultation",
-                description=f"Consultation with {doctor.display_name}",
-                quantity=1,
-                unit_minor=consultation,
-                amount_minor=consultation,
-            )
-        ]
-        for position, line in enumerate(lines, start=1):
-            quantity = int(line.get("quantity") or 1)
-            rows.append(
-                InvoiceLine(
-                    position=position,
-                    kind=line["kind"],
-                    description=line["description"],
-                    quantity=quantity,
-                    unit_minor=line["unit_minor"],
-                    amount_minor=quantity * line["unit_minor"],
-                )
-            )
-        subtotal = sum(row.amount_minor for row in rows)
-        tax = tax_of(subtotal, settings.invoice_tax_percent)
-        invoice = Invoice(
-            number=invoice_number(year, sequence, settings.financial_year_start_month),
-            financial_year=year,
-            sequence=sequence,
-            appointment_id=appointment.id,
-            patient_id=appointment.patient_id,
-            doctor_id=doctor.id,
-            department_id=doctor.department_id,
-            issued_on=issued_on,
-            currency=settings.currency,
-            tax_percent=settings.invoice_tax_percent,
-            subtotal_minor=subtotal,
-            tax_minor=tax,
-            total_minor=subtotal + tax,
-            paid_minor=0,
-            created_by_user_id=user.id,
-            lines=rows,
-        )
-        invoice.status = status_for(invoice)
-        db.session.add(invoice)
+        invoice = issue_invoice(appointment=appointment, lines=lines, issued_on=today_local(), user_id=user.id)
         db.session.flush()
         record(
             action="invoice.create",
@@ -440,12 +447,12 @@ def summary(*, date_from: date | None = None, date_to: date | None = None) -> di
     )
     received = (InvoicePayment.received_on >= date_from, InvoicePayment.received_on <= date_to)
 
-    invoiced_by_day = dict(
+    invoiced_by_day: dict[date, int] = dict(
         db.session.execute(
             select(Invoice.issued_on, func.sum(Invoice.total_minor)).where(*issued).group_by(Invoice.issued_on)
         ).all()
     )
-    collected_by_day = dict(
+    collected_by_day: dict[date, int] = dict(
         db.session.execute(
             select(InvoicePayment.received_on, func.sum(signed)).where(*received).group_by(InvoicePayment.received_on)
         ).all()

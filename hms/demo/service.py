@@ -11,15 +11,20 @@ from sqlalchemy import insert, select
 
 from hms.accounts.passwords import hash_password
 from hms.audit.service import record
+from hms.billing.service import issue_invoice, status_for
 from hms.common import clock
 from hms.common.cache import invalidate
 from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import (
     Appointment,
+    AppointmentStatus,
     AvailabilityWindow,
     Department,
     Doctor,
+    Invoice,
+    InvoicePayment,
+    InvoiceStatus,
     Patient,
     Role,
     Treatment,
@@ -464,6 +469,7 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
         db.session.execute(insert(AvailabilityWindow), windows)
 
         appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
+        invoices = _invoices(rng, appointments=appointments, admin=admin)
         record(action="demo_data_loaded", entity="system", details={"appointments": len(appointments)}, actor=admin)
     invalidate("directory")
     return {
@@ -474,9 +480,10 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
         "availability_windows": len(windows),
         "appointments": len(appointments),
         "treatments": len(treatments),
+        "invoices": len(invoices),
         "message": (
             f"Demo data loaded: {len(departments)} departments, {len(doctors)} doctors, {len(patients)} patients, "
-            f"{len(appointments)} appointments, {len(treatments)} treatments."
+            f"{len(appointments)} appointments, {len(treatments)} treatments, {len(invoices)} invoices."
         ),
     }
 
@@ -566,6 +573,63 @@ def _appointments(
     db.session.add_all(treatments)
     db.session.flush()
     return appointments, treatments
+
+
+EXTRA_LINES = (
+    {"kind": "test", "description": "ECG", "unit_minor": 35000},
+    {"kind": "test", "description": "Complete blood count", "unit_minor": 45000},
+    {"kind": "procedure", "description": "Wound dressing", "unit_minor": 25000},
+)
+
+
+def _invoices(rng: random.Random, *, appointments: list[Appointment], admin: User) -> list[Invoice]:
+    """Most completed visits billed on their day, in date order (so numbers follow dates): most paid in full,
+    some partly, some not yet, one refunded and voided, so every status and the receivables have figures."""
+    completed = sorted(
+        (a for a in appointments if a.status == AppointmentStatus.COMPLETED.value),
+        key=lambda a: (a.date, a.start_time, a.doctor_id),
+    )
+    invoices: list[Invoice] = []
+    for index, appointment in enumerate(completed):
+        if rng.random() < 0.15:
+            continue  # still to be billed: the front desk's list has work
+        lines = [dict(rng.choice(EXTRA_LINES))] if rng.random() < 0.3 else []
+        invoice = issue_invoice(appointment=appointment, lines=lines, issued_on=appointment.date, user_id=admin.id)
+        invoice.created_at = datetime.combine(appointment.date, appointment.end_time)
+        roll = rng.random()
+        paid = invoice.total_minor if roll < 0.7 else (invoice.total_minor // 2 if roll < 0.85 else 0)
+        if paid:
+            method = rng.choice(["cash", "card", "upi", "upi", "insurance"])
+            invoice.payments.append(
+                InvoicePayment(
+                    kind="payment",
+                    method=method,
+                    amount_minor=paid,
+                    reference=f"CLM-{10000 + index}" if method == "insurance" else None,
+                    received_on=appointment.date,
+                    recorded_at=invoice.created_at,
+                )
+            )
+            invoice.paid_minor = paid
+        if index == 3 and paid:  # billed twice by mistake: refunded and voided, kept for the record
+            invoice.payments.append(
+                InvoicePayment(
+                    kind="refund",
+                    method=invoice.payments[0].method,
+                    amount_minor=paid,
+                    reference=invoice.payments[0].reference,
+                    received_on=appointment.date,
+                    recorded_at=invoice.created_at,
+                )
+            )
+            invoice.paid_minor = 0
+            invoice.status = InvoiceStatus.VOID.value
+            invoice.voided_at = invoice.created_at
+            invoice.void_reason = "Billed to the wrong patient file"
+        invoice.status = status_for(invoice)
+        invoices.append(invoice)
+    db.session.flush()
+    return invoices
 
 
 def _treatment(rng: random.Random, appointment: Appointment, *, case: dict[str, Any]) -> Treatment:

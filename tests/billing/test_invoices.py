@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hms.models import AuditEvent, Invoice, InvoiceCounter, InvoicePayment
+from hms.models import AuditEvent, Invoice, InvoiceCounter, InvoicePayment, User
 from tests.conftest import bearer, fetch_all, fetch_value, fresh
 from tests.factories import AdminFactory, AppointmentFactory, DoctorFactory, PatientFactory
 from tests.pdf import pdf_text, require_pdf_renderer
@@ -312,3 +312,21 @@ def test_financial_year_of_a_date(app):
     assert financial_year(date(2027, 3, 31), 4) == 2026
     assert financial_year(date(2027, 4, 1), 4) == 2027
     assert invoice_number(2026, 7, 1) == "INV-2026-00007"
+
+
+def test_the_demo_hospital_has_invoices_in_every_status_numbered_without_gaps(client, frozen_clock):
+    from hms.demo.service import load_demo_data
+
+    frozen_clock("2026-11-24 09:30")
+    with fresh():
+        load_demo_data()
+    invoices = fetch_all(select(Invoice).order_by(Invoice.sequence))
+    assert {invoice.status for invoice in invoices} == {"paid", "partly_paid", "unpaid", "void"}
+    assert [invoice.sequence for invoice in invoices] == list(range(1, len(invoices) + 1))
+    assert fetch_value(select(InvoiceCounter.last_number)) == len(invoices)
+    for invoice in invoices:
+        assert invoice.total_minor == invoice.subtotal_minor + invoice.tax_minor
+    admin = bearer(fetch_value(select(User).where(User.username == "admin")))
+    summary = client.get("/api/admin/billing/summary", headers=admin).get_json()
+    assert summary["receivables_minor"] > 0 and summary["collected_minor"] > 0
+    assert client.get("/api/admin/invoices/billable", headers=admin).get_json()["total"] > 0
