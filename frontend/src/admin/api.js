@@ -7,6 +7,14 @@ const body = (p) => p.then((r) => r.data)
 /** Admin API (SPEC §5). */
 export const adminApi = {
   stats: () => get('/admin/stats'),
+  billingSummary: (params) => get('/admin/billing/summary', params),
+  invoices: (params) => get('/admin/invoices', params),
+  invoice: (id) => get(`/admin/invoices/${id}`),
+  billableVisits: (params) => get('/admin/invoices/billable', params),
+  createInvoice: (data) => body(api.post('/admin/invoices', data)),
+  addPayment: (id, data) => body(api.post(`/admin/invoices/${id}/payments`, data)),
+  addRefund: (id, data) => body(api.post(`/admin/invoices/${id}/refunds`, data)),
+  voidInvoice: (id, reason) => body(api.post(`/admin/invoices/${id}/void`, { reason })),
   analytics: () => get('/admin/analytics'),
 
   departments: (params) => get('/admin/departments', params),

@@ -24,4 +24,7 @@ export const patientApi = {
   exports: (params) => get('/patient/exports', params),
   exportJob: (id) => get(`/patient/exports/${id}`),
   startExport: () => body(api.post('/patient/exports')),
+
+  invoices: (params) => get('/patient/invoices', params),
+  invoice: (id) => get(`/patient/invoices/${id}`),
 }
