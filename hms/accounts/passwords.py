@@ -9,6 +9,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, has_app_context
 
 MIN_LENGTH = 8
+# The demo hospital's published passwords (README; hms.demo gives them to its accounts). Production never accepts
+# them: a sign-in with one must change it, and start-up refuses staff accounts that hold one (hms.demo.guard).
+DEMO_ADMIN_PASSWORD = "admin123"
+DEMO_DOCTOR_PASSWORD = "doctor123"
+DEMO_PATIENT_PASSWORD = "patient123"
+KNOWN_DEMO_PASSWORDS = (DEMO_ADMIN_PASSWORD, DEMO_DOCTOR_PASSWORD, DEMO_PATIENT_PASSWORD)
 
 
 @cache

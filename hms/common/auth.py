@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
-PASSWORD_CHANGE_EXEMPT = {"accounts.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
+PASSWORD_CHANGE_EXEMPT = {"profile.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

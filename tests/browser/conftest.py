@@ -4,15 +4,14 @@ SPA) driven by Debian's chromium through Playwright. Skipped, loudly, only where
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+
+from tests.processes import free_port, gunicorn_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +39,6 @@ if not CHROMIUM.exists():
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # Where the live server keeps its database, for the rare set-up the API rightly refuses (a visit in the past).
 LIVE_SERVER: dict[str, Path] = {}
 
@@ -56,7 +49,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: run `make frontend` (make test does it) before the browser tests")
     instance = tmp_path_factory.mktemp("browser-instance")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HMS_INSTANCE_PATH": str(instance),
@@ -68,30 +61,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([str(bin_dir / "flask"), "demo-data"], env=env, check=True, capture_output=True, cwd=ROOT)
-    log = open(instance / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
     LIVE_SERVER["database"] = instance / "hms.sqlite3"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        server.terminate()
-        pytest.fail("the app did not start: " + (instance / "server.log").read_text()[-2000:])
-    yield base_url
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
+    gunicorn = str(bin_dir / "gunicorn")
+    with gunicorn_server(env, port=port, log_path=instance / "server.log", threads=8, command=gunicorn) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
