@@ -22,8 +22,10 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    case,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from hms.common.clock import utcnow_naive
@@ -530,3 +532,13 @@ class InvoicePayment(Model):
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
+
+    @hybrid_property
+    def signed_minor(self) -> int:
+        """What this row adds to the money received: a refund counts negative (one rule for every revenue sum)."""
+        return -self.amount_minor if self.kind == PaymentKind.REFUND.value else self.amount_minor
+
+    @signed_minor.inplace.expression
+    @classmethod
+    def _signed_minor_expression(cls) -> Any:
+        return case((cls.kind == PaymentKind.REFUND.value, -cls.amount_minor), else_=cls.amount_minor)

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"audit", "notifications"},  # what every domain records and sends
     {"accounts", "scheduling"},  # credentials; the appointment book
     {"directory", "clinical", "reports", "analytics", "health"},
-    {"exports"},
+    {"exports", "billing"},  # billing prints with reports' PDF renderer
     {"fhir", "demo"},
     {"hms"},  # the app factory
 ]

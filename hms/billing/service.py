@@ -9,20 +9,20 @@ invoice that rolls back gives its number back, so numbers have no gaps and no du
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from hms.audit.service import record
 from hms.common.clock import now_local, today_local, utcnow_naive
 from hms.common.errors import Conflict, NotFound, ValidationFailed
+from hms.common.money import money, percent_of, to_minor
 from hms.common.pagination import paginate
 from hms.common.uow import unit_of_work
 from hms.config import Settings
@@ -64,16 +64,6 @@ def financial_year_label(year: int, start_month: int) -> str:
 
 def invoice_number(year: int, sequence: int, start_month: int) -> str:
     return f"INV-{financial_year_label(year, start_month)}-{sequence:05d}"
-
-
-def tax_of(subtotal_minor: int, percent: Decimal) -> int:
-    """Tax in minor units, rounded half up once on the whole subtotal."""
-    return int((Decimal(subtotal_minor) * percent / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def fee_minor(fee: Decimal | None) -> int:
-    """A doctor's consultation fee (a Decimal in major units) in minor units; no fee set is a free consultation."""
-    return int(Decimal(str(fee or 0)).quantize(Decimal("0.01")) * 100)
 
 
 def status_for(invoice: Invoice) -> str:
@@ -197,7 +187,7 @@ def issue_invoice(
     year = financial_year(issued_on, settings.financial_year_start_month)
     sequence = _next_number(year)
     doctor = appointment.doctor
-    consultation = fee_minor(doctor.consultation_fee)
+    consultation = to_minor(doctor.consultation_fee)
     rows = [
         InvoiceLine(
             position=0,
@@ -221,7 +211,7 @@ def issue_invoice(
             )
         )
     subtotal = sum(row.amount_minor for row in rows)
-    tax = tax_of(subtotal, settings.invoice_tax_percent)
+    tax = percent_of(subtotal, settings.invoice_tax_percent)
     invoice = Invoice(
         number=invoice_number(year, sequence, settings.financial_year_start_month),
         financial_year=year,
@@ -418,7 +408,7 @@ def billable_visits(*, page: int = 1, per_page: int = 20) -> dict[str, Any]:
             "patient_name": appointment.patient.full_name,
             "doctor_id": appointment.doctor_id,
             "doctor_name": appointment.doctor.display_name,
-            "consultation_minor": fee_minor(appointment.doctor.consultation_fee),
+            "consultation_minor": to_minor(appointment.doctor.consultation_fee),
         }
         for appointment in result["items"]
     ]
@@ -441,10 +431,7 @@ def summary(*, date_from: date | None = None, date_to: date | None = None) -> di
         )
     ).one()
     issued = (Invoice.issued_on >= date_from, Invoice.issued_on <= date_to, live)
-    signed = case(
-        (InvoicePayment.kind == PaymentKind.REFUND.value, -InvoicePayment.amount_minor),
-        else_=InvoicePayment.amount_minor,
-    )
+    signed = InvoicePayment.signed_minor
     received = (InvoicePayment.received_on >= date_from, InvoicePayment.received_on <= date_to)
 
     invoiced_by_day: dict[date, int] = dict(
@@ -518,35 +505,6 @@ def summary(*, date_from: date | None = None, date_to: date | None = None) -> di
         "by_department": by_department,
         "by_doctor": by_doctor,
     }
-
-
-def doctor_month_revenue(*, doctor_id: int, first: date, last: date) -> dict[str, int]:
-    """A doctor's invoiced and collected money in a month, for the monthly report."""
-    invoiced = db.session.execute(
-        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
-            Invoice.doctor_id == doctor_id,
-            Invoice.issued_on >= first,
-            Invoice.issued_on <= last,
-            Invoice.status != InvoiceStatus.VOID.value,
-        )
-    ).scalar_one()
-    signed = case(
-        (InvoicePayment.kind == PaymentKind.REFUND.value, -InvoicePayment.amount_minor),
-        else_=InvoicePayment.amount_minor,
-    )
-    collected = db.session.execute(
-        select(func.coalesce(func.sum(signed), 0))
-        .join(Invoice, InvoicePayment.invoice_id == Invoice.id)
-        .where(Invoice.doctor_id == doctor_id, InvoicePayment.received_on >= first, InvoicePayment.received_on <= last)
-    ).scalar_one()
-    return {"invoiced_minor": int(invoiced), "collected_minor": int(collected)}
-
-
-def money(amount_minor: int, currency: str) -> str:
-    """`INR 1,234.50`: the printed form (the SPA formats with the browser's Intl instead)."""
-    sign = "-" if amount_minor < 0 else ""
-    whole, cents = divmod(abs(amount_minor), 100)
-    return f"{currency} {sign}{whole:,}.{cents:02d}"
 
 
 @cache

@@ -13,13 +13,23 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import distinct, func, select
 
 from hms.audit.service import record
-from hms.billing.service import doctor_month_revenue, money
 from hms.common.auth import get_or_404
 from hms.common.clock import now_local, today_local
 from hms.common.errors import ValidationFailed
+from hms.common.money import money
 from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import Appointment, AppointmentStatus, Doctor, Notification, Treatment, User
+from hms.models import (
+    Appointment,
+    AppointmentStatus,
+    Doctor,
+    Invoice,
+    InvoicePayment,
+    InvoiceStatus,
+    Notification,
+    Treatment,
+    User,
+)
 from hms.notifications.service import queue
 from hms.reports.pdf import html_to_pdf
 from hms.scheduling import rules
@@ -45,6 +55,25 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def previous_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def doctor_month_revenue(*, doctor_id: int, first: date, last: date) -> dict[str, int]:
+    """A doctor's money in a month: invoiced (by issue date, void excluded) and collected (payments less refunds,
+    by the day received), as the billing summary counts them."""
+    invoiced = db.session.execute(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+            Invoice.doctor_id == doctor_id,
+            Invoice.issued_on >= first,
+            Invoice.issued_on <= last,
+            Invoice.status != InvoiceStatus.VOID.value,
+        )
+    ).scalar_one()
+    collected = db.session.execute(
+        select(func.coalesce(func.sum(InvoicePayment.signed_minor), 0))
+        .join(Invoice, InvoicePayment.invoice_id == Invoice.id)
+        .where(Invoice.doctor_id == doctor_id, InvoicePayment.received_on >= first, InvoicePayment.received_on <= last)
+    ).scalar_one()
+    return {"invoiced_minor": int(invoiced), "collected_minor": int(collected)}
 
 
 def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
