@@ -542,3 +542,24 @@ class InvoicePayment(Model):
     @classmethod
     def _signed_minor_expression(cls) -> Any:
         return case((cls.kind == PaymentKind.REFUND.value, -cls.amount_minor), else_=cls.amount_minor)
+
+
+class DoctorLeave(Model):
+    """Days a doctor does not see patients (both ends included): their slots vanish from every listing.
+    Overlapping or touching leave of one doctor is merged into one row when recorded."""
+
+    __tablename__ = "doctor_leaves"
+    __table_args__ = (
+        CheckConstraint("start_date <= end_date", name="date_order"),
+        Index("ix_doctor_leave_doctor_dates", "doctor_id", "start_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    doctor: Mapped[Doctor] = relationship()

@@ -23,6 +23,7 @@ from hms.models import (
     AvailabilityWindow,
     BlockedSlot,
     Doctor,
+    DoctorLeave,
     Role,
     User,
 )
@@ -77,11 +78,19 @@ def cut_slots(windows: Iterable[tuple[int, int]], slot_minutes: int) -> list[tup
 
 
 def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_minutes: int = 30) -> dict[str, Any]:
-    return {"active": active, "slot_minutes": slot_minutes, "windows": [], "taken": [], "blocked": []}
+    return {
+        "active": active,
+        "slot_minutes": slot_minutes,
+        "windows": [],
+        "taken": [],
+        "blocked": [],
+        "on_leave": False,
+    }
 
 
 def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
-    """The raw (time-independent) state of doctors' days in four queries: doctors, windows, appointments, blocks.
+    """The raw (time-independent) state of doctors' days in five queries: doctors, windows, appointments, blocks,
+    leave.
 
     With doctor_ids None, every active doctor with a window in the range is loaded.
     """
@@ -132,6 +141,16 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     ).all()
     for block in blocked:
         states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
+    leaves = db.session.execute(
+        select(DoctorLeave.doctor_id, DoctorLeave.start_date, DoctorLeave.end_date).where(
+            DoctorLeave.doctor_id.in_(ids), DoctorLeave.start_date <= date_to, DoctorLeave.end_date >= date_from
+        )
+    ).all()
+    for leave in leaves:
+        day = max(leave.start_date, date_from)
+        while day <= min(leave.end_date, date_to):
+            states[(leave.doctor_id, day)]["on_leave"] = True
+            day += timedelta(days=1)
     for state in states.values():
         state["windows"].sort()
     return states
@@ -142,8 +161,9 @@ def _day_state(doctor_id: int, day: date) -> dict[str, Any]:
 
 
 def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool = False) -> list[dict[str, Any]]:
-    """Slots of a day's state, with availability decided against the current time (never cached)."""
-    if not state["active"]:
+    """Slots of a day's state, with availability decided against the current time (never cached); a day of
+    leave has none."""
+    if not state["active"] or state.get("on_leave"):
         return []
     now = rules.local_now()
     bookable_day = now.date() <= day <= now.date() + timedelta(days=horizon_days)
