@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from hms.accounts.passwords import hash_password
 from hms.audit.service import record
 from hms.billing.service import issue_invoice, status_for
+from hms.scheduling.leave import record_leave
 from hms.common import clock
 from hms.common.cache import invalidate
 from hms.common.uow import unit_of_work
@@ -178,6 +179,14 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
 
         appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
         invoices = _invoices(rng, appointments=appointments, admin=admin)
+        # A doctor away at a conference later this week: its patients see the notice and reschedule.
+        record_leave(
+            actor=admin,
+            doctor_id=doctors[-1].id,
+            start_date=today + timedelta(days=3),
+            end_date=today + timedelta(days=4),
+            reason="Medical conference",
+        )
         record(action="demo_data_loaded", entity="system", details={"appointments": len(appointments)}, actor=admin)
     invalidate("directory")
     return {

@@ -8,6 +8,7 @@ const body = (p) => p.then((r) => r.data)
 export const adminApi = {
   stats: () => get('/admin/stats'),
   billingSummary: (params) => get('/admin/billing/summary', params),
+  leaveToday: () => get('/admin/leave/today'),
   invoices: (params) => get('/admin/invoices', params),
   invoice: (id) => get(`/admin/invoices/${id}`),
   billableVisits: (params) => get('/admin/invoices/billable', params),

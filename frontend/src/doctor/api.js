@@ -24,6 +24,8 @@ export const doctorApi = {
   setAvailability: (data) => body(api.put('/doctor/availability', data)),
   applyTemplate: (data) => body(api.post('/doctor/availability/template', data)),
   toggleSlot: (date, start) => body(api.post('/doctor/availability/toggle', { date, start })),
+  leave: () => get('/doctor/leave'),
+  recordLeave: (data) => body(api.post('/doctor/leave', data)),
 
   calendar: () => get('/doctor/calendar'),
   createCalendar: () => body(api.post('/doctor/calendar')),

@@ -25,6 +25,7 @@ export const patientApi = {
   exportJob: (id) => get(`/patient/exports/${id}`),
   startExport: () => body(api.post('/patient/exports')),
 
+  leaveNotices: () => get('/patient/leave-notices'),
   invoices: (params) => get('/patient/invoices', params),
   invoice: (id) => get(`/patient/invoices/${id}`),
 }
