@@ -20,6 +20,7 @@ DOMAIN_PACKAGES = (
     "scheduling",
     "clinical",
     "billing",
+    "desk",
     "notifications",
     "reports",
     "exports",

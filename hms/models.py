@@ -563,3 +563,46 @@ class DoctorLeave(Model):
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     doctor: Mapped[Doctor] = relationship()
+
+
+class QueueState(enum.StrEnum):
+    CHECKED_IN = "checked_in"
+    WITH_DOCTOR = "with_doctor"
+    DONE = "done"
+
+
+class QueueKind(enum.StrEnum):
+    APPOINTMENT = "appointment"
+    WALK_IN = "walk_in"
+    EMERGENCY = "emergency"
+
+
+class QueueToken(Model):
+    """A patient's place in a doctor's queue of one day, with its token number. An emergency is a token without
+    an appointment: it is seen first and never occupies (or doubles) a slot."""
+
+    __tablename__ = "queue_tokens"
+    __table_args__ = (
+        CheckConstraint("state IN ('checked_in', 'with_doctor', 'done')", name="state"),
+        CheckConstraint("kind IN ('appointment', 'walk_in', 'emergency')", name="kind"),
+        CheckConstraint("(kind = 'emergency') = (appointment_id IS NULL)", name="emergency_has_no_slot"),
+        UniqueConstraint("doctor_id", "date", "number", name="uq_queue_token_number"),
+        UniqueConstraint("appointment_id", name="uq_queue_token_appointment"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    date: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.CHECKED_IN.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, onupdate=utcnow_naive)
+
+    patient: Mapped[Patient] = relationship()
+    doctor: Mapped[Doctor] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()

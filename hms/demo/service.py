@@ -14,7 +14,6 @@ from sqlalchemy import insert, select
 from hms.accounts.passwords import hash_password
 from hms.audit.service import record
 from hms.billing.service import issue_invoice, status_for
-from hms.scheduling.leave import record_leave
 from hms.common import clock
 from hms.common.cache import invalidate
 from hms.common.uow import unit_of_work
@@ -49,6 +48,7 @@ from hms.models import (
     Treatment,
     User,
 )
+from hms.scheduling.leave import record_leave
 
 
 def _age(born: date | None, today: date) -> int:
