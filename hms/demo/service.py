@@ -44,6 +44,9 @@ from hms.models import (
     InvoicePayment,
     InvoiceStatus,
     Patient,
+    QueueKind,
+    QueueState,
+    QueueToken,
     Role,
     Treatment,
     User,
@@ -179,6 +182,7 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
 
         appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
         invoices = _invoices(rng, appointments=appointments, admin=admin)
+        _queue_today(appointments=appointments, patients=patients, admin=admin, today=today)
         # A doctor away at a conference later this week: its patients see the notice and reschedule.
         record_leave(
             actor=admin,
@@ -297,6 +301,45 @@ EXTRA_LINES = (
     {"kind": "test", "description": "Complete blood count", "unit_minor": 45000},
     {"kind": "procedure", "description": "Wound dressing", "unit_minor": 25000},
 )
+
+
+def _queue_today(*, appointments: list[Appointment], patients: list[Patient], admin: User, today: date) -> None:
+    """The front desk's morning: today's started visits checked in with tokens, and one emergency on top."""
+    started = [a for a in appointments if a.date == today and a.status == AppointmentStatus.BOOKED.value]
+    started = sorted(started, key=lambda a: (a.doctor_id, a.start_time))[:3]
+    numbers: dict[int, int] = {}
+    for appointment in started:
+        numbers[appointment.doctor_id] = numbers.get(appointment.doctor_id, 0) + 1
+        db.session.add(
+            QueueToken(
+                doctor_id=appointment.doctor_id,
+                date=today,
+                number=numbers[appointment.doctor_id],
+                patient_id=appointment.patient_id,
+                appointment_id=appointment.id,
+                kind=QueueKind.APPOINTMENT.value,
+                state=QueueState.CHECKED_IN.value,
+                reason=appointment.reason,
+                created_by_user_id=admin.id,
+            )
+        )
+    if started:
+        doctor_id = started[0].doctor_id
+        numbers[doctor_id] += 1
+        db.session.add(
+            QueueToken(
+                doctor_id=doctor_id,
+                date=today,
+                number=numbers[doctor_id],
+                patient_id=patients[-1].id,
+                appointment_id=None,
+                kind=QueueKind.EMERGENCY.value,
+                state=QueueState.CHECKED_IN.value,
+                reason="Severe breathlessness",
+                created_by_user_id=admin.id,
+            )
+        )
+    db.session.flush()
 
 
 def _invoices(rng: random.Random, *, appointments: list[Appointment], admin: User) -> list[Invoice]:

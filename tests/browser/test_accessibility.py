@@ -224,6 +224,14 @@ ADMIN = [
             click_first_enabled("cancel-", shows='[data-testid="confirm-dialog"]'),
         ),
     ),
+    Check("admin-desk", "walk-in form and queue", visit("/admin/desk", ready='[data-testid="walk-in-form"]')),
+    Check(
+        "admin-desk",
+        "walk-in errors",
+        then(
+            visit("/admin/desk", ready='[data-testid="walk-in-form"]'), click("walk-in-save", shows=".invalid-feedback")
+        ),
+    ),
     Check("admin-billing", "summary and lists", visit("/admin/billing", ready='[data-testid^="invoice-row-"]')),
     Check(
         "admin-billing",

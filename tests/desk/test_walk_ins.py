@@ -139,3 +139,18 @@ def test_the_desk_is_for_admins(client):
     )
     assert client.get("/api/admin/queue", headers=patient).status_code == 403
     assert client.get("/api/doctor/queue", headers=patient).status_code == 403
+
+
+def test_the_demo_morning_has_checked_in_visits_and_an_emergency_on_top(client, frozen_clock):
+    from hms.demo.service import load_demo_data
+    from hms.models import DoctorLeave, User
+    from tests.conftest import fetch_value, fresh
+
+    frozen_clock("2026-11-24 09:30")
+    with fresh():
+        load_demo_data()
+    admin = bearer(fetch_value(select(User).where(User.username == "admin")))
+    queue = client.get("/api/admin/queue", headers=admin).get_json()
+    assert queue[0]["kind"] == "emergency" and queue[0]["appointment_id"] is None
+    assert {t["kind"] for t in queue[1:]} == {"appointment"}
+    assert len(fetch_all(select(DoctorLeave))) == 1

@@ -25,6 +25,8 @@ export const doctorApi = {
   applyTemplate: (data) => body(api.post('/doctor/availability/template', data)),
   toggleSlot: (date, start) => body(api.post('/doctor/availability/toggle', { date, start })),
   leave: () => get('/doctor/leave'),
+  queue: () => get('/doctor/queue'),
+  advanceToken: (id) => body(api.post(`/doctor/queue/${id}/advance`)),
   recordLeave: (data) => body(api.post('/doctor/leave', data)),
 
   calendar: () => get('/doctor/calendar'),

@@ -18,6 +18,7 @@ const routes = [
   admin('patients', '/patients', () => import('@/admin/PatientsPage.vue'), { title: 'Patients' }),
   admin('appointments', '/appointments', () => import('@/admin/AppointmentsPage.vue'), { title: 'Appointments' }),
   admin('reports', '/reports', () => import('@/admin/ReportsPage.vue'), { title: 'Reports' }),
+  admin('desk', '/desk', () => import('@/admin/DeskPage.vue'), { title: 'Front desk' }),
   admin('billing', '/billing', () => import('@/admin/BillingPage.vue'), { title: 'Billing' }),
   admin('exports', '/exports', () => import('@/admin/ExportsPage.vue'), { title: 'Exports' }),
   admin('audit', '/audit', () => import('@/admin/AuditPage.vue'), { title: 'Audit log' }),
