@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from hms.common.auth import current_doctor, current_patient, optional_patient_id, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
-from hms.scheduling import availability, booking, calendar, leave, queries, rules, slots
+from hms.scheduling import availability, booking, calendar, followups, leave, queries, rules, slots
 from hms.scheduling import waitlist as waitlist_service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
@@ -28,6 +28,9 @@ from hms.scheduling.schemas import (
     DoctorAppointmentArgs,
     DoctorAppointmentsArgs,
     DoctorDashboard,
+    FollowUpBooking,
+    FollowUpProposal,
+    FollowUpProposed,
     LeaveCreate,
     LeaveNotice,
     LeaveRead,
@@ -35,6 +38,7 @@ from hms.scheduling.schemas import (
     LeaveToday,
     PatientAppointmentArgs,
     PatientDashboard,
+    SeriesCreate,
     SettingsRead,
     SlotsArgs,
     SlotsRead,
@@ -404,6 +408,47 @@ def leave_today():
 def my_leave_notices():
     """My booked visits that fall on the doctor's leave, with the first free times offered."""
     return leave.leave_notices(patient_id=current_patient().id)
+
+
+# ---- follow-ups and series (hms/scheduling/followups.py) ------------------------------------------------------
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/follow-up/proposal", methods=["POST"])
+@roles_required("doctor")
+@blp.arguments(FollowUpProposal)
+@blp.response(200, FollowUpProposed)
+def propose_follow_up(data, appointment_id: int):
+    """Propose a follow-up: the patient gets a link to the booking wizard at the nearest free day."""
+    return followups.propose_follow_up(doctor=current_doctor(), appointment_id=appointment_id, **data)
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/follow-up", methods=["POST"])
+@roles_required("doctor")
+@blp.arguments(FollowUpBooking)
+@blp.response(201, AppointmentRead)
+def book_follow_up(data, appointment_id: int):
+    """Book the follow-up for my visit's patient (same rules as any booking)."""
+    return followups.book_follow_up(
+        doctor=current_doctor(), appointment_id=appointment_id, day=data["date"], start=data["start_time"]
+    )
+
+
+@blp.route("/admin/appointments/series", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(SeriesCreate)
+@blp.response(201, AppointmentRead(many=True))
+def book_series(data):
+    """Book a recurring series (e.g. every 7 days, 6 times): all of it or nothing (audited)."""
+    return followups.book_series(
+        actor=current_user,
+        patient_id=data["patient_id"],
+        doctor_id=data["doctor_id"],
+        first=data["first_date"],
+        start=data["start_time"],
+        every_days=data["every_days"],
+        count=data["count"],
+        reason=data.get("reason"),
+    )
 
 
 blueprints: list[Blueprint] = [blp]
