@@ -10,6 +10,7 @@ export const adminApi = {
   billingSummary: (params) => get('/admin/billing/summary', params),
   leaveToday: () => get('/admin/leave/today'),
   walkIn: (data) => body(api.post('/admin/walk-ins', data)),
+  bookSeries: (data) => body(api.post('/admin/appointments/series', data)),
   queue: (params) => get('/admin/queue', params),
   advanceToken: (id) => body(api.post(`/admin/queue/${id}/advance`)),
   invoices: (params) => get('/admin/invoices', params),

@@ -26,6 +26,8 @@ export const doctorApi = {
   toggleSlot: (date, start) => body(api.post('/doctor/availability/toggle', { date, start })),
   leave: () => get('/doctor/leave'),
   queue: () => get('/doctor/queue'),
+  proposeFollowUp: (id, data) => body(api.post(`/doctor/appointments/${id}/follow-up/proposal`, data)),
+  bookFollowUp: (id, data) => body(api.post(`/doctor/appointments/${id}/follow-up`, data)),
   advanceToken: (id) => body(api.post(`/doctor/queue/${id}/advance`)),
   recordLeave: (data) => body(api.post('/doctor/leave', data)),
 
