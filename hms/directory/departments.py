@@ -100,7 +100,7 @@ def create_department(*, data: dict[str, Any]) -> dict[str, Any]:
         record(
             action="department_created", entity="department", entity_id=department.id, details={"name": department.name}
         )
-    hms_cache.invalidate(NAMESPACE)
+    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
     return _department_out(department)
 
 
@@ -116,7 +116,7 @@ def update_department(*, department_id: int, data: dict[str, Any]) -> dict[str, 
         record(
             action="department_updated", entity="department", entity_id=department.id, details={"fields": sorted(data)}
         )
-    hms_cache.invalidate(NAMESPACE)
+    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
     return _department_out(department)
 
 
@@ -136,5 +136,5 @@ def delete_department(*, department_id: int) -> dict[str, Any]:
             action="department_deleted", entity="department", entity_id=department.id, details={"name": department.name}
         )
         db.session.delete(department)
-    hms_cache.invalidate(NAMESPACE)
+    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
     return {"deleted": True, "deactivated": False, "message": f"Department “{department.name}” deleted."}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from hms.accounts import service as accounts
 from hms.audit.service import record
+from hms.common import cache as hms_cache
 from hms.common import clock
 from hms.common.errors import NotFound
 from hms.common.uow import unit_of_work
@@ -80,6 +81,7 @@ def create_patient(*, data: dict[str, Any]) -> dict[str, Any]:
         db.session.add(patient)
         db.session.flush()
         record(action="patient_created", entity="patient", entity_id=patient.id, details={"username": user.username})
+    hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return patient_dict(patient)
 
 
@@ -99,6 +101,7 @@ def set_patient_active(*, patient_id: int, active: bool) -> dict[str, Any]:
         patient = _patient(patient_id)
         accounts.set_active(user=patient.user, active=active)
         record(action="patient_unblocked" if active else "patient_blocked", entity="patient", entity_id=patient.id)
+    hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return patient_dict(patient)
 
 
@@ -128,6 +131,7 @@ def delete_patient(*, patient_id: int) -> dict[str, Any]:
             db.session.delete(patient)
             db.session.flush()
             _delete_user_rows(user)
+    hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     if keep:
         return {
             "deleted": False,

@@ -8,6 +8,7 @@ from typing import Any
 
 from hms.accounts import service as accounts
 from hms.audit.service import record
+from hms.common import cache as hms_cache
 from hms.common import clock
 from hms.common.errors import NotFound
 from hms.common.uow import unit_of_work
@@ -31,6 +32,7 @@ def register(*, data: dict[str, Any]) -> dict[str, Any]:
         db.session.add(patient)
         db.session.flush()
         record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
+    hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return accounts.issue_tokens(user)
 
 
