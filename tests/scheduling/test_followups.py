@@ -127,33 +127,38 @@ def test_a_doctor_books_the_follow_up_under_the_same_rules(client, frozen_clock)
     assert other.status_code == 404
 
 
+def _series_against_a_booking_of_its_fourth_slot(app) -> tuple[dict[str, int], int]:
+    """A series and a single booking of its fourth week, released together; (statuses, visits the series holds)."""
+    doctor = _weekly_doctor()
+    series_patient, rival = PatientFactory(), PatientFactory()
+    admin = bearer(AdminFactory())
+    fourth = MONDAY + timedelta(days=21)
+    barrier = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def run_series() -> None:
+        client = app.test_client()
+        barrier.wait()
+        results["series"] = _series(client, admin, series_patient.id, doctor.id).status_code
+
+    def run_single() -> None:
+        client = app.test_client()
+        barrier.wait()
+        body = {"patient_id": rival.id, "doctor_id": doctor.id, "date": fourth.isoformat(), "start_time": "09:00"}
+        results["single"] = client.post("/api/admin/appointments", json=body, headers=admin).status_code
+
+    threads = [threading.Thread(target=run_series), threading.Thread(target=run_single)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, len(fetch_all(select(Appointment).where(Appointment.patient_id == series_patient.id)))
+
+
 def test_a_booking_racing_a_series_for_its_fourth_slot_never_leaves_part_of_the_series(app, frozen_clock):
     frozen_clock(NOW)
-    fourth = MONDAY + timedelta(days=21)
     for _round in range(3):
-        doctor = _weekly_doctor()
-        series_patient, rival = PatientFactory(), PatientFactory()
-        admin = bearer(AdminFactory())
-        barrier = threading.Barrier(2)
-        results: dict[str, int] = {}
-
-        def run_series(patient_id: int = series_patient.id, doctor_id: int = doctor.id) -> None:
-            client = app.test_client()
-            barrier.wait()
-            results["series"] = _series(client, admin, patient_id, doctor_id).status_code
-
-        def run_single(patient_id: int = rival.id, doctor_id: int = doctor.id) -> None:
-            client = app.test_client()
-            barrier.wait()
-            body = {"patient_id": patient_id, "doctor_id": doctor_id, "date": fourth.isoformat(), "start_time": "09:00"}
-            results["single"] = client.post("/api/admin/appointments", json=body, headers=admin).status_code
-
-        threads = [threading.Thread(target=run_series), threading.Thread(target=run_single)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        held = len(fetch_all(select(Appointment).where(Appointment.patient_id == series_patient.id)))
+        results, held = _series_against_a_booking_of_its_fourth_slot(app)
         # whichever wins, the series is whole or absent: never the weeks before the lost slot
         if results["series"] == 201:
             assert (held, results["single"]) == (6, 409), results
