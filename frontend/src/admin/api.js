@@ -13,6 +13,7 @@ export const adminApi = {
   bookSeries: (data) => body(api.post('/admin/appointments/series', data)),
   queue: (params) => get('/admin/queue', params),
   advanceToken: (id) => body(api.post(`/admin/queue/${id}/advance`)),
+  checkIn: (appointmentId) => body(api.post('/admin/queue/check-in', { appointment_id: appointmentId })),
   invoices: (params) => get('/admin/invoices', params),
   invoice: (id) => get(`/admin/invoices/${id}`),
   billableVisits: (params) => get('/admin/invoices/billable', params),
