@@ -226,7 +226,7 @@ SUMMARY_MAX_DAYS = 62
 def availability_summary(*, doctor_id: int, date_from: date, date_to: date) -> dict[str, Any]:
     """Free-slot counts per day for the booking calendar, from the same per-day cache as the slots.
 
-    Days missing from the cache are loaded together (four queries for the range), then cached one by one.
+    Days missing from the cache are loaded together (five queries for the range), then cached one by one.
     """
     if db.session.get(Doctor, doctor_id) is None:
         raise NotFound(f"Doctor {doctor_id} was not found.")

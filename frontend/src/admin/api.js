@@ -9,6 +9,7 @@ export const adminApi = {
   stats: () => get('/admin/stats'),
   billingSummary: (params) => get('/admin/billing/summary', params),
   leaveToday: () => get('/admin/leave/today'),
+  recordLeave: (doctorId, data) => body(api.post(`/admin/doctors/${doctorId}/leave`, data)),
   walkIn: (data) => body(api.post('/admin/walk-ins', data)),
   bookSeries: (data) => body(api.post('/admin/appointments/series', data)),
   queue: (params) => get('/admin/queue', params),
