@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.orm import joinedload
 
 from hms.accounts import service as accounts
@@ -57,7 +57,15 @@ def admin_list_patients(*, page: int, per_page: int, q: str | None = None, inclu
     if not include_archived:
         statement = statement.where(Patient.archived_at.is_(None))
     if q:
-        statement = statement.where(_contains(Patient.full_name, User.email, User.username, Patient.phone, text=q))
+        # One OR per table, so that PostgreSQL can use each table's trigram indexes (migration 0021); an OR
+        # across the join would scan every patient.
+        matching = union(
+            select(Patient.id).where(_contains(Patient.full_name, Patient.phone, text=q)),
+            select(Patient.id)
+            .join(User, Patient.user_id == User.id)
+            .where(_contains(User.email, User.username, text=q)),
+        )
+        statement = statement.where(Patient.id.in_(matching))
     return _page_of_dicts(statement, page=page, per_page=per_page, to_dict=patient_dict)
 
 
@@ -69,17 +77,25 @@ def admin_get_patient(*, patient_id: int) -> dict[str, Any]:
     return result
 
 
+def add_patient(data: dict[str, Any]) -> Patient:
+    """A patient's login (through accounts' rules) and record with the given profile fields, flushed so it has an
+    id; the caller audits and commits (the admin's create_patient, and self-registration in profiles.py)."""
+    user = accounts.create_user(
+        username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
+    )
+    patient = Patient(
+        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+    )
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
+
 def create_patient(*, data: dict[str, Any]) -> dict[str, Any]:
     """Create a patient's account and profile on their behalf."""
     with unit_of_work():
-        user = accounts.create_user(
-            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-        )
-        patient = Patient(
-            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-        )
-        db.session.add(patient)
-        db.session.flush()
+        patient = add_patient(data)
+        user = patient.user
         record(action="patient_created", entity="patient", entity_id=patient.id, details={"username": user.username})
     hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return patient_dict(patient)

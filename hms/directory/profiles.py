@@ -13,24 +13,17 @@ from hms.common import clock
 from hms.common.errors import NotFound
 from hms.common.uow import unit_of_work
 from hms.directory.doctors import update_doctor
-from hms.directory.patients import update_patient
-from hms.directory.records import PATIENT_PROFILE_FIELDS, doctor_dict, patient_dict
-from hms.extensions import db
-from hms.models import Patient, Role, User
+from hms.directory.patients import add_patient, update_patient
+from hms.directory.records import doctor_dict, patient_dict
+from hms.models import User
 
 
 def register(*, data: dict[str, Any]) -> dict[str, Any]:
     """Self-registration: a patient account with its profile, signed in at once."""
     with unit_of_work():
-        user = accounts.create_user(
-            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-        )
+        patient = add_patient(data)
+        user = patient.user
         user.last_login_at = clock.utcnow_naive()
-        patient = Patient(
-            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-        )
-        db.session.add(patient)
-        db.session.flush()
         record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
     hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return accounts.issue_tokens(user)
