@@ -9,12 +9,10 @@ invoice that rolls back gives its number back, so numbers have no gaps and no du
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
@@ -24,6 +22,7 @@ from hms.common.clock import now_local, today_local, utcnow_naive
 from hms.common.errors import Conflict, NotFound, ValidationFailed
 from hms.common.money import money, percent_of, to_minor
 from hms.common.pagination import paginate
+from hms.common.templates import document_templates
 from hms.common.uow import unit_of_work
 from hms.config import Settings
 from hms.extensions import db
@@ -507,13 +506,6 @@ def summary(*, date_from: date | None = None, date_to: date | None = None) -> di
     }
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True), undefined=StrictUndefined
-    )
-
-
 def invoice_pdf(*, invoice_id: int, patient_id: int | None = None) -> tuple[bytes, str]:
     """The invoice printed to PDF (WeasyPrint, as reports are); the download is audited."""
     with unit_of_work():
@@ -528,7 +520,7 @@ def invoice_pdf(*, invoice_id: int, patient_id: int | None = None) -> tuple[byte
         )
     settings = _settings()
     html = (
-        _environment()
+        document_templates(TEMPLATES)
         .get_template("invoice.html")
         .render(
             invoice=data,

@@ -27,9 +27,9 @@ from hms.models import PaymentKind
 
 admin_blp = Blueprint("billing_admin", __name__, url_prefix="/api/admin", description="Invoices and payments")
 patient_blp = Blueprint("billing_patient", __name__, url_prefix="/api/patient", description="My invoices")
-PDF_RESPONSE = {
-    200: {"description": "PDF file", "content": {"application/pdf": {"schema": {"type": "string"}}}},
-    **documents_errors(503)["responses"],
+# An invoice as a file (the body is the PDF), or 503 while WeasyPrint cannot print on this server.
+PDF_RESPONSE = documents_errors(503)["responses"] | {
+    200: {"content": {"application/pdf": {"schema": {"type": "string"}}}, "description": "The invoice as a PDF"},
 }
 
 

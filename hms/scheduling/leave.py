@@ -25,8 +25,8 @@ from hms.extensions import db
 from hms.models import Appointment, Doctor, DoctorLeave, Patient, User, WaitlistEntry, WaitlistStatus
 from hms.notifications import service as notifications
 from hms.scheduling import rules
+from hms.scheduling import slots as daystate
 from hms.scheduling.appointments import _notify, _when
-from hms.scheduling.slots import BOOKED, _hhmm, _horizon, _invalidate_days, _load_states, _lock_doctors, _slots
 
 MAX_LEAVE_DAYS = 366
 OFFERED_SLOTS = 3
@@ -48,24 +48,24 @@ def leave_dict(leave: DoctorLeave) -> dict[str, Any]:
 def first_free_slots(*, doctor: Doctor, after: date, count: int = OFFERED_SLOTS) -> list[dict[str, Any]]:
     """The first free slots of the doctor after a date, else of the doctor's department colleagues."""
     start = max(after + timedelta(days=1), today_local())
-    end = min(start + timedelta(days=SEARCH_DAYS), today_local() + timedelta(days=_horizon()))
+    end = min(start + timedelta(days=SEARCH_DAYS), today_local() + timedelta(days=daystate._horizon()))
     if end < start:
         return []
-    horizon = _horizon()
+    horizon = daystate._horizon()
 
     def search(doctor_ids: list[int]) -> list[dict[str, Any]]:
         names = {row.id: row for row in db.session.execute(select(Doctor).where(Doctor.id.in_(doctor_ids))).scalars()}
-        states = _load_states(doctor_ids=doctor_ids, date_from=start, date_to=end)
+        states = daystate._load_states(doctor_ids=doctor_ids, date_from=start, date_to=end)
         found = []
         for (doctor_id, day), state in sorted(states.items(), key=lambda item: (item[0][1], item[0][0])):
-            for slot in _slots(state, day=day, horizon_days=horizon):
+            for slot in daystate._slots(state, day=day, horizon_days=horizon):
                 if slot["available"]:
                     found.append(
                         {
                             "doctor_id": doctor_id,
                             "doctor_name": names[doctor_id].display_name,
                             "date": day,
-                            "start": _hhmm(slot["start"]),
+                            "start": daystate._hhmm(slot["start"]),
                         }
                     )
         return sorted(found, key=lambda s: (s["date"], s["start"], s["doctor_id"]))[:count]
@@ -99,7 +99,7 @@ def record_leave(
     told: list[int] = []
     with unit_of_work():
         doctor = get_or_404(Doctor, doctor_id, f"Doctor {doctor_id} was not found.")
-        _lock_doctors(doctor_id, exclusive=True)  # bookings of this doctor wait until the leave is in place
+        daystate._lock_doctors(doctor_id, exclusive=True)  # bookings of this doctor wait until the leave is in place
         touching = (
             db.session.execute(
                 select(DoctorLeave).where(
@@ -153,7 +153,7 @@ def record_leave(
                 .options(joinedload(Appointment.patient).joinedload(Patient.user))
                 .where(
                     Appointment.doctor_id == doctor_id,
-                    Appointment.status == BOOKED,
+                    Appointment.status == daystate.BOOKED,
                     Appointment.date.between(start_date, end_date),
                     ~rules.has_started_condition(rules.local_now()),
                 )
@@ -199,7 +199,7 @@ def record_leave(
     while day <= end_date:
         days.append((doctor_id, day))
         day += timedelta(days=1)
-    _invalidate_days(days)
+    daystate._invalidate_days(days)
     leave = db.session.execute(
         select(DoctorLeave).options(joinedload(DoctorLeave.doctor)).where(DoctorLeave.id == leave_id)
     ).scalar_one()
@@ -245,7 +245,7 @@ def leave_notices(*, patient_id: int) -> list[dict[str, Any]]:
         .options(joinedload(Appointment.doctor))
         .where(
             Appointment.patient_id == patient_id,
-            Appointment.status == BOOKED,
+            Appointment.status == daystate.BOOKED,
             ~rules.has_started_condition(rules.local_now()),
         )
         .order_by(Appointment.date, Appointment.start_time)
@@ -254,7 +254,7 @@ def leave_notices(*, patient_id: int) -> list[dict[str, Any]]:
         {
             "appointment_id": appointment.id,
             "date": appointment.date,
-            "start_time": _hhmm(appointment.start_time),
+            "start_time": daystate._hhmm(appointment.start_time),
             "doctor_id": appointment.doctor_id,
             "doctor_name": appointment.doctor.display_name,
             "leave_start": leave.start_date,

@@ -1,7 +1,7 @@
 """billing: invoices numbered per financial year, their lines and payments
 
-Revision ID: 0021_billing
-Revises: 0020_doctor_names
+Revision ID: 0022_billing
+Revises: 0021_performance_indexes
 Create Date: 2026-12-01 15:04:11.566921
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0021_billing"
-down_revision = "0020_doctor_names"
+revision = "0022_billing"
+down_revision = "0021_performance_indexes"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """front desk: queue tokens of walk-ins, emergencies and checked-in appointments
 
-Revision ID: 0023_desk
-Revises: 0022_leave
+Revision ID: 0024_desk
+Revises: 0023_leave
 Create Date: 2026-12-01 15:34:51.675276
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0023_desk'
-down_revision = '0022_leave'
+revision = "0024_desk"
+down_revision = "0023_leave"
 branch_labels = None
 depends_on = None
 

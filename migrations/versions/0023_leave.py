@@ -1,7 +1,7 @@
 """doctor leave: date ranges on which a doctor sees no patients
 
-Revision ID: 0022_leave
-Revises: 0021_billing
+Revision ID: 0023_leave
+Revises: 0022_billing
 Create Date: 2026-12-01 15:28:19.856307
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0022_leave'
-down_revision = '0021_billing'
+revision = "0023_leave"
+down_revision = "0022_billing"
 branch_labels = None
 depends_on = None
 
