@@ -253,7 +253,7 @@ def apply_template(
 
 
 def availability(*, doctor_id: int, date_from: date | None = None, days: int = 7) -> dict[str, Any]:
-    """The doctor's own grid: windows and every slot with its state, in five queries for the whole range."""
+    """The doctor's own grid: windows and every slot with its state, in four queries for the whole range."""
     date_from = date_from or today_local()
     date_to = date_from + timedelta(days=days - 1)
     states = _load_states(doctor_ids=[doctor_id], date_from=date_from, date_to=date_to)
@@ -275,7 +275,7 @@ def availability(*, doctor_id: int, date_from: date | None = None, days: int = 7
 
 
 def slot_grid(*, doctor_ids: list[int], date_from: date, date_to: date) -> dict[tuple[int, date], list[dict]]:
-    """Every slot (with its state) of several doctors' days, in five queries whatever the number of doctors."""
+    """Every slot (with its state) of several doctors' days, in four queries whatever the number of doctors."""
     states = _load_states(doctor_ids=doctor_ids, date_from=date_from, date_to=date_to)
     horizon = _horizon()
     return {

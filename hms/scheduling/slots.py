@@ -89,8 +89,8 @@ def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_min
 
 
 def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
-    """The raw (time-independent) state of doctors' days in five queries: doctors, windows, appointments, blocks,
-    leave.
+    """The raw (time-independent) state of doctors' days in four queries: doctors (with their leave), windows,
+    appointments, blocks.
 
     With doctor_ids None, every active doctor with a window in the range is loaded.
     """
@@ -106,9 +106,22 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
     if not ids:
         return {}
+    # Each doctor with the leave that overlaps the range (usually none), in the same statement.
     doctors = db.session.execute(
-        select(Doctor.id, Doctor.slot_minutes, rules.active_doctor_condition().label("active"))
+        select(
+            Doctor.id,
+            Doctor.slot_minutes,
+            rules.active_doctor_condition().label("active"),
+            DoctorLeave.start_date.label("leave_from"),
+            DoctorLeave.end_date.label("leave_to"),
+        )
         .join(User, User.id == Doctor.user_id)
+        .outerjoin(
+            DoctorLeave,
+            (DoctorLeave.doctor_id == Doctor.id)
+            & (DoctorLeave.start_date <= date_to)
+            & (DoctorLeave.end_date >= date_from),
+        )
         .where(Doctor.id.in_(ids))
     ).all()
     states: dict[tuple[int, date], dict] = {}
@@ -141,15 +154,12 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     ).all()
     for block in blocked:
         states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
-    leaves = db.session.execute(
-        select(DoctorLeave.doctor_id, DoctorLeave.start_date, DoctorLeave.end_date).where(
-            DoctorLeave.doctor_id.in_(ids), DoctorLeave.start_date <= date_to, DoctorLeave.end_date >= date_from
-        )
-    ).all()
-    for leave in leaves:
-        day = max(leave.start_date, date_from)
-        while day <= min(leave.end_date, date_to):
-            states[(leave.doctor_id, day)]["on_leave"] = True
+    for leave in doctors:
+        if leave.leave_from is None:
+            continue
+        day = max(leave.leave_from, date_from)
+        while day <= min(leave.leave_to, date_to):
+            states[(leave.id, day)]["on_leave"] = True
             day += timedelta(days=1)
     for state in states.values():
         state["windows"].sort()
@@ -253,7 +263,7 @@ SUMMARY_MAX_DAYS = 62
 def availability_summary(*, doctor_id: int, date_from: date, date_to: date) -> dict[str, Any]:
     """Free-slot counts per day for the booking calendar, from the same per-day cache as the slots.
 
-    Days missing from the cache are loaded together (five queries for the range), then cached one by one.
+    Days missing from the cache are loaded together (four queries for the range), then cached one by one.
     """
     if db.session.get(Doctor, doctor_id) is None:
         raise NotFound(f"Doctor {doctor_id} was not found.")
