@@ -19,6 +19,8 @@ DOMAIN_PACKAGES = (
     "directory",
     "scheduling",
     "clinical",
+    "billing",
+    "desk",
     "notifications",
     "reports",
     "exports",

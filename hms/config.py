@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -93,6 +94,10 @@ class Settings:
     redis_retry_seconds: float = 5.0
     outbox_grace_seconds: int = 60
     export_lease_seconds: int = 720
+    # Billing: tax as a percentage of an invoice's lines, the month a financial year starts, ISO 4217 currency.
+    invoice_tax_percent: Decimal = Decimal("0")
+    financial_year_start_month: int = 4
+    currency: str = "INR"
     # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it, to sign in quickly.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -149,6 +154,9 @@ class Settings:
             redis_retry_seconds=float(_env("HMS_REDIS_RETRY_SECONDS", "5") or 5),
             outbox_grace_seconds=_env_int("HMS_OUTBOX_GRACE_SECONDS", 60),
             export_lease_seconds=_env_int("HMS_EXPORT_LEASE_SECONDS", 720),
+            invoice_tax_percent=Decimal(_env("HMS_INVOICE_TAX_PERCENT", "0") or "0"),
+            financial_year_start_month=_env_int("HMS_FINANCIAL_YEAR_START_MONTH", 4),
+            currency=(_env("HMS_CURRENCY", "INR") or "INR").upper(),
             public_url=_env("HMS_PUBLIC_URL", f"http://127.0.0.1:{port}") or f"http://127.0.0.1:{port}",
         )
         for key, value in overrides.items():
@@ -166,6 +174,13 @@ class Settings:
         ZoneInfo(self.timezone)  # fail at start, not at the first booking, on a misspelt zone
         if not 1 <= self.booking_horizon_days <= 90:
             raise ValueError("HMS_BOOKING_HORIZON_DAYS must be between 1 and 90")
+        self.invoice_tax_percent = Decimal(str(self.invoice_tax_percent))
+        if not Decimal(0) <= self.invoice_tax_percent <= Decimal(100):
+            raise ValueError("HMS_INVOICE_TAX_PERCENT must be between 0 and 100")
+        if not 1 <= self.financial_year_start_month <= 12:
+            raise ValueError("HMS_FINANCIAL_YEAR_START_MONTH must be a month number, 1 to 12")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError("HMS_CURRENCY must be an ISO 4217 code such as INR")
         if self.env == "production" and (
             self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
         ):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -21,8 +22,10 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    case,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from hms.common.clock import utcnow_naive
@@ -84,6 +87,25 @@ class WaitlistStatus(enum.StrEnum):
     WAITING = "waiting"
     NOTIFIED = "notified"
     CANCELLED = "cancelled"
+
+
+class InvoiceStatus(enum.StrEnum):
+    UNPAID = "unpaid"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    UPI = "upi"
+    INSURANCE = "insurance"
+
+
+class PaymentKind(enum.StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
 
 
 class User(Model):
@@ -407,3 +429,184 @@ class RevokedToken(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     jti: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class InvoiceCounter(Model):
+    """The last invoice number of one financial year: incremented in the invoice's own transaction, so a
+    rolled-back invoice gives its number back and numbers have no gaps."""
+
+    __tablename__ = "invoice_counters"
+
+    financial_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+_NOT_VOID_SQL = text("status <> 'void'")
+
+
+class Invoice(Model):
+    """The bill of one completed visit; money in integer minor units (paise, cents), never float.
+    A void invoice keeps its number, lines and payments: nothing financial is ever deleted."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint("status IN ('unpaid', 'partly_paid', 'paid', 'void')", name="status"),
+        CheckConstraint("paid_minor >= 0 AND paid_minor <= total_minor", name="paid_range"),
+        UniqueConstraint("financial_year", "sequence", name="uq_invoice_year_sequence"),
+        # One live invoice per visit; a void one may be replaced.
+        Index(
+            "uq_invoice_active_appointment",
+            "appointment_id",
+            unique=True,
+            sqlite_where=_NOT_VOID_SQL,
+            postgresql_where=_NOT_VOID_SQL,
+        ),
+        Index("ix_invoice_status_issued", "status", "issued_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    financial_year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    tax_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.UNPAID.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    appointment: Mapped[Appointment] = relationship()
+    patient: Mapped[Patient] = relationship()
+    doctor: Mapped[Doctor] = relationship()
+    department: Mapped[Department | None] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.position", back_populates="invoice")
+    payments: Mapped[list[InvoicePayment]] = relationship(order_by="InvoicePayment.id", back_populates="invoice")
+
+
+class InvoiceLine(Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint("kind IN ('consultation', 'procedure', 'test', 'other')", name="kind"),
+        CheckConstraint("quantity >= 1 AND unit_minor >= 0", name="amounts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoicePayment(Model):
+    """Money received for an invoice, or given back (a refund); amounts are positive, the kind says which way."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('payment', 'refund')", name="kind"),
+        CheckConstraint("method IN ('cash', 'card', 'upi', 'insurance')", name="method"),
+        CheckConstraint("amount_minor > 0", name="positive"),
+        Index("ix_invoice_payment_received", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+
+    @hybrid_property
+    def signed_minor(self) -> int:
+        """What this row adds to the money received: a refund counts negative (one rule for every revenue sum)."""
+        return -self.amount_minor if self.kind == PaymentKind.REFUND.value else self.amount_minor
+
+    @signed_minor.inplace.expression
+    @classmethod
+    def _signed_minor_expression(cls) -> Any:
+        return case((cls.kind == PaymentKind.REFUND.value, -cls.amount_minor), else_=cls.amount_minor)
+
+
+class DoctorLeave(Model):
+    """Days a doctor does not see patients (both ends included): their slots vanish from every listing.
+    Overlapping or touching leave of one doctor is merged into one row when recorded."""
+
+    __tablename__ = "doctor_leaves"
+    __table_args__ = (
+        CheckConstraint("start_date <= end_date", name="date_order"),
+        Index("ix_doctor_leave_doctor_dates", "doctor_id", "start_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    doctor: Mapped[Doctor] = relationship()
+
+
+class QueueState(enum.StrEnum):
+    CHECKED_IN = "checked_in"
+    WITH_DOCTOR = "with_doctor"
+    DONE = "done"
+
+
+class QueueKind(enum.StrEnum):
+    APPOINTMENT = "appointment"
+    WALK_IN = "walk_in"
+    EMERGENCY = "emergency"
+
+
+class QueueToken(Model):
+    """A patient's place in a doctor's queue of one day, with its token number. An emergency is a token without
+    an appointment: it is seen first and never occupies (or doubles) a slot."""
+
+    __tablename__ = "queue_tokens"
+    __table_args__ = (
+        CheckConstraint("state IN ('checked_in', 'with_doctor', 'done')", name="state"),
+        CheckConstraint("kind IN ('appointment', 'walk_in', 'emergency')", name="kind"),
+        CheckConstraint("(kind = 'emergency') = (appointment_id IS NULL)", name="emergency_has_no_slot"),
+        UniqueConstraint("doctor_id", "date", "number", name="uq_queue_token_number"),
+        UniqueConstraint("appointment_id", name="uq_queue_token_appointment"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    date: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.CHECKED_IN.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, onupdate=utcnow_naive)
+
+    patient: Mapped[Patient] = relationship()
+    doctor: Mapped[Doctor] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()

@@ -22,8 +22,8 @@ LAYERS: list[set[str]] = [
     {"celery_app"},  # publishing tasks after commit
     {"audit", "notifications"},  # what every domain records and sends
     {"accounts", "scheduling"},  # credentials; the appointment book
-    {"directory", "clinical", "reports", "analytics", "health"},
-    {"exports"},
+    {"directory", "clinical", "reports", "analytics", "health", "desk"},
+    {"exports", "billing"},  # billing prints with reports' PDF renderer
     {"fhir", "demo"},
     {"hms"},  # the app factory
 ]

@@ -102,6 +102,8 @@ def integrity_error(error: IntegrityError) -> Exception:
         )
     if "uq_waitlist_active" in message or "waitlist_entries" in message:
         return Conflict("You are already on the waitlist for this doctor and date.", code="already_waiting")
+    if "uq_invoice_active_appointment" in message or "invoices.appointment_id" in message:
+        return Conflict("This visit is already billed.", code="already_invoiced")
     if "uq_blocked_slot" in message or "blocked_slots" in message:
         return Conflict("This slot changed at the same time; please try again.")
     if "unique" in lowered or "duplicate" in lowered:

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 
 from hms.accounts.passwords import hash_password
 from hms.audit.service import record
+from hms.billing.service import issue_invoice, status_for
 from hms.common import clock
 from hms.common.cache import invalidate
 from hms.common.uow import unit_of_work
@@ -35,14 +36,22 @@ from hms.demo.data import (
 from hms.extensions import db
 from hms.models import (
     Appointment,
+    AppointmentStatus,
     AvailabilityWindow,
     Department,
     Doctor,
+    Invoice,
+    InvoicePayment,
+    InvoiceStatus,
     Patient,
+    QueueKind,
+    QueueState,
+    QueueToken,
     Role,
     Treatment,
     User,
 )
+from hms.scheduling.leave import record_leave
 
 
 def _age(born: date | None, today: date) -> int:
@@ -172,6 +181,16 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
         db.session.execute(insert(AvailabilityWindow), windows)
 
         appointments, treatments = _appointments(rng, today=today, now=now, doctors=doctors, patients=patients)
+        invoices = _invoices(rng, appointments=appointments, admin=admin)
+        _queue_today(appointments=appointments, patients=patients, admin=admin, today=today)
+        # A doctor away at a conference later this week: its patients see the notice and reschedule.
+        record_leave(
+            actor=admin,
+            doctor_id=doctors[-1].id,
+            start_date=today + timedelta(days=3),
+            end_date=today + timedelta(days=4),
+            reason="Medical conference",
+        )
         record(action="demo_data_loaded", entity="system", details={"appointments": len(appointments)}, actor=admin)
     invalidate("directory")
     return {
@@ -182,9 +201,10 @@ def load_demo_data(*, seed: int = 42) -> dict[str, Any]:
         "availability_windows": len(windows),
         "appointments": len(appointments),
         "treatments": len(treatments),
+        "invoices": len(invoices),
         "message": (
             f"Demo data loaded: {len(departments)} departments, {len(doctors)} doctors, {len(patients)} patients, "
-            f"{len(appointments)} appointments, {len(treatments)} treatments."
+            f"{len(appointments)} appointments, {len(treatments)} treatments, {len(invoices)} invoices."
         ),
     }
 
@@ -274,6 +294,102 @@ def _appointments(
     db.session.add_all(treatments)
     db.session.flush()
     return appointments, treatments
+
+
+EXTRA_LINES = (
+    {"kind": "test", "description": "ECG", "unit_minor": 35000},
+    {"kind": "test", "description": "Complete blood count", "unit_minor": 45000},
+    {"kind": "procedure", "description": "Wound dressing", "unit_minor": 25000},
+)
+
+
+def _queue_today(*, appointments: list[Appointment], patients: list[Patient], admin: User, today: date) -> None:
+    """The front desk's morning: today's started visits checked in with tokens, and one emergency on top."""
+    started = [a for a in appointments if a.date == today and a.status == AppointmentStatus.BOOKED.value]
+    started = sorted(started, key=lambda a: (a.doctor_id, a.start_time))[:3]
+    numbers: dict[int, int] = {}
+    for appointment in started:
+        numbers[appointment.doctor_id] = numbers.get(appointment.doctor_id, 0) + 1
+        db.session.add(
+            QueueToken(
+                doctor_id=appointment.doctor_id,
+                date=today,
+                number=numbers[appointment.doctor_id],
+                patient_id=appointment.patient_id,
+                appointment_id=appointment.id,
+                kind=QueueKind.APPOINTMENT.value,
+                state=QueueState.CHECKED_IN.value,
+                reason=appointment.reason,
+                created_by_user_id=admin.id,
+            )
+        )
+    if started:
+        doctor_id = started[0].doctor_id
+        numbers[doctor_id] += 1
+        db.session.add(
+            QueueToken(
+                doctor_id=doctor_id,
+                date=today,
+                number=numbers[doctor_id],
+                patient_id=patients[-1].id,
+                appointment_id=None,
+                kind=QueueKind.EMERGENCY.value,
+                state=QueueState.CHECKED_IN.value,
+                reason="Severe breathlessness",
+                created_by_user_id=admin.id,
+            )
+        )
+    db.session.flush()
+
+
+def _invoices(rng: random.Random, *, appointments: list[Appointment], admin: User) -> list[Invoice]:
+    """Most completed visits billed on their day, in date order (so numbers follow dates): most paid in full,
+    some partly, some not yet, one refunded and voided, so every status and the receivables have figures."""
+    completed = sorted(
+        (a for a in appointments if a.status == AppointmentStatus.COMPLETED.value),
+        key=lambda a: (a.date, a.start_time, a.doctor_id),
+    )
+    invoices: list[Invoice] = []
+    for index, appointment in enumerate(completed):
+        if rng.random() < 0.15:
+            continue  # still to be billed: the front desk's list has work
+        lines = [dict(rng.choice(EXTRA_LINES))] if rng.random() < 0.3 else []
+        invoice = issue_invoice(appointment=appointment, lines=lines, issued_on=appointment.date, user_id=admin.id)
+        invoice.created_at = datetime.combine(appointment.date, appointment.end_time)
+        roll = rng.random()
+        paid = invoice.total_minor if roll < 0.7 else (invoice.total_minor // 2 if roll < 0.85 else 0)
+        if paid:
+            method = rng.choice(["cash", "card", "upi", "upi", "insurance"])
+            invoice.payments.append(
+                InvoicePayment(
+                    kind="payment",
+                    method=method,
+                    amount_minor=paid,
+                    reference=f"CLM-{10000 + index}" if method == "insurance" else None,
+                    received_on=appointment.date,
+                    recorded_at=invoice.created_at,
+                )
+            )
+            invoice.paid_minor = paid
+        if index == 3 and paid:  # billed twice by mistake: refunded and voided, kept for the record
+            invoice.payments.append(
+                InvoicePayment(
+                    kind="refund",
+                    method=invoice.payments[0].method,
+                    amount_minor=paid,
+                    reference=invoice.payments[0].reference,
+                    received_on=appointment.date,
+                    recorded_at=invoice.created_at,
+                )
+            )
+            invoice.paid_minor = 0
+            invoice.status = InvoiceStatus.VOID.value
+            invoice.voided_at = invoice.created_at
+            invoice.void_reason = "Billed to the wrong patient file"
+        invoice.status = status_for(invoice)
+        invoices.append(invoice)
+    db.session.flush()
+    return invoices
 
 
 def _treatment(rng: random.Random, appointment: Appointment, *, case: dict[str, Any]) -> Treatment:

@@ -16,9 +16,20 @@ from hms.audit.service import record
 from hms.common.auth import get_or_404
 from hms.common.clock import now_local, today_local
 from hms.common.errors import ValidationFailed
+from hms.common.money import money
 from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import Appointment, AppointmentStatus, Doctor, Notification, Treatment, User
+from hms.models import (
+    Appointment,
+    AppointmentStatus,
+    Doctor,
+    Invoice,
+    InvoicePayment,
+    InvoiceStatus,
+    Notification,
+    Treatment,
+    User,
+)
 from hms.notifications.service import queue
 from hms.reports.pdf import html_to_pdf
 from hms.scheduling import rules
@@ -44,6 +55,25 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def previous_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def doctor_month_revenue(*, doctor_id: int, first: date, last: date) -> dict[str, int]:
+    """A doctor's money in a month: invoiced (by issue date, void excluded) and collected (payments less refunds,
+    by the day received), as the billing summary counts them."""
+    invoiced = db.session.execute(
+        select(func.coalesce(func.sum(Invoice.total_minor), 0)).where(
+            Invoice.doctor_id == doctor_id,
+            Invoice.issued_on >= first,
+            Invoice.issued_on <= last,
+            Invoice.status != InvoiceStatus.VOID.value,
+        )
+    ).scalar_one()
+    collected = db.session.execute(
+        select(func.coalesce(func.sum(InvoicePayment.signed_minor), 0))
+        .join(Invoice, InvoicePayment.invoice_id == Invoice.id)
+        .where(Invoice.doctor_id == doctor_id, InvoicePayment.received_on >= first, InvoicePayment.received_on <= last)
+    ).scalar_one()
+    return {"invoiced_minor": int(invoiced), "collected_minor": int(collected)}
 
 
 def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
@@ -91,6 +121,8 @@ def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
         for day, count in sorted(per_date.items(), key=lambda item: (-item[1], item[0]))[:TOP_DATES]
     ]
     by_status = [{"status": status, "count": int(status_counts.get(status, 0))} for status in STATUSES]
+    revenue = doctor_month_revenue(doctor_id=doctor_id, first=first, last=last)
+    currency = current_app.config["HMS"].currency
     return {
         "doctor": {
             "id": doctor.id,
@@ -109,6 +141,12 @@ def monthly_report(*, doctor_id: int, month: str) -> dict[str, Any]:
             "patients_seen": int(patients_seen),
         },
         "by_status": by_status,
+        "revenue": {
+            **revenue,
+            "currency": currency,
+            "invoiced": money(revenue["invoiced_minor"], currency),
+            "collected": money(revenue["collected_minor"], currency),
+        },
         "top_diagnoses": [{"diagnosis": diagnosis, "count": int(count)} for diagnosis, count in top_diagnoses],
         "busiest_weekdays": busiest_weekdays,
         "top_dates": top_dates,

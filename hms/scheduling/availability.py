@@ -268,6 +268,7 @@ def availability(*, doctor_id: int, date_from: date | None = None, days: int = 7
                 "date": day,
                 "windows": [{"start": _time(s), "end": _time(e)} for s, e in state["windows"]],
                 "slots": _slots(state, day=day, horizon_days=horizon, detail=True),
+                "on_leave": bool(state.get("on_leave")),
             }
         )
     return {"days": result}

@@ -75,6 +75,8 @@ def _place(
         raise Conflict("This doctor is not taking appointments.", code="doctor_unavailable")
     _check_time(day, start, horizon_days)
     state = _day_state(doctor.id, day)
+    if state.get("on_leave"):
+        raise Conflict(f"{doctor.display_name} is on leave that day.", code="doctor_on_leave")
     begin = _minutes(start)
     slot = next((s for s in cut_slots(state["windows"], doctor.slot_minutes) if s[0] == begin), None)
     if slot is None or begin in state["blocked"]:

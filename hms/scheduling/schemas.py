@@ -6,7 +6,7 @@ import itertools
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hms.common.fields import Date, HourMinute, Id, Int, PageArgs, Text, Timestamp
+from hms.common.fields import Date, HourMinute, Id, Int, Line, PageArgs, Text, Timestamp
 
 STATUSES = ("booked", "completed", "cancelled", "no_show")
 
@@ -132,6 +132,7 @@ class AvailabilityDay(Schema):
     date = fields.Date()
     windows = fields.List(fields.Nested(WindowRead))
     slots = fields.List(fields.Nested(DoctorSlotRead))
+    on_leave = fields.Boolean(metadata={"description": "the doctor is on leave: no slot is offered"})
 
 
 class AvailabilityRead(Schema):
@@ -371,3 +372,75 @@ class WaitlistArgs(PageArgs):
 
 class CalendarRead(Schema):
     url = fields.String(allow_none=True)
+
+
+class LeaveCreate(Schema):
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    reason = Line(300, allow_none=True, metadata={"example": "Conference"})
+
+
+class LeaveRead(Schema):
+    id = fields.Integer()
+    doctor_id = fields.Integer()
+    doctor_name = fields.String(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    reason = fields.String(allow_none=True)
+    created_at = Timestamp()
+
+
+class LeaveToday(LeaveRead):
+    department_name = fields.String(allow_none=True)
+
+
+class LeaveRecorded(LeaveRead):
+    appointments_told = fields.List(
+        fields.Integer(), metadata={"description": "booked visits whose patients were told"}
+    )
+    waitlist_closed = fields.Integer()
+
+
+class OfferedSlot(Schema):
+    doctor_id = fields.Integer()
+    doctor_name = fields.String()
+    date = fields.Date()
+    start = fields.String(metadata={"example": "09:30"})
+
+
+class LeaveNotice(Schema):
+    appointment_id = fields.Integer()
+    date = fields.Date()
+    start_time = fields.String()
+    doctor_id = fields.Integer()
+    doctor_name = fields.String()
+    leave_start = fields.Date()
+    leave_end = fields.Date()
+    offered = fields.List(fields.Nested(OfferedSlot))
+
+
+class FollowUpProposal(Schema):
+    in_days = Int(min=1, max=365, strict=True, metadata={"description": "days after the visit (weeks: 7, 14, ...)"})
+    on = Date(metadata={"description": "or a date"})
+
+
+class FollowUpProposed(Schema):
+    appointment_id = fields.Integer()
+    proposed = fields.Date()
+    nearest_free = fields.Date(allow_none=True, metadata={"description": "first day a patient could book from then"})
+    book_url = fields.String()
+
+
+class FollowUpBooking(Schema):
+    date = Date(required=True)
+    start_time = hhmm(required=True)
+
+
+class SeriesCreate(Schema):
+    patient_id = Id(required=True, strict=True)
+    doctor_id = Id(required=True, strict=True)
+    first_date = Date(required=True)
+    start_time = hhmm(required=True)
+    every_days = Int(min=1, max=31, load_default=7, strict=True)
+    count = Int(min=1, max=12, required=True, strict=True)
+    reason = Text(1000, allow_none=True)

@@ -23,6 +23,7 @@ from hms.models import (
     AvailabilityWindow,
     BlockedSlot,
     Doctor,
+    DoctorLeave,
     Role,
     User,
 )
@@ -77,11 +78,19 @@ def cut_slots(windows: Iterable[tuple[int, int]], slot_minutes: int) -> list[tup
 
 
 def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_minutes: int = 30) -> dict[str, Any]:
-    return {"active": active, "slot_minutes": slot_minutes, "windows": [], "taken": [], "blocked": []}
+    return {
+        "active": active,
+        "slot_minutes": slot_minutes,
+        "windows": [],
+        "taken": [],
+        "blocked": [],
+        "on_leave": False,
+    }
 
 
 def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
-    """The raw (time-independent) state of doctors' days in four queries: doctors, windows, appointments, blocks.
+    """The raw (time-independent) state of doctors' days in four queries: doctors (with their leave), windows,
+    appointments, blocks.
 
     With doctor_ids None, every active doctor with a window in the range is loaded.
     """
@@ -97,9 +106,22 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
     if not ids:
         return {}
+    # Each doctor with the leave that overlaps the range (usually none), in the same statement.
     doctors = db.session.execute(
-        select(Doctor.id, Doctor.slot_minutes, rules.active_doctor_condition().label("active"))
+        select(
+            Doctor.id,
+            Doctor.slot_minutes,
+            rules.active_doctor_condition().label("active"),
+            DoctorLeave.start_date.label("leave_from"),
+            DoctorLeave.end_date.label("leave_to"),
+        )
         .join(User, User.id == Doctor.user_id)
+        .outerjoin(
+            DoctorLeave,
+            (DoctorLeave.doctor_id == Doctor.id)
+            & (DoctorLeave.start_date <= date_to)
+            & (DoctorLeave.end_date >= date_from),
+        )
         .where(Doctor.id.in_(ids))
     ).all()
     states: dict[tuple[int, date], dict] = {}
@@ -132,6 +154,13 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     ).all()
     for block in blocked:
         states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
+    for leave in doctors:
+        if leave.leave_from is None:
+            continue
+        day = max(leave.leave_from, date_from)
+        while day <= min(leave.leave_to, date_to):
+            states[(leave.id, day)]["on_leave"] = True
+            day += timedelta(days=1)
     for state in states.values():
         state["windows"].sort()
     return states
@@ -142,8 +171,9 @@ def _day_state(doctor_id: int, day: date) -> dict[str, Any]:
 
 
 def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool = False) -> list[dict[str, Any]]:
-    """Slots of a day's state, with availability decided against the current time (never cached)."""
-    if not state["active"]:
+    """Slots of a day's state, with availability decided against the current time (never cached); a day of
+    leave has none."""
+    if not state["active"] or state.get("on_leave"):
         return []
     now = rules.local_now()
     bookable_day = now.date() <= day <= now.date() + timedelta(days=horizon_days)

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from hms.common.auth import current_doctor, current_patient, optional_patient_id, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
-from hms.scheduling import availability, booking, calendar, queries, rules, slots
+from hms.scheduling import availability, booking, calendar, followups, leave, queries, rules, slots
 from hms.scheduling import waitlist as waitlist_service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
@@ -31,8 +31,17 @@ from hms.scheduling.schemas import (
     DoctorAppointmentArgs,
     DoctorAppointmentsArgs,
     DoctorDashboard,
+    FollowUpBooking,
+    FollowUpProposal,
+    FollowUpProposed,
+    LeaveCreate,
+    LeaveNotice,
+    LeaveRead,
+    LeaveRecorded,
+    LeaveToday,
     PatientAppointmentArgs,
     PatientDashboard,
+    SeriesCreate,
     SettingsRead,
     SlotsArgs,
     SlotsRead,
@@ -373,6 +382,100 @@ def admin_cancel(data, appointment_id: int):
 def admin_doctor_appointments(args, doctor_id: int):
     """One doctor's appointment history."""
     return queries.doctor_appointment_history(doctor_id=doctor_id, **args)
+
+
+# ---- doctor leave (hms/scheduling/leave.py) ------------------------------------------------------------------
+
+
+@blp.route("/doctor/leave", methods=["GET"])
+@roles_required("doctor")
+@blp.response(200, LeaveRead(many=True))
+def my_leave():
+    """My leave that has not ended, soonest first."""
+    return leave.list_leave(doctor_id=current_doctor().id)
+
+
+@blp.route("/doctor/leave", methods=["POST"])
+@roles_required("doctor")
+@blp.arguments(LeaveCreate)
+@blp.response(201, LeaveRecorded)
+def record_my_leave(data):
+    """Record leave: its slots vanish, its waitlist closes, booked patients are told and offered other times."""
+    return leave.record_leave(actor=current_user, doctor_id=current_doctor().id, **data)
+
+
+@blp.route("/admin/doctors/<int:doctor_id>/leave", methods=["GET"])
+@roles_required("admin")
+@blp.response(200, LeaveRead(many=True))
+def doctor_leave(doctor_id: int):
+    """A doctor's leave that has not ended."""
+    return leave.list_leave(doctor_id=doctor_id)
+
+
+@blp.route("/admin/doctors/<int:doctor_id>/leave", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(LeaveCreate)
+@blp.response(201, LeaveRecorded)
+def record_doctor_leave(data, doctor_id: int):
+    """Record leave for a doctor (audited), as the doctor could."""
+    return leave.record_leave(actor=current_user, doctor_id=doctor_id, **data)
+
+
+@blp.route("/admin/leave/today", methods=["GET"])
+@roles_required("admin")
+@blp.response(200, LeaveToday(many=True))
+def leave_today():
+    """Doctors on leave today."""
+    return leave.on_leave_today()
+
+
+@blp.route("/patient/leave-notices", methods=["GET"])
+@roles_required("patient")
+@blp.response(200, LeaveNotice(many=True))
+def my_leave_notices():
+    """My booked visits that fall on the doctor's leave, with the first free times offered."""
+    return leave.leave_notices(patient_id=current_patient().id)
+
+
+# ---- follow-ups and series (hms/scheduling/followups.py) ------------------------------------------------------
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/follow-up/proposal", methods=["POST"])
+@roles_required("doctor")
+@blp.arguments(FollowUpProposal)
+@blp.response(200, FollowUpProposed)
+def propose_follow_up(data, appointment_id: int):
+    """Propose a follow-up: the patient gets a link to the booking wizard at the nearest free day."""
+    return followups.propose_follow_up(doctor=current_doctor(), appointment_id=appointment_id, **data)
+
+
+@blp.route("/doctor/appointments/<int:appointment_id>/follow-up", methods=["POST"])
+@roles_required("doctor")
+@blp.arguments(FollowUpBooking)
+@blp.response(201, AppointmentRead)
+def book_follow_up(data, appointment_id: int):
+    """Book the follow-up for my visit's patient (same rules as any booking)."""
+    return followups.book_follow_up(
+        doctor=current_doctor(), appointment_id=appointment_id, day=data["date"], start=data["start_time"]
+    )
+
+
+@blp.route("/admin/appointments/series", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(SeriesCreate)
+@blp.response(201, AppointmentRead(many=True))
+def book_series(data):
+    """Book a recurring series (e.g. every 7 days, 6 times): all of it or nothing (audited)."""
+    return followups.book_series(
+        actor=current_user,
+        patient_id=data["patient_id"],
+        doctor_id=data["doctor_id"],
+        first=data["first_date"],
+        start=data["start_time"],
+        every_days=data["every_days"],
+        count=data["count"],
+        reason=data.get("reason"),
+    )
 
 
 blueprints: list[Blueprint] = [blp]

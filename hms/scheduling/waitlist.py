@@ -61,6 +61,12 @@ def join_waitlist(*, patient_id: int, doctor_id: int, day: date) -> dict[str, An
                 fields={"date": [f"Choose a date within {_horizon()} days."]},
             )
         state = _day_state(doctor_id, day)
+        if state.get("on_leave"):
+            raise Conflict(
+                f"{doctor.display_name} is on leave on {day:%A %d %B %Y}; the waitlist for that day is closed.",
+                code="doctor_on_leave",
+                fields={"date": ["The doctor is on leave on this day."]},
+            )
         if not cut_slots(state["windows"], doctor.slot_minutes):
             raise Conflict(
                 f"{doctor.display_name} does not see patients on {day:%A %d %B %Y}, so no slot can open that day. "

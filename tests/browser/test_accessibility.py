@@ -224,6 +224,37 @@ ADMIN = [
             click_first_enabled("cancel-", shows='[data-testid="confirm-dialog"]'),
         ),
     ),
+    Check("admin-desk", "walk-in form and queue", visit("/admin/desk", ready='[data-testid="walk-in-form"]')),
+    Check(
+        "admin-desk",
+        "walk-in errors",
+        then(
+            visit("/admin/desk", ready='[data-testid="walk-in-form"]'), click("walk-in-save", shows=".invalid-feedback")
+        ),
+    ),
+    Check("admin-billing", "summary and lists", visit("/admin/billing", ready='[data-testid^="invoice-row-"]')),
+    Check(
+        "admin-billing",
+        "invoice with payment form",
+        then(
+            visit("/admin/billing", ready='[data-testid^="invoice-open-"]'),
+            click_first_enabled("invoice-open-", shows='[data-testid="invoice-modal"] [data-testid="invoice-details"]'),
+        ),
+    ),
+    Check(
+        "admin-billing",
+        "bill a visit, line errors",
+        then(
+            then(
+                then(
+                    visit("/admin/billing", ready='[data-testid^="bill-"]'),
+                    click_first_enabled("bill-", shows='[data-testid="bill-modal"]'),
+                ),
+                click("bill-add-line", shows='[data-testid="bill-line-0"]'),
+            ),
+            click("bill-save", shows=".invalid-feedback"),
+        ),
+    ),
     Check("admin-reports", "page", visit("/admin/reports")),
     Check("admin-exports", "page", visit("/admin/exports")),
     Check("admin-audit", "page", visit("/admin/audit")),
@@ -307,6 +338,15 @@ PATIENT = [
     ),
     Check("patient-waitlist", "page", visit("/patient/waitlist")),
     Check("patient-history", "visits", visit("/patient/history", ready='[data-testid^="history-item-"]')),
+    Check("patient-invoices", "list", visit("/patient/invoices", ready='[data-testid^="invoice-row-"]')),
+    Check(
+        "patient-invoices",
+        "details",
+        then(
+            visit("/patient/invoices", ready='[data-testid^="invoice-view-"]'),
+            click_first_enabled("invoice-view-", shows='[data-testid="invoice-details"]'),
+        ),
+    ),
     Check("patient-profile", "page", visit("/patient/profile", ready='[data-testid="profile-form"]')),
     Check("patient-password", "page", visit("/patient/password")),
 ]
@@ -316,6 +356,7 @@ NEW_PATIENT = [
     Check("patient-appointments", "empty", visit("/patient/appointments", ready='[data-testid="empty-state"]')),
     Check("patient-waitlist", "empty", visit("/patient/waitlist", ready='[data-testid="empty-state"]')),
     Check("patient-history", "empty", visit("/patient/history", ready='[data-testid="empty-state"]')),
+    Check("patient-invoices", "empty", visit("/patient/invoices", ready='[data-testid="empty-state"]')),
     Check("patient-book", "no free slot", lambda page, ctx: wizard_no_slots(page, ctx)),
 ]
 
@@ -365,6 +406,12 @@ def context(live_server) -> dict:
         json={"doctor_id": other_doctor, "date": other_day, "start_time": other_start, "reason": "Check-up"},
     )
     assert booked.status_code == 201, booked.text
+    if not items(patient.get("/patient/invoices").json()):  # patient1's invoices page needs one to show
+        admin = api(live_server, api_token(live_server, "admin", "admin123"))
+        visits = items(patient.get("/patient/history", params={"per_page": 50}).json())
+        assert visits, "patient1 has no completed visit in the demo data"
+        billed = admin.post("/admin/invoices", json={"appointment_id": visits[0]["id"]})
+        assert billed.status_code == 201, billed.text
     return {
         "appointment_id": appointments[0]["id"],
         "patient_id": patients[0]["id"],

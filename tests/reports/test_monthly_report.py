@@ -181,3 +181,37 @@ def test_the_report_files_are_removed_when_its_e_mail_cannot_be_queued(app, janu
         app.extensions["celery"].tasks["hms.reports.send_monthly_report"](january.id, "2026-01")
     folder = app.config["HMS"].instance_path / "reports"
     assert not list(folder.glob(f"report-doctor-{january.id}-2026-01.*"))
+
+
+def test_the_report_gives_the_months_invoiced_and_collected_money_of_the_doctor(client, auth, frozen_clock, january):
+    admin = auth(AdminFactory())
+    visits = fetch_all_january_completed(january.id)
+    frozen_clock("2026-01-20 10:00")
+    first = client.post("/api/admin/invoices", json={"appointment_id": visits[0]}, headers=admin).get_json()
+    client.post(
+        f"/api/admin/invoices/{first['id']}/payments", json={"method": "cash", "amount_minor": 30000}, headers=admin
+    )
+    client.post(
+        f"/api/admin/invoices/{first['id']}/refunds", json={"method": "cash", "amount_minor": 5000}, headers=admin
+    )
+    frozen_clock("2026-02-02 10:00")  # issued in February: not January's
+    client.post("/api/admin/invoices", json={"appointment_id": visits[1]}, headers=admin)
+    with fresh():
+        report = monthly_report(doctor_id=january.id, month="2026-01")
+    assert (report["revenue"]["invoiced_minor"], report["revenue"]["collected_minor"]) == (50000, 25000)
+    html = client.get("/api/doctor/reports/monthly?month=2026-01", headers=auth(january.user)).get_data(as_text=True)
+    assert '<strong id="revenue-invoiced">INR 500.00</strong>' in html
+    assert '<strong id="revenue-collected">INR 250.00</strong>' in html
+
+
+def fetch_all_january_completed(doctor_id: int) -> list[int]:
+    from hms.models import Appointment
+
+    with fresh() as session:
+        return list(
+            session.execute(
+                select(Appointment.id)
+                .where(Appointment.doctor_id == doctor_id, Appointment.status == "completed")
+                .order_by(Appointment.date)
+            ).scalars()
+        )

@@ -3,6 +3,21 @@ import { api, body, get } from '@/api/request'
 /** Admin API (SPEC §5). */
 export const adminApi = {
   stats: () => get('/admin/stats'),
+  billingSummary: (params) => get('/admin/billing/summary', params),
+  leaveToday: () => get('/admin/leave/today'),
+  recordLeave: (doctorId, data) => body(api.post(`/admin/doctors/${doctorId}/leave`, data)),
+  walkIn: (data) => body(api.post('/admin/walk-ins', data)),
+  bookSeries: (data) => body(api.post('/admin/appointments/series', data)),
+  queue: (params) => get('/admin/queue', params),
+  advanceToken: (id) => body(api.post(`/admin/queue/${id}/advance`)),
+  checkIn: (appointmentId) => body(api.post('/admin/queue/check-in', { appointment_id: appointmentId })),
+  invoices: (params) => get('/admin/invoices', params),
+  invoice: (id) => get(`/admin/invoices/${id}`),
+  billableVisits: (params) => get('/admin/invoices/billable', params),
+  createInvoice: (data) => body(api.post('/admin/invoices', data)),
+  addPayment: (id, data) => body(api.post(`/admin/invoices/${id}/payments`, data)),
+  addRefund: (id, data) => body(api.post(`/admin/invoices/${id}/refunds`, data)),
+  voidInvoice: (id, reason) => body(api.post(`/admin/invoices/${id}/void`, { reason })),
   analytics: () => get('/admin/analytics'),
 
   departments: (params) => get('/admin/departments', params),

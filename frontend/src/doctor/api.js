@@ -20,6 +20,12 @@ export const doctorApi = {
   setAvailability: (data) => body(api.put('/doctor/availability', data)),
   applyTemplate: (data) => body(api.post('/doctor/availability/template', data)),
   toggleSlot: (date, start) => body(api.post('/doctor/availability/toggle', { date, start })),
+  leave: () => get('/doctor/leave'),
+  queue: () => get('/doctor/queue'),
+  proposeFollowUp: (id, data) => body(api.post(`/doctor/appointments/${id}/follow-up/proposal`, data)),
+  bookFollowUp: (id, data) => body(api.post(`/doctor/appointments/${id}/follow-up`, data)),
+  advanceToken: (id) => body(api.post(`/doctor/queue/${id}/advance`)),
+  recordLeave: (data) => body(api.post('/doctor/leave', data)),
 
   calendar: () => get('/doctor/calendar'),
   createCalendar: () => body(api.post('/doctor/calendar')),

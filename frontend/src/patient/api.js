@@ -20,4 +20,8 @@ export const patientApi = {
   exports: (params) => get('/patient/exports', params),
   exportJob: (id) => get(`/patient/exports/${id}`),
   startExport: () => body(api.post('/patient/exports')),
+
+  leaveNotices: () => get('/patient/leave-notices'),
+  invoices: (params) => get('/patient/invoices', params),
+  invoice: (id) => get(`/patient/invoices/${id}`),
 }

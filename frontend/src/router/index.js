@@ -18,6 +18,8 @@ const routes = [
   admin('patients', '/patients', () => import('@/admin/PatientsPage.vue'), { title: 'Patients' }),
   admin('appointments', '/appointments', () => import('@/admin/AppointmentsPage.vue'), { title: 'Appointments' }),
   admin('reports', '/reports', () => import('@/admin/ReportsPage.vue'), { title: 'Reports' }),
+  admin('desk', '/desk', () => import('@/admin/DeskPage.vue'), { title: 'Front desk' }),
+  admin('billing', '/billing', () => import('@/admin/BillingPage.vue'), { title: 'Billing' }),
   admin('exports', '/exports', () => import('@/admin/ExportsPage.vue'), { title: 'Exports' }),
   admin('audit', '/audit', () => import('@/admin/AuditPage.vue'), { title: 'Audit log' }),
   admin('password', '/password', ChangePassword, { title: 'Change password', password: true }),
@@ -39,6 +41,7 @@ const routes = [
   patient('appointments', '/appointments', () => import('@/patient/AppointmentsPage.vue'), { title: 'My appointments' }),
   patient('waitlist', '/waitlist', () => import('@/patient/WaitlistPage.vue'), { title: 'Waitlist' }),
   patient('history', '/history', () => import('@/patient/HistoryPage.vue'), { title: 'My history' }),
+  patient('invoices', '/invoices', () => import('@/patient/InvoicesPage.vue'), { title: 'My invoices' }),
   patient('profile', '/profile', () => import('@/patient/ProfilePage.vue'), { title: 'My profile' }),
   patient('password', '/password', ChangePassword, { title: 'Change password', password: true }),
 

@@ -153,3 +153,19 @@ const pluralRules = new Intl.PluralRules('en')
 export function plural(count, one, other = `${one}s`) {
   return `${count} ${pluralRules.select(count) === 'one' ? one : other}`
 }
+
+/** An amount in minor units (paise, cents) as money, e.g. 50050 INR → "₹500.50"; integers only, never float sums. */
+export function formatMoney(minor, currency = 'INR') {
+  if (minor === null || minor === undefined) return '—'
+  const negative = minor < 0
+  const abs = Math.abs(minor)
+  const text = new Intl.NumberFormat('en-IN', { style: 'currency', currency, minimumFractionDigits: 2 }).format(Math.trunc(abs / 100) + (abs % 100) / 100)
+  return negative ? `−${text}` : text
+}
+
+/** "350", "350.5" or "350.50" typed in major units → 35050 minor units, by string, so no float rounding; null if not a sum. */
+export function toMinor(text) {
+  const match = /^\s*(\d{1,8})(?:[.,](\d{1,2}))?\s*$/.exec(String(text ?? ''))
+  if (!match) return null
+  return Number(match[1]) * 100 + Number((match[2] || '').padEnd(2, '0'))
+}

@@ -1,0 +1,1 @@
+"""Billing: an invoice per completed visit, numbered without gaps per financial year, its payments and refunds."""
