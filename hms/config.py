@@ -23,6 +23,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = _env(name)
     if value is None:
@@ -62,8 +67,11 @@ class Settings:
     reminder_hour: int = 8
     export_ttl_days: int = 7
     jwt_secret: str = ""
-    access_token_minutes: int = 30
-    refresh_token_days: int = 14
+    access_token_minutes: int = 10
+    session_idle_minutes: float = 30.0
+    patient_session_idle_minutes: float = 60.0
+    session_hours: float = 12.0
+    refresh_grace_seconds: int = 10
     admin_password: str | None = None
     demo_data: bool = False
     smtp_host: str | None = None
@@ -118,8 +126,11 @@ class Settings:
             reminder_hour=_env_int("HMS_REMINDER_HOUR", 8),
             export_ttl_days=_env_int("HMS_EXPORT_TTL_DAYS", 7),
             jwt_secret=_env("HMS_JWT_SECRET", "") or "",
-            access_token_minutes=_env_int("HMS_ACCESS_TOKEN_MINUTES", 30),
-            refresh_token_days=_env_int("HMS_REFRESH_TOKEN_DAYS", 14),
+            access_token_minutes=_env_int("HMS_ACCESS_TOKEN_MINUTES", 10),
+            session_idle_minutes=_env_float("HMS_SESSION_IDLE_MINUTES", 30.0),
+            patient_session_idle_minutes=_env_float("HMS_PATIENT_SESSION_IDLE_MINUTES", 60.0),
+            session_hours=_env_float("HMS_SESSION_HOURS", 12.0),
+            refresh_grace_seconds=_env_int("HMS_REFRESH_GRACE_SECONDS", 10),
             admin_password=_env("HMS_ADMIN_PASSWORD"),
             demo_data=_env_bool("HMS_DEMO_DATA", False),
             smtp_host=_env("HMS_SMTP_HOST"),
@@ -170,6 +181,8 @@ class Settings:
             self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
         ):
             raise RuntimeError("production keeps argon2id at time cost >= 3 and memory >= 64 MiB")
+        if not (0 < self.session_idle_minutes and 0 < self.patient_session_idle_minutes and 0 < self.session_hours):
+            raise ValueError("HMS_SESSION_IDLE_MINUTES, HMS_PATIENT_SESSION_IDLE_MINUTES and HMS_SESSION_HOURS must be > 0")
         if self.smtp_tls is None:
             self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
         if self.api_docs is None:

@@ -403,3 +403,27 @@ class RevokedToken(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     jti: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AuthSession(Model):
+    """One signed-in device: the family of refresh tokens handed out since a sign-in.
+
+    Only the hash of the current refresh token is kept; its generation counts rotations, so an older token of
+    the family (signed by us, so not a guess) presented again is a replay, and ends the whole family. Access
+    tokens carry the session id, so ending a session ends its access tokens at once.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32))

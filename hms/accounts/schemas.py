@@ -49,18 +49,35 @@ class ChangePasswordArgs(Schema):
     new_password = Text(256, required=True)
 
 
-class LogoutArgs(Schema):
-    refresh_token = Line(4096)
+class SessionInfoRead(Schema):
+    """The session just started or refreshed: the SPA warns before `idle_seconds` without activity end it."""
+
+    id = fields.Integer()
+    idle_seconds = fields.Integer()
+    access_seconds = fields.Integer()
+    expires_at = Timestamp()
 
 
 class TokensRead(Schema):
+    """The access token only: the refresh token is in the HttpOnly cookie `hms_refresh` (path /api/auth/refresh)."""
+
     access_token = fields.String()
-    refresh_token = fields.String()
     user = fields.Nested(UserRead)
+    session = fields.Nested(SessionInfoRead)
 
 
-class AccessTokenRead(Schema):
-    access_token = fields.String()
+class SessionRead(Schema):
+    id = fields.Integer()
+    device = fields.String()
+    ip = fields.String(allow_none=True)
+    created_at = Timestamp()
+    last_used_at = Timestamp()
+    expires_at = Timestamp()
+    current = fields.Boolean()
+
+
+class SessionsRead(Schema):
+    items = fields.List(fields.Nested(SessionRead))
 
 
 class LogoutRead(Schema):

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hms.accounts import sessions
 from hms.accounts.passwords import hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -89,9 +89,11 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     return user
 
 
-def end_sessions(user: User) -> None:
-    """Make every token issued so far invalid (tokens carry their issue time in microseconds, see common.auth)."""
+def end_sessions(user: User, *, reason: str = "password_changed") -> None:
+    """End every session and make every token issued so far invalid (tokens carry their issue time in
+    microseconds, see common.auth); the caller commits."""
     user.tokens_valid_after = issued_moment()
+    sessions.end_all(user.id, reason=reason)
 
 
 def set_active(*, user: User, active: bool) -> None:
@@ -101,7 +103,7 @@ def set_active(*, user: User, active: bool) -> None:
     if active:
         clear_sign_in_locks(user_id=user.id)
         return
-    end_sessions(user)
+    end_sessions(user, reason="blocked")
     if user.doctor is not None:
         user.doctor.calendar_token = None
 
@@ -110,11 +112,8 @@ def set_active(*, user: User, active: bool) -> None:
 
 
 def issue_tokens(user: User) -> dict[str, Any]:
-    return {
-        "access_token": create_access_token(identity=user),
-        "refresh_token": create_refresh_token(identity=user),
-        "user": user,
-    }
+    """A new session: the access token for the body, the refresh token in its cookie (see sessions)."""
+    return sessions.start(user)
 
 
 def register(*, data: dict[str, Any]) -> dict[str, Any]:
@@ -294,26 +293,16 @@ def unlock(*, user_id: int) -> dict[str, Any]:
     return sign_in_locks(user_id=user_id)
 
 
-def refresh(*, user: User) -> dict[str, Any]:
-    """A new access token for the holder of a valid refresh token."""
-    return {"access_token": create_access_token(identity=user)}
-
-
 def _expiry(payload: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(payload.get("exp") or time.time() + 86400), UTC).replace(tzinfo=None)
 
 
-def logout(*, user: User, access_payload: dict[str, Any], refresh_token: str | None = None) -> None:
-    """Revoke the presented access token, and the caller's refresh token when they hand it in (one commit)."""
-    payload: dict[str, Any] | None
-    try:
-        payload = decode_token(refresh_token, allow_expired=True) if refresh_token else None
-    except Exception:  # a malformed or foreign token: nothing to revoke, the sign-out still succeeds
-        payload = None
+def logout(*, access_payload: dict[str, Any]) -> None:
+    """End the session of the presented access token (its refresh token dies with it) and revoke the token."""
     with unit_of_work():
         revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
-        if payload and payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
-            revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
+        sessions.end(access_payload.get("sid"), reason="signed_out")
+    sessions.clear_refresh_cookie()
 
 
 def change_password(*, user: User, current_password: str, new_password: str, ip: str | None) -> dict[str, Any]:

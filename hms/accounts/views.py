@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask import request
+from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
-from hms.accounts import service
+from hms.accounts import service, sessions
 from hms.accounts.schemas import (
-    AccessTokenRead,
     ChangePasswordArgs,
     DoctorProfileUpdate,
     LoginArgs,
-    LogoutArgs,
     LogoutRead,
     MeRead,
     PatientProfileUpdate,
     RegisterArgs,
+    SessionsRead,
     SignInLocksRead,
     TokensRead,
 )
@@ -51,22 +51,40 @@ def login(data):
 
 @blp.route("/refresh", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_refresh"))
-@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401, 429))
-@jwt_required(refresh=True)
-@blp.response(200, AccessTokenRead)
+@blp.doc(security=[], **documents_errors(401, 429))
+@blp.response(200, TokensRead)
 def refresh():
-    """A new access token; send the refresh token as the Bearer token."""
-    return service.refresh(user=current_user)
+    """A new access token for the session of the `hms_refresh` cookie, which is rotated (set anew) each time.
+
+    No Bearer token: the browser sends the HttpOnly cookie. A refresh token used twice ends its session.
+    """
+    return sessions.refresh(request.cookies.get(sessions.REFRESH_COOKIE))
 
 
 @blp.route("/logout", methods=["POST"])
 @login_required
-@blp.arguments(LogoutArgs)
 @blp.response(200, LogoutRead)
-def logout(data):
-    """Revoke the presented access token (and the refresh token, when given in the body)."""
-    service.logout(user=current_user, access_payload=get_jwt(), refresh_token=data.get("refresh_token"))
+def logout():
+    """End this session: the access token is revoked and the refresh cookie cleared and made useless."""
+    service.logout(access_payload=get_jwt())
     return {"message": "Signed out."}
+
+
+@blp.route("/sessions", methods=["GET"])
+@login_required
+@blp.response(200, SessionsRead)
+def list_sessions():
+    """My sessions that are still usable: device, address, when started and last used; `current` is this one."""
+    return sessions.list_own(user=current_user, current_session_id=get_jwt().get("sid"))
+
+
+@blp.route("/sessions/<int:session_id>", methods=["DELETE"])
+@login_required
+@blp.doc(**documents_errors(404))
+@blp.response(204)
+def revoke_session(session_id: int):
+    """End one of my sessions (signs that device out at once)."""
+    sessions.revoke_own(user=current_user, session_id=session_id)
 
 
 @blp.route("/me", methods=["GET"])

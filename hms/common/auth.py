@@ -14,13 +14,20 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 
 from hms.common.errors import Forbidden, NotFound, error_response
 from hms.extensions import db, jwt
-from hms.models import Appointment, AppointmentStatus, Doctor, Patient, RevokedToken, User
+from hms.models import Appointment, AppointmentStatus, AuthSession, Doctor, Patient, RevokedToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
-PASSWORD_CHANGE_EXEMPT = {"accounts.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
+PASSWORD_CHANGE_EXEMPT = {
+    "accounts.me",
+    "accounts.change_password",
+    "accounts.logout",
+    "accounts.refresh",
+    "accounts.list_sessions",
+    "accounts.revoke_session",
+}
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -161,6 +168,17 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+def _session_alive(user: User, payload: dict) -> bool:
+    """An access token works only while the session it was issued for (claim `sid`) has not ended, gone idle
+    or run out: revoking a session, signing out and the idle timeout take effect at once, not at token expiry."""
+    from hms.accounts.sessions import real_now, why_ended
+
+    sid = payload.get("sid")
+    if not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid < 2**63:
+        return False
+    return why_ended(db.session.get(AuthSession, sid), user, real_now()) is None
+
+
 def init_jwt(app: Flask) -> None:
     """Wire Flask-JWT-Extended to our users, blocklist and error format."""
 
@@ -183,6 +201,8 @@ def init_jwt(app: Flask) -> None:
             issued = payload.get(ISSUED_CLAIM, payload["iat"] * 1_000_000)
             if issued < _microseconds(user.tokens_valid_after):
                 return None
+        if not _session_alive(user, payload):
+            return None
         return user
 
     @jwt.token_in_blocklist_loader
