@@ -181,8 +181,10 @@ class Settings:
             self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
         ):
             raise RuntimeError("production keeps argon2id at time cost >= 3 and memory >= 64 MiB")
-        if not (0 < self.session_idle_minutes and 0 < self.patient_session_idle_minutes and 0 < self.session_hours):
-            raise ValueError("HMS_SESSION_IDLE_MINUTES, HMS_PATIENT_SESSION_IDLE_MINUTES and HMS_SESSION_HOURS must be > 0")
+        if not (self.session_idle_minutes > 0 and self.patient_session_idle_minutes > 0 and self.session_hours > 0):
+            raise ValueError(
+                "HMS_SESSION_IDLE_MINUTES, HMS_PATIENT_SESSION_IDLE_MINUTES and HMS_SESSION_HOURS must be > 0"
+            )
         if self.smtp_tls is None:
             self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
         if self.api_docs is None:

@@ -38,6 +38,9 @@ from hms.models import AuthSession, Role, User
 
 REFRESH_COOKIE = "hms_refresh"
 REFRESH_PATH = "/api/auth/refresh"
+# A hint without any secret, readable by the SPA: "a refresh cookie may be there", so an anonymous visitor's
+# page load does not spend a refresh request (and its rate limit) on a certain 401.
+HINT_COOKIE = "hms_session"
 _SALT = "hms-refresh-token"
 
 
@@ -142,6 +145,7 @@ def set_refresh_cookie(token: str, expires_at: datetime) -> None:
             httponly=True,
             samesite="Strict",
         )
+        response.set_cookie(HINT_COOKIE, "1", max_age=max_age, path="/", secure=secure, samesite="Strict")
         return response
 
 
@@ -151,6 +155,7 @@ def clear_refresh_cookie() -> None:
     @after_this_request
     def _clear(response):  # type: ignore[no-untyped-def]
         response.delete_cookie(REFRESH_COOKIE, path=REFRESH_PATH, secure=secure, httponly=True, samesite="Strict")
+        response.delete_cookie(HINT_COOKIE, path="/", secure=secure, samesite="Strict")
         return response
 
 
@@ -203,15 +208,16 @@ def _session_error(reason: str) -> Unauthorized:
         "expired": "Your session has reached its maximum length. Please sign in again.",
         "reused": "This session was ended because its sign-in token was used twice. Please sign in again.",
     }
-    return Unauthorized(
-        messages.get(reason, "This session has ended. Please sign in again."), code="session_ended"
-    )
+    return Unauthorized(messages.get(reason, "This session has ended. Please sign in again."), code="session_ended")
 
 
-def refresh(token: str | None) -> dict[str, Any]:
+def refresh(token: str | None, *, idle_seconds: int | None = None) -> dict[str, Any]:
     """Rotate the refresh token of the cookie: a new access token, and a new refresh token in the cookie.
 
     An older token of the family ends the session (outside the short grace for two tabs refreshing at once).
+    `idle_seconds` is how long the SPA's user has been inactive (its header X-HMS-Idle-Seconds): a refresh that
+    a background request needed then does not count as use. It can only move "last used" forward, and only
+    after the idle check, so it cannot revive a session that already went idle.
     """
     parsed = _read_refresh_token(token) if token else None
     if parsed is None:
@@ -238,11 +244,13 @@ def refresh(token: str | None) -> dict[str, Any]:
             new = _new_refresh_token(session.id, session.generation + 1)
             session.generation += 1
             session.refresh_hash = _digest(new)
-            session.rotated_at = session.last_used_at = now
+            session.rotated_at = now
+            session.last_used_at = _used_at(session, now, idle_seconds)
             session.ip, session.user_agent = _client()
             outcome.token = new
         elif generation == session.generation - 1 and _in_grace(session, now):
-            session.last_used_at = now  # a second tab's concurrent refresh: an access token, no new cookie
+            # a second tab's concurrent refresh: an access token, no new cookie (the browser has it already)
+            session.last_used_at = _used_at(session, now, idle_seconds)
         elif generation < session.generation:
             _end(session, "reused", now)
             record(
@@ -262,6 +270,11 @@ def refresh(token: str | None) -> dict[str, Any]:
     if outcome.token is not None:
         set_refresh_cookie(outcome.token, session.expires_at)
     return {"access_token": access_token(user, session), "user": user, "session": session_info(user, session)}
+
+
+def _used_at(session: AuthSession, now: datetime, idle_seconds: int | None) -> datetime:
+    reported = now - timedelta(seconds=max(0, idle_seconds or 0))
+    return max(session.last_used_at, reported)
 
 
 def _in_grace(session: AuthSession, now: datetime) -> bool:

@@ -57,8 +57,16 @@ def refresh():
     """A new access token for the session of the `hms_refresh` cookie, which is rotated (set anew) each time.
 
     No Bearer token: the browser sends the HttpOnly cookie. A refresh token used twice ends its session.
+    The optional header `X-HMS-Idle-Seconds` says how long the user has been inactive (a background refresh
+    then does not count as use of the session).
     """
-    return sessions.refresh(request.cookies.get(sessions.REFRESH_COOKIE))
+    return sessions.refresh(request.cookies.get(sessions.REFRESH_COOKIE), idle_seconds=_idle_seconds())
+
+
+def _idle_seconds() -> int | None:
+    """The SPA's X-HMS-Idle-Seconds header (how long its user has been inactive); anything else is ignored."""
+    value = request.headers.get("X-HMS-Idle-Seconds", "")
+    return min(int(value), 7 * 86400) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @blp.route("/logout", methods=["POST"])

@@ -222,6 +222,7 @@ ADMIN = [
     Check("admin-audit", "page", visit("/admin/audit")),
     Check("admin-password", "page", visit("/admin/password")),
     Check("admin-password", "errors", lambda page, ctx: password_errors(page)),
+    Check("admin-sessions", "page", visit("/admin/sessions", ready='[data-testid="session-current"]')),
 ]
 
 DOCTOR = [
@@ -248,6 +249,7 @@ DOCTOR = [
     Check("doctor-calendar", "page", visit("/doctor/calendar")),
     Check("doctor-profile", "page", visit("/doctor/profile", ready='[data-testid="profile-form"]')),
     Check("doctor-password", "page", visit("/doctor/password")),
+    Check("doctor-sessions", "page", visit("/doctor/sessions", ready='[data-testid="session-current"]')),
 ]
 
 NEW_DOCTOR = [
@@ -302,6 +304,7 @@ PATIENT = [
     Check("patient-history", "visits", visit("/patient/history", ready='[data-testid^="history-item-"]')),
     Check("patient-profile", "page", visit("/patient/profile", ready='[data-testid="profile-form"]')),
     Check("patient-password", "page", visit("/patient/password")),
+    Check("patient-sessions", "page", visit("/patient/sessions", ready='[data-testid="session-current"]')),
 ]
 
 NEW_PATIENT = [

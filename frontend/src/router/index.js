@@ -6,6 +6,7 @@ const admin = (name, path, loader, extra = {}) => ({ path: `/admin${path}`, name
 const doctor = (name, path, loader, extra = {}) => ({ path: `/doctor${path}`, name: `doctor-${name}`, component: loader, meta: { role: 'doctor', ...extra } })
 const patient = (name, path, loader, extra = {}) => ({ path: `/patient${path}`, name: `patient-${name}`, component: loader, meta: { role: 'patient', ...extra } })
 const ChangePassword = () => import('@/auth/ChangePasswordPage.vue')
+const Sessions = () => import('@/auth/SessionsPage.vue')
 
 const routes = [
   { path: '/', name: 'landing', component: () => import('@/directory/LandingPage.vue'), meta: { title: 'Departments and doctors' } },
@@ -21,6 +22,7 @@ const routes = [
   admin('exports', '/exports', () => import('@/admin/ExportsPage.vue'), { title: 'Exports' }),
   admin('audit', '/audit', () => import('@/admin/AuditPage.vue'), { title: 'Audit log' }),
   admin('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  admin('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   doctor('dashboard', '', () => import('@/doctor/DoctorDashboard.vue'), { title: 'Doctor dashboard' }),
   doctor('appointments', '/appointments', () => import('@/doctor/AppointmentsPage.vue'), { title: 'Appointments' }),
@@ -32,6 +34,7 @@ const routes = [
   doctor('calendar', '/calendar', () => import('@/doctor/CalendarPage.vue'), { title: 'Calendar feed' }),
   doctor('profile', '/profile', () => import('@/doctor/ProfilePage.vue'), { title: 'My profile' }),
   doctor('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  doctor('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   patient('dashboard', '', () => import('@/patient/PatientDashboard.vue'), { title: 'My dashboard' }),
   patient('doctors', '/doctors', () => import('@/patient/FindDoctorPage.vue'), { title: 'Find a doctor' }),
@@ -41,6 +44,7 @@ const routes = [
   patient('history', '/history', () => import('@/patient/HistoryPage.vue'), { title: 'My history' }),
   patient('profile', '/profile', () => import('@/patient/ProfilePage.vue'), { title: 'My profile' }),
   patient('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  patient('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/components/NotFound.vue'), meta: { title: 'Not found' } },
 ]
