@@ -93,6 +93,8 @@ class Settings:
     rate_limit_refresh: str = "120 per minute"
     rate_limit_change_password: str = "10 per hour"
     rate_limit_exports: str = "30 per hour"
+    rate_limit_password_reset: str = "10 per hour"
+    password_reset_per_hour: int = 3
     max_active_bookings: int = 5
     calendar_feed_details: bool = False
     api_docs: bool | None = None
@@ -152,6 +154,8 @@ class Settings:
             rate_limit_refresh=_env("HMS_RATE_LIMIT_REFRESH", "120 per minute") or "",
             rate_limit_change_password=_env("HMS_RATE_LIMIT_CHANGE_PASSWORD", "10 per hour") or "",
             rate_limit_exports=_env("HMS_RATE_LIMIT_EXPORTS", "30 per hour") or "",
+            rate_limit_password_reset=_env("HMS_RATE_LIMIT_PASSWORD_RESET", "10 per hour") or "",
+            password_reset_per_hour=_env_int("HMS_PASSWORD_RESET_PER_HOUR", 3),
             max_active_bookings=_env_int("HMS_MAX_ACTIVE_BOOKINGS", 5),
             calendar_feed_details=_env_bool("HMS_CALENDAR_FEED_DETAILS", False),
             api_docs=_env_optional_bool("HMS_API_DOCS"),

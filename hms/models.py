@@ -427,3 +427,23 @@ class AuthSession(Model):
     user_agent: Mapped[str | None] = mapped_column(String(255))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class AccountToken(Model):
+    """A one-time link mailed to a user: a password reset or an e-mail verification.
+
+    The link's token is an HMAC (under a key outside the database) of the row's purpose and id, so neither this
+    table nor the outbox row that mails it holds a usable token; only its SHA-256 is stored, for the lookup.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))

@@ -39,11 +39,21 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_problems(password: str, *, username: str | None = None) -> list[str]:
-    """Human-readable reasons a password is refused; empty when it is acceptable."""
+def password_problems(password: str, *, username: str | None = None, email: str | None = None) -> list[str]:
+    """Human-readable reasons a password is refused; empty when it is acceptable.
+
+    A password that contains the username or the e-mail address (or its part before the @, when that part is
+    long enough to mean something) is the first thing a guesser tries.
+    """
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Password must be at least {MIN_LENGTH} characters long.")
-    if username and password.strip().lower() == username.strip().lower():
-        problems.append("Password must not be the same as the username.")
+    lowered = password.lower()
+    if username and username.strip() and username.strip().lower() in lowered:
+        problems.append("Password must not contain the username.")
+    if email and email.strip():
+        address = email.strip().lower()
+        local = address.split("@", 1)[0]
+        if address in lowered or (len(local) >= 3 and local in lowered):
+            problems.append("Password must not contain the e-mail address.")
     return problems

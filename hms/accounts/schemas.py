@@ -49,6 +49,19 @@ class ChangePasswordArgs(Schema):
     new_password = Text(256, required=True)
 
 
+class PasswordResetArgs(Schema):
+    email = EmailAddress(required=True, metadata={"example": "asha@example.org"})
+
+
+class PasswordResetConfirmArgs(Schema):
+    token = Line(200, min_length=1, required=True)
+    new_password = Text(256, required=True)
+
+
+class MessageRead(Schema):
+    message = fields.String()
+
+
 class SessionInfoRead(Schema):
     """The session just started or refreshed: the SPA warns before `idle_seconds` without activity end it."""
 

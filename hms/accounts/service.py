@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from hms.accounts import sessions
+from hms.accounts import reset, sessions
 from hms.accounts.passwords import hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -64,8 +64,8 @@ def check_unique(*, username: str | None = None, email: str | None = None, exclu
         raise Duplicate("An account with these details already exists.", fields=taken)
 
 
-def check_password(*, password: str, username: str | None, field: str = "password") -> None:
-    problems = password_problems(password, username=username)
+def check_password(*, password: str, username: str | None, email: str | None = None, field: str = "password") -> None:
+    problems = password_problems(password, username=username, email=email)
     if current_app.config["HMS"].is_production and _is_demo_password(password):
         problems.append("This password is published with the demo data; choose another.")
     if problems:
@@ -76,7 +76,7 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     """Add a user after the uniqueness and password rules; the caller commits."""
     username, email = username.strip(), email.strip().lower()
     check_unique(username=username, email=email)
-    check_password(password=password, username=username)
+    check_password(password=password, username=username, email=email)
     user = User(
         username=username,
         email=email,
@@ -320,7 +320,7 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
             "The current password is not correct.",
             fields={"current_password": ["The current password is not correct."]},
         )
-    check_password(password=new_password, username=user.username, field="new_password")
+    check_password(password=new_password, username=user.username, email=user.email, field="new_password")
     if verify_password(user.password_hash, new_password):
         raise ValidationFailed(
             "Choose a password different from the current one.",
@@ -331,6 +331,7 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
         user.must_change_password = False
         end_sessions(user)
         record(action="password_changed", entity="user", entity_id=user.id, actor=user)
+        reset.queue_password_changed(user)
     return issue_tokens(user)
 
 

@@ -6,13 +6,16 @@ from flask import request
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
-from hms.accounts import service, sessions
+from hms.accounts import reset, service, sessions
 from hms.accounts.schemas import (
     ChangePasswordArgs,
     DoctorProfileUpdate,
     LoginArgs,
     LogoutRead,
     MeRead,
+    MessageRead,
+    PasswordResetArgs,
+    PasswordResetConfirmArgs,
     PatientProfileUpdate,
     RegisterArgs,
     SessionsRead,
@@ -117,6 +120,26 @@ def change_password(data):
         new_password=data["new_password"],
         ip=client_ip(),
     )
+
+
+@blp.route("/password-reset", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(429))
+@blp.arguments(PasswordResetArgs)
+@blp.response(202, MessageRead)
+def request_password_reset(data):
+    """Mail a one-time link to choose a new password. The answer is the same whether or not the address is known."""
+    return reset.request_reset(email=data["email"], ip=client_ip())
+
+
+@blp.route("/password-reset/confirm", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(400, 429))
+@blp.arguments(PasswordResetConfirmArgs)
+@blp.response(200, MessageRead)
+def confirm_password_reset(data):
+    """Set a new password with the link's token; every session of the account ends."""
+    return reset.confirm_reset(token=data["token"], new_password=data["new_password"])
 
 
 profile_blp = Blueprint("profile", __name__, url_prefix="/api", description="Doctors' and patients' own profiles")

@@ -74,7 +74,18 @@ def _context(row: Notification) -> dict:
         "hospital": str(settings.extra.get("hospital_name", "Hospital Management System")),
         "portal_url": settings.public_url.rstrip("/"),
         "html_body": html_body,
+        "link": _account_link(payload),
     }
+
+
+def _account_link(payload: dict) -> str | None:
+    """A one-time account link (password reset, e-mail verification) is made only now, as the message is sent:
+    the outbox row holds the token row's id, never the token (hms.accounts.tokens)."""
+    if "account_token_id" not in payload:
+        return None
+    from hms.accounts.tokens import link
+
+    return link(int(payload["account_token_id"]), str(payload.get("link_purpose", "reset")))
 
 
 def render(row: Notification) -> RenderedMessage:

@@ -123,9 +123,7 @@ def test_finding_10_a_token_without_exp_or_iat_gets_401(app, client):
         from hms.accounts import sessions
 
         sid = sessions.start(session.get(User, user.id))["session"]["id"]
-    good = forged(
-        app, sub=str(user.id), iat=now, nbf=now, exp=now + 600, jti="d", type="access", fresh=False, sid=sid
-    )
+    good = forged(app, sub=str(user.id), iat=now, nbf=now, exp=now + 600, jti="d", type="access", fresh=False, sid=sid)
     assert client.get("/api/auth/me", headers=no_exp).status_code == 401
     assert client.get("/api/auth/me", headers=no_iat).status_code == 401
     assert client.get("/api/auth/me", headers=good).status_code == 200
