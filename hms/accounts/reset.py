@@ -34,7 +34,10 @@ from hms.notifications.service import queue
 
 TTL = timedelta(minutes=30)
 RESPONSE_FLOOR = 0.5  # seconds: both answers take at least this long (an unknown address does less work)
-REQUESTED = "If an account uses this e-mail address, we have sent it a link to choose a new password. The link works once, for 30 minutes."
+REQUESTED = (
+    "If an account uses this e-mail address, we have sent it a link to choose a new password. "
+    "The link works once, for 30 minutes."
+)
 
 
 def _user_by_email(email: str) -> User | None:
