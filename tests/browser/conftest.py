@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,48 +51,76 @@ def _free_port() -> int:
 LIVE_SERVER: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrate a fresh SQLite database, load the demo data, and serve the app as `make run` does."""
+@contextmanager
+def serve(instance: Path, extra_env: dict[str, str] | None = None, *, worker: bool = False) -> Iterator[str]:
+    """Migrate a fresh SQLite database in `instance`, load the demo data, and serve the app as `make run` does
+    (with a Celery worker on the SQLite broker when `worker`, so queued e-mails are really sent)."""
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: run `make frontend` (make test does it) before the browser tests")
-    instance = tmp_path_factory.mktemp("browser-instance")
     port = _free_port()
     env = {
         **os.environ,
         "HMS_INSTANCE_PATH": str(instance),
         "DATABASE_URL": f"sqlite:///{instance / 'hms.sqlite3'}",
         "HMS_PORT": str(port),
+        "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FLASK_APP": "hms",
+        **(extra_env or {}),
     }
     env.pop("REDIS_URL", None)
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([str(bin_dir / "flask"), "demo-data"], env=env, check=True, capture_output=True, cwd=ROOT)
     log = open(instance / "server.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    processes = [
+        subprocess.Popen(
+            [str(bin_dir / "gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    if worker:
+        processes.append(
+            subprocess.Popen(
+                [str(bin_dir / "celery"), "-A", "hms.celery_app", "worker", "--pool=solo", "--loglevel=WARNING"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     base_url = f"http://127.0.0.1:{port}"
-    LIVE_SERVER["database"] = instance / "hms.sqlite3"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        server.terminate()
-        pytest.fail("the app did not start: " + (instance / "server.log").read_text()[-2000:])
-    yield base_url
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base_url}/api/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the app did not start: " + (instance / "server.log").read_text()[-2000:])
+        yield base_url
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the demo hospital, served as `make run` does; e-mails go to its mailbox folder."""
+    instance = tmp_path_factory.mktemp("browser-instance")
+    LIVE_SERVER["database"] = instance / "hms.sqlite3"
+    with serve(instance) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

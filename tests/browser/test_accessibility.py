@@ -157,6 +157,19 @@ def password_errors(page: Page) -> None:
     expect(page.locator(".invalid-feedback").first).to_be_visible()
 
 
+def forgot_sent(page: Page) -> None:
+    page.get_by_test_id("forgot-email").fill("nobody@example.org")
+    page.get_by_test_id("forgot-submit").click()
+    expect(page.get_by_test_id("reset-requested")).to_be_visible()
+
+
+def reset_refused(page: Page) -> None:
+    page.get_by_test_id("reset-new").fill("long-enough-new-1")
+    page.get_by_test_id("reset-confirm").fill("long-enough-new-1")
+    page.get_by_test_id("reset-submit").click()
+    expect(page.get_by_test_id("reset-error")).to_be_visible()
+
+
 def wizard_no_slots(page: Page, ctx: dict) -> None:
     """The date step with a day the doctor does not work: shown with no free slots, and it cannot be chosen."""
     wizard_to("date")(page, ctx)
@@ -170,6 +183,15 @@ PUBLIC = [
     Check("login", "wrong password", wrong_login),
     Check("register", "page", visit("/register")),
     Check("register", "field errors", register_errors),
+    Check("forgot-password", "page", visit("/forgot-password")),
+    Check(
+        "forgot-password",
+        "sent",
+        then(visit("/forgot-password"), lambda page: forgot_sent(page)),
+    ),
+    Check("reset-password", "no token", visit("/reset-password", ready='[data-testid="reset-error"]')),
+    Check("reset-password", "form", visit("/reset-password#token=1.x", ready='[data-testid="reset-form"]')),
+    Check("reset-password", "refused", then(visit("/reset-password#token=1.x"), lambda page: reset_refused(page))),
     Check("not-found", "page", visit("/no-such-page")),
 ]
 

@@ -12,6 +12,8 @@ const routes = [
   { path: '/', name: 'landing', component: () => import('@/directory/LandingPage.vue'), meta: { title: 'Departments and doctors' } },
   { path: '/login', name: 'login', component: () => import('@/auth/LoginPage.vue'), meta: { guest: true, title: 'Sign in' } },
   { path: '/register', name: 'register', component: () => import('@/auth/RegisterPage.vue'), meta: { guest: true, title: 'Register' } },
+  { path: '/forgot-password', name: 'forgot-password', component: () => import('@/auth/ForgotPasswordPage.vue'), meta: { guest: true, title: 'Forgot password' } },
+  { path: '/reset-password', name: 'reset-password', component: () => import('@/auth/ResetPasswordPage.vue'), meta: { title: 'Choose a new password' } },
 
   admin('dashboard', '', () => import('@/admin/AdminDashboard.vue'), { title: 'Admin dashboard' }),
   admin('departments', '/departments', () => import('@/admin/DepartmentsPage.vue'), { title: 'Departments' }),
