@@ -39,6 +39,13 @@ def run_axe(page: Page) -> list[dict]:
     """The serious and critical WCAG A/AA violations on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
+    # Colours caught halfway through a button's hover transition are nobody's final colours: let them settle
+    # (a finite transition ends; an endless animation, like a spinner, is not waited for).
+    page.evaluate(
+        """() => Promise.all(document.getAnimations()
+               .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+               .map(a => a.finished.catch(() => null)))"""
+    )
     result = page.evaluate(
         """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})""",
         TAGS,
