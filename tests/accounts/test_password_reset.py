@@ -223,3 +223,14 @@ def test_expired_tokens_are_refused_even_a_second_after_expiry(client, frozen_cl
     token = token_from(mails("password_reset")[0])
     frozen_clock(start + timedelta(minutes=30))
     assert confirm(client, token).status_code == 400
+
+
+def test_reset_mails_go_by_e_mail_only_never_to_the_shared_chat_or_sms(client, app, monkeypatch):
+    monkeypatch.setattr(app.config["HMS"], "webhook_url", "http://127.0.0.1:9/hook")
+    monkeypatch.setattr(app.config["HMS"], "sms_enabled", True)
+    monkeypatch.setattr(app.config["HMS"], "sms_url", "http://127.0.0.1:9/sms")
+    UserFactory(email="asha@example.org")
+    ask(client, "asha@example.org")
+    token = token_from(mails("password_reset")[0])
+    assert confirm(client, token).status_code == 200
+    assert {row.channel for row in fetch_all(select(Notification))} == {"email"}
