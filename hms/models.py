@@ -103,9 +103,18 @@ class User(Model):
     tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the owner proved the address is theirs (a link mailed to it); None: no clinical content is mailed to it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A self-registered account that has not opened its verification link yet cannot sign in (so registration
+    # cannot be used to learn whether an address has an account: see accounts.verification).
+    awaiting_verification: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     doctor: Mapped[Doctor | None] = relationship(back_populates="user", uselist=False)
     patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Department(Model):

@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from hms.accounts import tokens
+from hms.accounts import tokens, verification
 from hms.accounts.passwords import hash_password, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -72,7 +72,7 @@ def _request(*, email: str, ip: str | None) -> None:
             record(action="password_reset_throttled", entity="user", entity_id=user.id)
             return
         tokens.retire_all(user_id=user.id, purpose=tokens.RESET)
-        row = tokens.mint(user=user, purpose=tokens.RESET, ttl=TTL, ip=ip)
+        row = tokens.mint(user=user, purpose=tokens.RESET, ttl=TTL, ip=ip, email=user.email)
         queue(
             user=user,
             kind="password_reset",
@@ -113,6 +113,8 @@ def confirm_reset(*, token: str, new_password: str) -> dict[str, Any]:
         user.must_change_password = False
         end_sessions(user, reason="password_reset")
         clear_sign_in_locks(user_id=user.id)
+        if (row.email or "").lower() == user.email.lower():  # type: ignore[union-attr]
+            verification.mark_verified(user)  # the link reached this mailbox: the address is the owner's
         record(action="password_reset", entity="user", entity_id=user.id, actor=user)
         queue_password_changed(user)
     return {"message": "Your password has been changed. Sign in with the new one."}

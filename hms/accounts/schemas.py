@@ -23,6 +23,7 @@ class UserRead(Schema):
     role = fields.String()
     is_active = fields.Boolean()
     must_change_password = fields.Boolean()
+    email_verified = fields.Boolean()
     created_at = Timestamp()
     last_login_at = Timestamp(allow_none=True)
 
@@ -56,6 +57,10 @@ class PasswordResetArgs(Schema):
 class PasswordResetConfirmArgs(Schema):
     token = Line(200, min_length=1, required=True)
     new_password = Text(256, required=True)
+
+
+class VerifyEmailArgs(Schema):
+    token = Line(200, min_length=1, required=True)
 
 
 class MessageRead(Schema):

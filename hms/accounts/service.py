@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from hms.accounts import reset, sessions
+from hms.accounts import reset, sessions, verification
 from hms.accounts.passwords import hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -20,7 +20,7 @@ from hms.common.auth import issued_moment, revoke_token
 from hms.common.errors import Duplicate, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from hms.common.uow import unit_of_work
 from hms.extensions import cache, db
-from hms.models import LoginThrottle, Patient, Role, User
+from hms.models import LoginThrottle, Role, User
 
 PATIENT_PROFILE_FIELDS = (
     "date_of_birth",
@@ -35,6 +35,8 @@ PATIENT_PROFILE_FIELDS = (
     "emergency_contact",
 )
 DEFAULT_ADMIN_EMAIL = "admin@hospital.local"
+# Changing an address (the directory's edits call this) makes it unverified until its link is opened.
+set_email = verification.set_email
 log = logging.getLogger(__name__)
 
 
@@ -86,6 +88,7 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
         must_change_password=must_change_password,
     )
     db.session.add(user)
+    verification.on_created(user)
     return user
 
 
@@ -114,22 +117,6 @@ def set_active(*, user: User, active: bool) -> None:
 def issue_tokens(user: User) -> dict[str, Any]:
     """A new session: the access token for the body, the refresh token in its cookie (see sessions)."""
     return sessions.start(user)
-
-
-def register(*, data: dict[str, Any]) -> dict[str, Any]:
-    """Self-registration: a patient account with its profile, signed in at once."""
-    with unit_of_work():
-        user = create_user(
-            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-        )
-        user.last_login_at = clock.utcnow_naive()
-        patient = Patient(
-            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-        )
-        db.session.add(patient)
-        db.session.flush()
-        record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
-    return issue_tokens(user)
 
 
 def _ip_failure_key(ip: str | None) -> str:
@@ -237,7 +224,9 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
     now = clock.utcnow_naive()
     _check_not_locked(account=account, ip=address, now=now)
     verified = verify_password(user.password_hash if user else None, password)
-    if user is None or not verified:
+    # A self-registered account whose address is not confirmed yet answers like a wrong password (and counts
+    # like one): otherwise signing in would tell whether registering with an address created an account.
+    if user is None or not verified or user.awaiting_verification:
         lock = _count_failure(account=account, user=user, ip=address, now=now)
         raise lock or Unauthorized("The username or password is not correct.", code="invalid_credentials")
     if not user.is_active:
@@ -354,6 +343,7 @@ def user_dict(user: User) -> dict[str, Any]:
         "role": user.role,
         "is_active": user.is_active,
         "must_change_password": user.must_change_password,
+        "email_verified": user.email_verified_at is not None,
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,
     }

@@ -6,7 +6,7 @@ from flask import request
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
-from hms.accounts import reset, service, sessions
+from hms.accounts import reset, service, sessions, verification
 from hms.accounts.schemas import (
     ChangePasswordArgs,
     DoctorProfileUpdate,
@@ -21,6 +21,7 @@ from hms.accounts.schemas import (
     SessionsRead,
     SignInLocksRead,
     TokensRead,
+    VerifyEmailArgs,
 )
 from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
@@ -37,10 +38,31 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-
 @limiter.limit(setting_limit("rate_limit_register"))
 @blp.doc(**documents_errors(429))
 @blp.arguments(RegisterArgs)
-@blp.response(201, TokensRead)
+@blp.response(202, MessageRead)
 def register(data):
-    """Register as a patient; answers with tokens, so the new patient is signed in."""
-    return service.register(data=data)
+    """Register as a patient. The answer is "check your e-mail" whether or not the address already has an
+    account; the account signs in once the link mailed to the address is opened."""
+    return verification.register(data=data)
+
+
+@blp.route("/verify-email", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(400, 429))
+@blp.arguments(VerifyEmailArgs)
+@blp.response(200, MessageRead)
+def verify_email(data):
+    """Confirm an e-mail address with the token of the link mailed to it."""
+    return verification.confirm(token=data["token"])
+
+
+@blp.route("/verify-email/resend", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(**documents_errors(429))
+@login_required
+@blp.response(202, MessageRead)
+def resend_verification():
+    """Mail me a new link to confirm my e-mail address."""
+    return verification.resend(user=current_user)
 
 
 @blp.route("/login", methods=["POST"])

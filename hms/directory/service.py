@@ -89,6 +89,7 @@ def patient_dict(patient: Patient) -> dict[str, Any]:
         "user_id": patient.user_id,
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified_at is not None,
         "full_name": patient.full_name,
         **{name: getattr(patient, name) for name in PATIENT_PROFILE_FIELDS},
         "is_active": user.is_active and patient.archived_at is None,
@@ -377,9 +378,8 @@ def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
         slot_length_changes = "slot_minutes" in data and data["slot_minutes"] != doctor.slot_minutes
         if slot_length_changes:
             _check_no_booked_visits_ahead(doctor)
-        if "email" in data:
-            accounts.check_unique(email=data["email"], exclude_user_id=doctor.user_id)
-            doctor.user.email = data["email"].strip().lower()
+        if "email" in data:  # a new address is unverified until its link is opened (accounts.verification)
+            accounts.set_email(user=doctor.user, email=data["email"])
         for name in ("full_name", *DOCTOR_PROFILE_FIELDS):
             if name in data:
                 setattr(doctor, name, data[name])
@@ -519,9 +519,8 @@ def update_patient(*, patient_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Edit a patient's profile (and email)."""
     with unit_of_work():
         patient = _patient(patient_id)
-        if "email" in data:
-            accounts.check_unique(email=data["email"], exclude_user_id=patient.user_id)
-            patient.user.email = data["email"].strip().lower()
+        if "email" in data:  # a new address is unverified until its link is opened (accounts.verification)
+            accounts.set_email(user=patient.user, email=data["email"])
         for name in ("full_name", *PATIENT_PROFILE_FIELDS):
             if name in data:
                 setattr(patient, name, data[name])

@@ -78,6 +78,14 @@ def _context(row: Notification) -> dict:
     }
 
 
+def _needs_verification(row: Notification) -> bool:
+    from hms.accounts.verification import ACCOUNT_KINDS, mail_may_carry_details
+
+    if row.kind in ACCOUNT_KINDS or row.user_id is None:
+        return False
+    return not mail_may_carry_details(db.session.get(User, row.user_id), row.recipient)
+
+
 def _account_link(payload: dict) -> str | None:
     """A one-time account link (password reset, e-mail verification) is made only now, as the message is sent:
     the outbox row holds the token row's id, never the token (hms.accounts.tokens)."""
@@ -89,10 +97,25 @@ def _account_link(payload: dict) -> str | None:
 
 
 def render(row: Notification) -> RenderedMessage:
-    """The subject, text, HTML, chat and SMS forms of one outbox row, from the templates of its kind."""
+    """The subject, text, HTML, chat and SMS forms of one outbox row, from the templates of its kind.
+
+    An e-mail to an address its owner has not confirmed carries no appointment or clinical detail: it is
+    rendered as "verify your address" (issue 14; hms.accounts.verification), decided at sending time.
+    """
     context = _context(row)
-    text = _template(row.kind, "txt").render(context)
-    html = context["html_body"] or _template(row.kind, "html").render(context)
+    kind = row.kind
+    if row.channel == "email" and _needs_verification(row):
+        kind = "verify_first"
+        context |= {
+            "subject": "You have a message from the hospital: please confirm your e-mail address",
+            "body": "",
+            "appointment": None,
+            "doctor": None,
+            "department": None,
+            "html_body": None,
+        }
+    text = _template(kind, "txt").render(context)
+    html = context["html_body"] or _template(kind, "html").render(context)
     chat = f"*{context['subject']}*\n{context['body']}".strip()
     sms = f"{context['subject']}: {context['body']}".strip()
     return RenderedMessage(subject=context["subject"], text=text, html=html, chat=chat, sms=sms)

@@ -13,7 +13,7 @@ def login(client, username: str, password: str = PASSWORD, **kwargs):
     return client.post("/api/auth/login", json={"username": username, "password": password}, **kwargs)
 
 
-def test_register_creates_a_signed_in_patient_with_profile(client):
+def test_register_creates_a_patient_who_signs_in_once_the_address_is_confirmed(client):
     response = client.post(
         "/api/auth/register",
         json={
@@ -25,26 +25,37 @@ def test_register_creates_a_signed_in_patient_with_profile(client):
             "blood_group": "O+",
         },
     )
-    assert response.status_code == 201
-    body = response.get_json()
+    assert response.status_code == 202
+    assert "Check your e-mail" in response.get_json()["message"]
+    assert login(client, "sita", "long-enough-1").status_code == 401  # not before the link is opened
+    confirm_latest_link(client, "sita@example.org")
+    body = login(client, "sita", "long-enough-1").get_json()
     assert body["user"]["role"] == "patient"
     assert body["user"]["email"] == "sita@example.org"
+    assert body["user"]["email_verified"] is True
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
     assert me["patient"]["full_name"] == "Sita Devi"
     assert me["patient"]["date_of_birth"] == "1988-02-03"
     assert me["doctor"] is None
 
 
-def test_register_refuses_taken_username_and_email_ignoring_case(client):
+def confirm_latest_link(client, email: str) -> None:
+    from tests.accounts.test_verification import link_token
+
+    assert client.post("/api/auth/verify-email", json={"token": link_token(email)}).status_code == 200
+
+
+def test_register_refuses_a_taken_username_ignoring_case_whatever_the_email(client):
     UserFactory(username="ravi", email="ravi@example.org")
-    response = client.post(
-        "/api/auth/register",
-        json={"username": "RAVI", "email": "Ravi@example.org", "password": "long-enough-1", "full_name": "R"},
-    )
-    assert response.status_code == 409
-    error = response.get_json()["error"]
-    assert error["code"] == "duplicate"
-    assert set(error["fields"]) == {"username", "email"}
+    for email in ("Ravi@example.org", "someone.new@example.org"):
+        response = client.post(
+            "/api/auth/register",
+            json={"username": "RAVI", "email": email, "password": "long-enough-1", "full_name": "R"},
+        )
+        assert response.status_code == 409
+        error = response.get_json()["error"]
+        assert error["code"] == "duplicate"
+        assert set(error["fields"]) == {"username"}
 
 
 def test_register_refuses_short_password_and_password_equal_to_username(client):
