@@ -39,6 +39,21 @@ def api_token(base_url: str, username: str, password: str) -> str:
     return response.json()["access_token"]
 
 
+def confirm_address(username: str) -> None:
+    """Stand in for opening the verification link mailed at registration (the main live server runs no worker,
+    so no mail leaves it; test_password_reset follows a real mailed link): mark the address confirmed."""
+    import sqlite3
+
+    from .conftest import LIVE_SERVER
+
+    with sqlite3.connect(LIVE_SERVER["database"]) as connection:
+        updated = connection.execute(
+            "UPDATE users SET email_verified_at = CURRENT_TIMESTAMP, awaiting_verification = 0 WHERE username = ?",
+            (username,),
+        ).rowcount
+    assert updated == 1, username
+
+
 def end_other_sessions(base_url: str, username: str, password: str) -> None:
     """Sign in through the API and end every other session of the user (the browser's among them)."""
     token = api_token(base_url, username, password)

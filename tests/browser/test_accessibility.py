@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
-from .helpers import api, api_token, find_free_slot, hospital_today, items, login, settled, unique
+from .helpers import api, api_token, confirm_address, find_free_slot, hospital_today, items, login, settled, unique
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 ROUTER = ROOT / "frontend" / "src" / "router" / "index.js"
@@ -164,6 +164,18 @@ def password_errors(page: Page) -> None:
     expect(page.locator(".invalid-feedback").first).to_be_visible()
 
 
+def register_done(page: Page) -> None:
+    page.goto("/register")
+    name = unique("axe")
+    page.get_by_test_id("register-username").fill(name)
+    page.get_by_test_id("register-email").fill(f"{name}@example.org")
+    page.get_by_test_id("register-password").fill("long-enough-pass-1")
+    page.get_by_test_id("register-confirm").fill("long-enough-pass-1")
+    page.get_by_test_id("register-full-name").fill("Axe Patient")
+    page.get_by_test_id("register-submit").click()
+    expect(page.get_by_test_id("register-done")).to_be_visible()
+
+
 def forgot_sent(page: Page) -> None:
     page.get_by_test_id("forgot-email").fill("nobody@example.org")
     page.get_by_test_id("forgot-submit").click()
@@ -196,6 +208,9 @@ PUBLIC = [
         "sent",
         then(visit("/forgot-password"), lambda page: forgot_sent(page)),
     ),
+    Check("verify-email", "no token", visit("/verify-email", ready='[data-testid="verify-error"]')),
+    Check("verify-email", "refused", visit("/verify-email#token=1.x", ready='[data-testid="verify-error"]')),
+    Check("register", "done", lambda page, ctx: register_done(page)),
     Check("reset-password", "no token", visit("/reset-password", ready='[data-testid="reset-error"]')),
     Check("reset-password", "form", visit("/reset-password#token=1.x", ready='[data-testid="reset-form"]')),
     Check("reset-password", "refused", then(visit("/reset-password#token=1.x"), lambda page: reset_refused(page))),
@@ -447,7 +462,8 @@ def new_patient(base_url: str) -> tuple[str, str]:
             "full_name": "New Patient",
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
+    confirm_address(username)
     return username, "s3cret-pass"
 
 

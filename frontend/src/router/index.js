@@ -13,6 +13,7 @@ const routes = [
   { path: '/login', name: 'login', component: () => import('@/auth/LoginPage.vue'), meta: { guest: true, title: 'Sign in' } },
   { path: '/register', name: 'register', component: () => import('@/auth/RegisterPage.vue'), meta: { guest: true, title: 'Register' } },
   { path: '/forgot-password', name: 'forgot-password', component: () => import('@/auth/ForgotPasswordPage.vue'), meta: { guest: true, title: 'Forgot password' } },
+  { path: '/verify-email', name: 'verify-email', component: () => import('@/auth/VerifyEmailPage.vue'), meta: { title: 'Confirm your e-mail address' } },
   { path: '/reset-password', name: 'reset-password', component: () => import('@/auth/ResetPasswordPage.vue'), meta: { title: 'Choose a new password' } },
 
   admin('dashboard', '', () => import('@/admin/AdminDashboard.vue'), { title: 'Admin dashboard' }),

@@ -117,10 +117,10 @@ export const useAuthStore = defineStore('auth', () => {
     return data.user
   }
 
+  /** Registration signs nobody in: the account works once the link mailed to the address is opened. */
   async function register(payload) {
     const { data } = await api.post('/auth/register', payload)
-    setSession(data)
-    return data.user
+    return data.message
   }
 
   /** Reloads the user and role profile (GET /auth/me). */
