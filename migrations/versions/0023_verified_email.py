@@ -19,17 +19,17 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_verified_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(
-            sa.Column("awaiting_verification", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-        )
+    op.add_column("users", sa.Column("email_verified_at", sa.DateTime(), nullable=True))
+    op.add_column(
+        "users", sa.Column("awaiting_verification", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+    )
     users = sa.table("users", sa.column("role", sa.String), sa.column("created_at", sa.DateTime),
                      sa.column("email_verified_at", sa.DateTime))
     op.execute(users.update().where(users.c.role != "patient").values(email_verified_at=users.c.created_at))
 
 
 def downgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("awaiting_verification")
-        batch_op.drop_column("email_verified_at")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35 has it): a batch would copy and drop `users`, which every
+    # other table references.
+    op.drop_column("users", "awaiting_verification")
+    op.drop_column("users", "email_verified_at")
