@@ -9,6 +9,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, has_app_context
 
 MIN_LENGTH = 8
+# How many of the most common passwords are refused: zxcvbn's bundled list (ranked by frequency in leaked
+# password sets), read from the installed package, so nothing is fetched from the network.
+COMMON_LIMIT = 10_000
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_LIMIT])
 
 
 @cache
@@ -49,6 +59,8 @@ def password_problems(password: str, *, username: str | None = None, email: str 
     if len(password) < MIN_LENGTH:
         problems.append(f"Password must be at least {MIN_LENGTH} characters long.")
     lowered = password.lower()
+    if lowered in common_passwords():
+        problems.append("This password is one of the most common ones; choose one that is harder to guess.")
     if username and username.strip() and username.strip().lower() in lowered:
         problems.append("Password must not contain the username.")
     if email and email.strip():
