@@ -129,7 +129,9 @@ def confirm(*, token: str) -> dict[str, Any]:
     with unit_of_work():
         row = tokens.find(token, tokens.VERIFY, lock=True)
         user = db.session.get(User, row.user_id) if row is not None else None
-        if not tokens.usable(row, now) or user is None or (row.email or "").lower() != user.email.lower():
+        if row is None or user is None or not tokens.usable(row, now):
+            raise _invalid()
+        if (row.email or "").lower() != user.email.lower():  # sent to an address the user no longer has
             raise _invalid()
         tokens.retire_all(user_id=user.id, purpose=tokens.VERIFY)
         mark_verified(user)
