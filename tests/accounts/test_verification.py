@@ -186,7 +186,10 @@ def test_a_link_for_an_old_address_does_not_confirm_the_new_one(client, auth):
         with unit_of_work():
             verification.send_link(session.get(User, patient.user_id))
     old_token = link_token(patient.user.email)
-    client.put("/api/patient/profile", json={"email": "other@example.org"}, headers=auth(patient.user))
+    # the address changes by a path that does not retire the old link: the link still names the old address
+    with fresh() as session:
+        session.get(User, patient.user_id).email = "other@example.org"
+        session.commit()
     assert client.post("/api/auth/verify-email", json={"token": old_token}).status_code == 400
     assert fetch(User, patient.user_id).email_verified_at is None
 
