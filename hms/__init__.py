@@ -25,6 +25,8 @@ DOMAIN_PACKAGES = (
     "audit",
     "analytics",
 )
+# Packages without views that add commands (`demo-data`).
+COMMAND_PACKAGES = ("demo",)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -44,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     if settings.is_production:
-        from hms.accounts.service import refuse_demo_passwords
+        from hms.demo.guard import refuse_demo_passwords
 
         with app.app_context():
             refuse_demo_passwords()
@@ -145,6 +147,7 @@ def _register_domains(app: Flask) -> None:
         views = importlib.import_module(f"hms.{package}.views")
         for blueprint in getattr(views, "blueprints", []):
             api.register_blueprint(blueprint)
+    for package in (*DOMAIN_PACKAGES, *COMMAND_PACKAGES):
         if importlib.util.find_spec(f"hms.{package}.cli") is not None:
             cli = importlib.import_module(f"hms.{package}.cli")
             for command in getattr(cli, "commands", []):

@@ -113,7 +113,7 @@ def celery_config(app: Flask) -> dict[str, Any]:
 
 
 def beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
-    """SPEC §8: reminders daily at HMS_REMINDER_HOUR, reports on the 1st, export cleanup, and the outbox sweep."""
+    """SPEC §8: reminders daily at HMS_REMINDER_HOUR, reports on the 1st, export cleanup, outbox and export sweeps."""
     settings = app.config["HMS"]
     return {
         "daily-reminders": {
@@ -130,6 +130,7 @@ def beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
             "schedule": 60.0,
             "options": {"expires": 55},
         },
+        "export-sweep": {"task": "hms.exports.sweep_jobs", "schedule": 60.0, "options": {"expires": 55}},
     }
 
 

@@ -48,50 +48,51 @@ ACCOUNT_TESTS = [
 ]
 # The business writes of issue 18's "Done means": each one's unit of work is removed in turn.
 COMMIT_SITES = {
-    "hms/scheduling/service.py": {
+    "hms/scheduling/booking.py": {
         "book": SCHEDULING_TESTS,
         "reschedule": SCHEDULING_TESTS,
         "cancel": SCHEDULING_TESTS,
         "set_status": SCHEDULING_TESTS,
-        "join_waitlist": SCHEDULING_TESTS,
+    },
+    "hms/scheduling/waitlist.py": {"join_waitlist": SCHEDULING_TESTS},
+    "hms/scheduling/availability.py": {
         "toggle_slot": SCHEDULING_TESTS,
         "_apply_windows": SCHEDULING_TESTS,  # PUT availability and the weekly template
     },
     "hms/clinical/service.py": {"update_treatment": ["tests/clinical/test_treatments_and_history.py"]},
-    "hms/directory/service.py": {
+    "hms/directory/doctors.py": {
         "update_doctor": ["tests/directory/test_admin_people.py", "tests/accounts/test_profile.py"],
-        "update_patient": ["tests/accounts/test_profile.py", "tests/directory/test_admin_people.py"],
         "set_doctor_active": ["tests/directory/test_admin_people.py"],
+    },
+    "hms/directory/patients.py": {
+        "update_patient": ["tests/accounts/test_profile.py", "tests/directory/test_admin_people.py"],
         "set_patient_active": ["tests/directory/test_admin_people.py"],
     },
-    "hms/accounts/service.py": {"change_password": ACCOUNT_TESTS, "register": ACCOUNT_TESTS, "login": ACCOUNT_TESTS},
+    "hms/accounts/service.py": {"change_password": ACCOUNT_TESTS, "login": ACCOUNT_TESTS},
+    "hms/directory/profiles.py": {"register": ACCOUNT_TESTS},
 }
 GROUPS = {
-    "scheduling": (["hms/scheduling/rules.py", "hms/scheduling/service.py"], SCHEDULING_TESTS),
+    "scheduling": (
+        [
+            "hms/scheduling/rules.py",
+            "hms/scheduling/slots.py",
+            "hms/scheduling/booking.py",
+            "hms/scheduling/waitlist.py",
+            "hms/scheduling/availability.py",
+            "hms/scheduling/calendar.py",
+        ],
+        SCHEDULING_TESTS,
+    ),
     "accounts": (["hms/accounts/service.py", "hms/accounts/passwords.py", "hms/common/auth.py"], ACCOUNT_TESTS),
 }
 # Functions whose comparisons and constants are rules (others are formatting, queries' plumbing, calendars).
 RULE_FUNCTIONS = {
     "hms/scheduling/rules.py": None,  # every function
-    "hms/scheduling/service.py": {
-        "cut_slots",
-        "_slots",
-        "doctor_ids_available_on",
-        "_check_time",
-        "_place",
-        "book",
-        "_notify_waitlist",
-        "reschedule",
-        "cancel",
-        "set_status",
-        "_replace_windows",
-        "_future_only",
-        "apply_template",
-        "toggle_slot",
-        "join_waitlist",
-        "leave_waitlist",
-        "doctor_feed",
-    },
+    "hms/scheduling/slots.py": {"cut_slots", "_slots", "doctor_ids_available_on"},
+    "hms/scheduling/booking.py": {"_check_time", "_place", "book", "reschedule", "cancel", "set_status"},
+    "hms/scheduling/waitlist.py": {"_notify_waitlist", "join_waitlist", "leave_waitlist"},
+    "hms/scheduling/availability.py": {"_replace_windows", "_future_only", "apply_template", "toggle_slot"},
+    "hms/scheduling/calendar.py": {"doctor_feed"},
     "hms/accounts/service.py": {"check_password", "login", "_count_account_failure", "change_password", "logout"},
     "hms/accounts/passwords.py": {"verify_password", "password_problems"},
     "hms/common/auth.py": {"_lookup", "roles_required", "wrapper", "init_jwt"},

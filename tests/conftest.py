@@ -232,3 +232,12 @@ def bearer(user) -> dict[str, str]:
 @pytest.fixture
 def auth():
     return bearer
+
+
+@pytest.fixture
+def server(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """The app served by a real gunicorn on a loopback port, on the test database (tests/processes.py)."""
+    from tests.processes import app_server  # tests/processes.py imports make_settings from here
+
+    with app_server(app, tmp_path) as base:
+        yield base

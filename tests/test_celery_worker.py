@@ -8,13 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from datetime import time as clock_time
 from pathlib import Path
@@ -23,17 +18,14 @@ import pytest
 import redis
 from flask import Flask
 
-from hms import create_app
-from hms.extensions import db
 from hms.models import ExportJob, Notification
-from tests.conftest import bearer, fresh, make_settings
+from tests.conftest import bearer, fresh
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory, TreatmentFactory
+from tests.processes import running_worker, worker_app
 
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("HMS_TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
-WORKER_START_TIMEOUT = 60
 JOB_TIMEOUT = 60
 
 
@@ -42,67 +34,6 @@ def redis_available() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-@contextmanager
-def producer_app(app: Flask, tmp_path: Path, *, redis_url: str | None, queue: str) -> Iterator[Flask]:
-    """A second application on the test database that publishes to a real broker (the session app uses memory)."""
-    settings = make_settings(
-        tmp_path,
-        database_url=app.config["HMS"].database_url,
-        redis_url=redis_url,
-        testing=False,
-        extra={"celery_queue": queue, "cache_prefix": f"hms-worker-test-{queue}:"},
-    )
-    producer = create_app(settings)
-    try:
-        yield producer
-    finally:
-        with producer.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        # Creating a Celery app makes it "current": give the session app its own back.
-        app.extensions["celery"].set_current()
-        app.extensions["celery"].set_default()
-
-
-@contextmanager
-def celery_worker(producer: Flask, *, queue: str, log_path: Path) -> Iterator[subprocess.Popen]:
-    """`celery -A hms.celery_app worker --pool=solo -Q <queue>`, configured only through the environment."""
-    settings = producer.config["HMS"]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_") and key != "REDIS_URL"}
-    env.update(
-        DATABASE_URL=settings.database_url,
-        HMS_INSTANCE_PATH=str(settings.instance_path),
-        HMS_JWT_SECRET=settings.jwt_secret,
-        HMS_TIMEZONE=settings.timezone,
-        HMS_CELERY_QUEUE=queue,
-        PYTHONPATH=str(PROJECT_ROOT),
-    )
-    if settings.redis_url:
-        env["REDIS_URL"] = settings.redis_url
-    log = log_path.open("w")
-    command = [sys.executable, "-m", "celery", "-A", "hms.celery_app", "worker", "--pool=solo", "-Q", queue]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"]
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while "ready." not in log_path.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the worker did not start:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        log.close()
 
 
 def wait_for(predicate, *, timeout: float, what: str, log_path: Path):
@@ -120,7 +51,7 @@ def wait_for(predicate, *, timeout: float, what: str, log_path: Path):
 def export_end_to_end(app: Flask, tmp_path: Path, *, redis_url: str | None) -> None:
     queue = f"hms-test-{uuid.uuid4().hex[:10]}"
     log_path = tmp_path / "worker.log"
-    with producer_app(app, tmp_path, redis_url=redis_url, queue=queue) as producer:
+    with worker_app(app, tmp_path, redis_url=redis_url, queue=queue) as producer:
         patient = PatientFactory()
         doctor = DoctorFactory(full_name="Dr. Kavya Menon", department__name="Dermatology")
         TreatmentFactory(
@@ -142,7 +73,7 @@ def export_end_to_end(app: Flask, tmp_path: Path, *, redis_url: str | None) -> N
         headers = bearer(patient.user)
         client = producer.test_client()
 
-        with celery_worker(producer, queue=queue, log_path=log_path):
+        with running_worker(producer, log_path):
             started = client.post("/api/patient/exports", headers=headers)
             assert started.status_code == 202
             job_id = started.get_json()["id"]

@@ -9,27 +9,24 @@ deterministic (fixed seed, no example database) and small enough for CI; `make f
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from hms.demo.service import load_demo_data
+from tests.processes import app_server
 
 pytestmark = pytest.mark.fuzz
 
-ROOT = Path(__file__).resolve().parents[1]
 PHASES = "examples,coverage,fuzzing,stateful"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 MAX_EXAMPLES = int(os.environ.get("HMS_FUZZ_MAX_EXAMPLES", "8"))
 SEED = int(os.environ.get("HMS_FUZZ_SEED", "20261201"))
 # These end the session they are called with, so they run last, after everything else had a valid token.
 SESSION_ENDING = "^/api/auth/(logout|change-password)$"
-GUNICORN_APP = "hms:create_app()"
 # Each role fuzzes its own area and the shared ones (public, /api/auth); make fuzz (HMS_FUZZ_EVERY_ROLE=1) also
 # sends every role at every other role's operations, which only answer 403 (proved cheaply elsewhere).
 EVERY_ROLE = os.environ.get("HMS_FUZZ_EVERY_ROLE") == "1"
@@ -40,55 +37,13 @@ ROLES = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def demo_server(app, tmp_path: Path):
     """The demo hospital in the test database, served by gunicorn on a loopback port."""
     with app.app_context():
         load_demo_data()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "HMS_INSTANCE_PATH": str(tmp_path / "instance"),
-        "HMS_JWT_SECRET": app.config["JWT_SECRET_KEY"],
-        "HMS_TIMEZONE": app.config["HMS"].timezone,
-        "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    env.pop("REDIS_URL", None)
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", GUNICORN_APP],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/api/health", timeout=5)
-                break
-            except requests.RequestException:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the server did not start: " + log_path.read_text()[-2000:])
-                time.sleep(0.2)
-        yield base, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # a loaded machine: do not leave the server behind
-            process.kill()
-            process.wait(timeout=30)
+    with app_server(app, tmp_path) as base:
+        yield base, tmp_path / "server.log"
 
 
 def _token(base: str, username: str, password: str) -> str:

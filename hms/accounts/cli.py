@@ -1,11 +1,15 @@
-"""Account commands: `flask create-admin` and `flask demo-data`."""
+"""Account commands: `flask create-admin` and `flask ensure-admin`."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from hms.accounts.service import create_admin, ensure_admin
 from hms.common.errors import DomainError
+from hms.extensions import db
+from hms.models import Role, User
 
 
 @click.command("create-admin")
@@ -15,8 +19,6 @@ from hms.common.errors import DomainError
 @with_appcontext
 def create_admin_command(username: str, email: str, password: str) -> None:
     """Create an administrator account."""
-    from hms.accounts.service import create_admin
-
     try:
         user = create_admin(username=username, email=email, password=password)
     except DomainError as error:
@@ -29,12 +31,6 @@ def create_admin_command(username: str, email: str, password: str) -> None:
 @with_appcontext
 def ensure_admin_command() -> None:
     """Create `admin` from HMS_ADMIN_PASSWORD when it is set and no administrator exists."""
-    from sqlalchemy import select
-
-    from hms.accounts.service import ensure_admin
-    from hms.extensions import db
-    from hms.models import Role, User
-
     user = ensure_admin()
     if user is not None:
         click.echo(f"Administrator {user.username} created from HMS_ADMIN_PASSWORD.")
@@ -42,14 +38,4 @@ def ensure_admin_command() -> None:
         click.echo("No administrator yet: set HMS_ADMIN_PASSWORD or run `flask create-admin`.")
 
 
-@click.command("demo-data")
-@with_appcontext
-def demo_data_command() -> None:
-    """Load the demo hospital (idempotent: does nothing when the demo admin exists)."""
-    from hms.demo.service import load_demo_data
-
-    summary = load_demo_data()
-    click.echo(summary["message"])
-
-
-commands: list[click.Command] = [create_admin_command, ensure_admin_command, demo_data_command]
+commands: list[click.Command] = [create_admin_command, ensure_admin_command]

@@ -21,6 +21,14 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_LIMIT])
 
 
+# The demo hospital's published passwords (README; hms.demo gives them to its accounts). Production never accepts
+# them: a sign-in with one must change it, and start-up refuses staff accounts that hold one (hms.demo.guard).
+DEMO_ADMIN_PASSWORD = "admin123"
+DEMO_DOCTOR_PASSWORD = "doctor123"
+DEMO_PATIENT_PASSWORD = "patient123"
+KNOWN_DEMO_PASSWORDS = (DEMO_ADMIN_PASSWORD, DEMO_DOCTOR_PASSWORD, DEMO_PATIENT_PASSWORD)
+
+
 @cache
 def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
     """A hasher with these costs and a dummy hash made with them (an unknown user's login costs the same)."""

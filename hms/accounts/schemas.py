@@ -1,4 +1,4 @@
-"""Request and response shapes of sign-up, sign-in and the session (docs/api-contract.md)."""
+"""Request and response shapes of sign-in, tokens and the session (docs/api-contract.md)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ from marshmallow import Schema, fields
 
 from hms.common.fields import Line, Text, Timestamp
 from hms.common.validation import EmailAddress
-from hms.directory.schemas import (
-    USERNAME_RULE,
-    DoctorRead,
-    PatientProfileFields,
-    PatientRead,
-    PatientUpdate,
-    _DoctorProfileFields,
-)
 
 
 class UserRead(Schema):
@@ -28,21 +20,9 @@ class UserRead(Schema):
     last_login_at = Timestamp(allow_none=True)
 
 
-class MeRead(UserRead):
-    doctor = fields.Nested(DoctorRead, allow_none=True)
-    patient = fields.Nested(PatientRead, allow_none=True)
-
-
 class LoginArgs(Schema):
     username = Line(255, min_length=1, required=True, metadata={"example": "admin"})
     password = Text(256, min_length=1, required=True, metadata={"example": "admin123"})
-
-
-class RegisterArgs(PatientProfileFields):
-    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "asha.k"})
-    email = EmailAddress(required=True, metadata={"example": "asha@example.org"})
-    password = Text(256, required=True)
-    full_name = Line(160, min_length=1, required=True, metadata={"example": "Asha Kumar"})
 
 
 class ChangePasswordArgs(Schema):
@@ -100,19 +80,6 @@ class SessionsRead(Schema):
 
 class LogoutRead(Schema):
     message = fields.String()
-
-
-class DoctorProfileUpdate(_DoctorProfileFields):
-    """What a doctor may change about themself (the department is the admin's decision)."""
-
-    full_name = Line(160, min_length=1)
-
-    class Meta:
-        exclude = ("department_id",)
-
-
-class PatientProfileUpdate(PatientUpdate):
-    """What a patient may change about themself: every profile field and their email."""
 
 
 class SignInLockRead(Schema):

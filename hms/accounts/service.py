@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hms.accounts import reset, sessions, verification
-from hms.accounts.passwords import hash_password, password_problems, verify_password
+from hms.accounts.passwords import KNOWN_DEMO_PASSWORDS, hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
 from hms.common.auth import issued_moment, revoke_token
@@ -22,18 +22,6 @@ from hms.common.uow import unit_of_work
 from hms.extensions import cache, db
 from hms.models import LoginThrottle, Role, User
 
-PATIENT_PROFILE_FIELDS = (
-    "date_of_birth",
-    "gender",
-    "phone",
-    "address",
-    "blood_group",
-    "height_cm",
-    "weight_kg",
-    "allergies",
-    "medical_history",
-    "emergency_contact",
-)
 DEFAULT_ADMIN_EMAIL = "admin@hospital.local"
 # Changing an address (the directory's edits call this) makes it unverified until its link is opened.
 set_email = verification.set_email
@@ -240,8 +228,6 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
 
 
 def _is_demo_password(password: str) -> bool:
-    from hms.demo.service import KNOWN_DEMO_PASSWORDS
-
     return password in KNOWN_DEMO_PASSWORDS
 
 
@@ -324,17 +310,6 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
     return issue_tokens(user)
 
 
-def me(*, user: User) -> dict[str, Any]:
-    """The signed-in user with the profile of their role."""
-    from hms.directory.service import doctor_dict, patient_dict
-
-    return {
-        **user_dict(user),
-        "doctor": doctor_dict(user.doctor) if user.doctor else None,
-        "patient": patient_dict(user.patient) if user.patient else None,
-    }
-
-
 def user_dict(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
@@ -375,63 +350,3 @@ def ensure_admin() -> User | None:
     with unit_of_work():
         user.must_change_password = True
     return user
-
-
-def refuse_demo_passwords() -> None:
-    """Production refuses to start while a staff or demo account still has a password of the demo hospital.
-
-    Patients are too many to verify at start (argon2 is slow on purpose): their sign-in with such a password
-    forces a change instead (see login).
-    """
-    from sqlalchemy import inspect
-
-    from hms.demo.service import KNOWN_DEMO_PASSWORDS, demo_usernames
-
-    if not inspect(db.engine).has_table(User.__tablename__):
-        return  # not migrated yet (flask db upgrade runs first)
-    # Every staff account and every account the demo creates; each distinct hash is verified once (argon2 is slow).
-    candidates = db.session.execute(
-        select(User.username, User.password_hash)
-        .where(or_(User.role != Role.PATIENT.value, User.username.in_(demo_usernames())))
-        .order_by(User.id)
-    ).all()
-    verdicts: dict[str, bool] = {}
-    weak = []
-    for username, password_hash in candidates:
-        if password_hash not in verdicts:
-            verdicts[password_hash] = any(verify_password(password_hash, known) for known in KNOWN_DEMO_PASSWORDS)
-        if verdicts[password_hash]:
-            weak.append(username)
-    db.session.remove()
-    if weak:
-        shown = ", ".join(weak[:10]) + (" …" if len(weak) > 10 else "")
-        raise RuntimeError(f"Refusing to start with HMS_ENV=production: demo passwords on the accounts {shown}.")
-
-
-def own_profile(*, user: User) -> dict[str, Any]:
-    """The signed-in doctor's or patient's own profile, in the same shape admins see."""
-    from hms.directory.service import doctor_dict, patient_dict
-
-    if user.doctor is not None:
-        return doctor_dict(user.doctor)
-    if user.patient is not None:
-        return patient_dict(user.patient)
-    raise NotFound("This account has no profile.")
-
-
-def update_own_doctor_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:
-    """A doctor edits their own profile, under the same rules as an admin's edit."""
-    from hms.directory import service as directory
-
-    if user.doctor is None:
-        raise NotFound("This account has no doctor profile.")
-    return directory.update_doctor(doctor_id=user.doctor.id, data=data)
-
-
-def update_own_patient_profile(*, user: User, data: dict[str, Any]) -> dict[str, Any]:
-    """A patient edits their own profile and email."""
-    from hms.directory import service as directory
-
-    if user.patient is None:
-        raise NotFound("This account has no patient profile.")
-    return directory.update_patient(patient_id=user.patient.id, data=data)

@@ -21,7 +21,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import after_this_request, current_app, has_request_context, request
@@ -32,9 +32,10 @@ from sqlalchemy import select, update
 from hms.audit.service import record
 from hms.common.auth import client_ip
 from hms.common.errors import NotFound, Unauthorized
+from hms.common.session_rules import absolute_limit, idle_limit, real_now, why_ended
 from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import AuthSession, Role, User
+from hms.models import AuthSession, User
 
 REFRESH_COOKIE = "hms_refresh"
 REFRESH_PATH = "/api/auth/refresh"
@@ -42,39 +43,6 @@ REFRESH_PATH = "/api/auth/refresh"
 # page load does not spend a refresh request (and its rate limit) on a certain 401.
 HINT_COOKIE = "hms_session"
 _SALT = "hms-refresh-token"
-
-
-# ---- lifetimes ---------------------------------------------------------------------------------------------
-
-
-def real_now() -> datetime:
-    """Sessions run on real time, like the tokens' own expiry: the product's clock (which tests and demos move
-    to a hospital day) must not age or revive a session."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def idle_limit(role: str) -> timedelta:
-    """How long a session may go unused: patients get longer than staff, who can read many patients' records."""
-    settings = current_app.config["HMS"]
-    minutes = settings.patient_session_idle_minutes if role == Role.PATIENT.value else settings.session_idle_minutes
-    return timedelta(minutes=minutes)
-
-
-def absolute_limit() -> timedelta:
-    return timedelta(hours=current_app.config["HMS"].session_hours)
-
-
-def why_ended(session: AuthSession | None, user: User, now: datetime) -> str | None:
-    """None while the session may be used; otherwise the reason it may not (ended, idle or expired)."""
-    if session is None or session.user_id != user.id:
-        return "unknown"
-    if session.ended_at is not None:
-        return session.end_reason or "ended"
-    if now >= session.expires_at:
-        return "expired"
-    if now - session.last_used_at > idle_limit(user.role):
-        return "idle"
-    return None
 
 
 # ---- tokens ------------------------------------------------------------------------------------------------

@@ -9,33 +9,18 @@ an admin browsing the outbox, cannot use a pending link.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
-from hms.common import clock
+from hms.common import clock, links
 from hms.extensions import db
 from hms.models import AccountToken, User
 
-RESET = "reset"
-VERIFY = "verify"
-# Where each kind of link opens the SPA; the token travels in the fragment, which browsers never send to a
-# server (no access log, no Referer), and the page removes it from the address bar at once.
-PATHS = {RESET: "/reset-password", VERIFY: "/verify-email"}
-
-
-def _key() -> bytes:
-    secret = current_app.config["HMS"].jwt_secret.encode()
-    return hmac.new(secret, b"hms-account-links", hashlib.sha256).digest()
-
-
-def _token(purpose: str, row_id: int) -> str:
-    mac = hmac.new(_key(), f"{purpose}:{row_id}".encode(), hashlib.sha256).digest()
-    return f"{row_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+RESET, VERIFY = links.RESET, links.VERIFY
+_token = links.token
 
 
 def _digest(token: str) -> str:
@@ -52,12 +37,6 @@ def mint(*, user: User, purpose: str, ttl: timedelta, email: str | None = None, 
     db.session.flush()
     row.token_hash = _digest(_token(purpose, row.id))
     return row
-
-
-def link(row_id: int, purpose: str) -> str:
-    """The URL mailed to the user (made only when the message is rendered)."""
-    base = current_app.config["HMS"].public_url.rstrip("/")
-    return f"{base}{PATHS[purpose]}#token={_token(purpose, row_id)}"
 
 
 def find(token: str, purpose: str, *, lock: bool = False) -> AccountToken | None:

@@ -5,7 +5,7 @@
   minimum time; the owner of a taken address is told that someone tried). So registration cannot be used to
   learn who is a patient here.
 - Until an address is verified no clinical content is mailed to it: every e-mail to an unverified address is
-  rendered as "verify your address" instead (hms.notifications.messages asks `mail_may_carry_details`).
+  rendered as "verify your address" instead (hms.notifications.messages, `mail_may_carry_details`).
   Booking and everything else keep working.
 - Changing the address (by the patient, or by an admin) makes it unverified again and mails a link to the new
   one. Staff addresses are issued by the hospital and count as verified when the account is created.
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,38 +29,19 @@ from hms.common import clock
 from hms.common.errors import BadRequest
 from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import Channel, Notification, Patient, Role, User
+from hms.models import Channel, Notification, Role, User
 from hms.notifications.service import queue
 
 TTL = timedelta(hours=24)
 RESPONSE_FLOOR = 0.6  # seconds: a new and a taken address take at least this long (both hash the password)
-# Account mails that may go to an unverified address: they carry no clinical content and are how it gets verified.
-ACCOUNT_KINDS = frozenset({"verify_email", "password_reset", "password_changed", "registration_attempt"})
 REGISTERED = (
     "Check your e-mail: we have sent a link to confirm your address. Open it within 24 hours, then sign in. "
     "If you already have an account with this address, the e-mail tells you what to do instead."
-)
-PATIENT_PROFILE_FIELDS = (
-    "date_of_birth",
-    "gender",
-    "phone",
-    "address",
-    "blood_group",
-    "height_cm",
-    "weight_kg",
-    "allergies",
-    "medical_history",
-    "emergency_contact",
 )
 
 
 def is_verified(user: User) -> bool:
     return user.email_verified_at is not None
-
-
-def mail_may_carry_details(user: User | None, recipient: str | None) -> bool:
-    """May an e-mail to `recipient` carry appointment or clinical details? Only to the user's verified address."""
-    return user is not None and is_verified(user) and (recipient or "").lower() == user.email.lower()
 
 
 # ---- sending links -----------------------------------------------------------------------------------------
@@ -147,8 +129,12 @@ def mark_verified(user: User) -> None:
 # ---- registration ------------------------------------------------------------------------------------------
 
 
-def register(*, data: dict[str, Any]) -> dict[str, Any]:
-    """Self-registration: the same answer, after the same minimum time, for a new and a taken address."""
+def register(*, data: dict[str, Any], create_profile: Callable[[User], None]) -> dict[str, Any]:
+    """Self-registration: the same answer, after the same minimum time, for a new and a taken address.
+
+    `create_profile` (the directory's) adds the person's record to a new login, in the same unit of work; it is
+    not called when the address has an account already.
+    """
     from hms.accounts.service import check_password, check_unique
 
     started = time.monotonic()
@@ -164,7 +150,9 @@ def register(*, data: dict[str, Any]) -> dict[str, Any]:
             if owner is not None:
                 _tell_owner(owner)
             else:
-                _create(data=data, username=username, email=email, password_hash=password_hash)
+                user = _create(username=username, email=email, password_hash=password_hash)
+                create_profile(user)
+                send_link(user)
     finally:
         remaining = RESPONSE_FLOOR - (time.monotonic() - started)
         if remaining > 0:
@@ -172,7 +160,7 @@ def register(*, data: dict[str, Any]) -> dict[str, Any]:
     return {"message": REGISTERED}
 
 
-def _create(*, data: dict[str, Any], username: str, email: str, password_hash: str) -> None:
+def _create(*, username: str, email: str, password_hash: str) -> User:
     user = User(
         username=username,
         email=email,
@@ -181,13 +169,9 @@ def _create(*, data: dict[str, Any], username: str, email: str, password_hash: s
         is_active=True,
         awaiting_verification=True,
     )
-    patient = Patient(
-        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-    )
-    db.session.add_all([user, patient])
+    db.session.add(user)
     db.session.flush()
-    record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
-    send_link(user)
+    return user
 
 
 def _tell_owner(owner: User) -> None:

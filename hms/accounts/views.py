@@ -1,4 +1,5 @@
-"""Sign-up, sign-in, tokens and the current session: /api/auth/..."""
+"""Sign-in, tokens and the current session: /api/auth/... (sign-up and /auth/me are the directory's: they
+answer with a person's record)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,11 @@ from flask_smorest import Blueprint
 from hms.accounts import reset, service, sessions, verification
 from hms.accounts.schemas import (
     ChangePasswordArgs,
-    DoctorProfileUpdate,
     LoginArgs,
     LogoutRead,
-    MeRead,
     MessageRead,
     PasswordResetArgs,
     PasswordResetConfirmArgs,
-    PatientProfileUpdate,
-    RegisterArgs,
     SessionsRead,
     SignInLocksRead,
     TokensRead,
@@ -26,23 +23,11 @@ from hms.accounts.schemas import (
 from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
 from hms.common.security import setting_limit
-from hms.directory.schemas import DoctorRead, PatientRead
 from hms.extensions import limiter
 from hms.models import Role
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
-blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-up, sign-in and sessions")
-
-
-@blp.route("/register", methods=["POST"])
-@limiter.limit(setting_limit("rate_limit_register"))
-@blp.doc(**documents_errors(429))
-@blp.arguments(RegisterArgs)
-@blp.response(202, MessageRead)
-def register(data):
-    """Register as a patient. The answer is "check your e-mail" whether or not the address already has an
-    account; the account signs in once the link mailed to the address is opened."""
-    return verification.register(data=data)
+blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-in and sessions")
 
 
 @blp.route("/verify-email", methods=["POST"])
@@ -120,14 +105,6 @@ def revoke_session(session_id: int):
     sessions.revoke_own(user=current_user, session_id=session_id)
 
 
-@blp.route("/me", methods=["GET"])
-@login_required
-@blp.response(200, MeRead)
-def me():
-    """The signed-in user with their doctor or patient profile."""
-    return service.me(user=current_user)
-
-
 @blp.route("/change-password", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_change_password"))
 @blp.doc(**documents_errors(429))
@@ -164,43 +141,6 @@ def confirm_password_reset(data):
     return reset.confirm_reset(token=data["token"], new_password=data["new_password"])
 
 
-profile_blp = Blueprint("profile", __name__, url_prefix="/api", description="Doctors' and patients' own profiles")
-
-
-@profile_blp.route("/doctor/profile", methods=["GET"])
-@roles_required(Role.DOCTOR.value)
-@profile_blp.response(200, DoctorRead)
-def doctor_profile():
-    """My doctor profile."""
-    return service.own_profile(user=current_user)
-
-
-@profile_blp.route("/doctor/profile", methods=["PUT"])
-@roles_required(Role.DOCTOR.value)
-@profile_blp.arguments(DoctorProfileUpdate)
-@profile_blp.response(200, DoctorRead)
-def update_doctor_profile(data):
-    """Edit my doctor profile (not my department: admins assign it)."""
-    return service.update_own_doctor_profile(user=current_user, data=data)
-
-
-@profile_blp.route("/patient/profile", methods=["GET"])
-@roles_required(Role.PATIENT.value)
-@profile_blp.response(200, PatientRead)
-def patient_profile():
-    """My patient profile."""
-    return service.own_profile(user=current_user)
-
-
-@profile_blp.route("/patient/profile", methods=["PUT"])
-@roles_required(Role.PATIENT.value)
-@profile_blp.arguments(PatientProfileUpdate)
-@profile_blp.response(200, PatientRead)
-def update_patient_profile(data):
-    """Edit my patient profile and email."""
-    return service.update_own_patient_profile(user=current_user, data=data)
-
-
 admin_blp = Blueprint("accounts_admin", __name__, url_prefix="/api/admin/users", description="Sign-in locks")
 
 
@@ -220,4 +160,4 @@ def unlock(user_id: int):
     return service.unlock(user_id=user_id)
 
 
-blueprints: list[Blueprint] = [blp, profile_blp, admin_blp]
+blueprints: list[Blueprint] = [blp, admin_blp]

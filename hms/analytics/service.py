@@ -1,7 +1,8 @@
 """Dashboard figures and chart series: aggregate SQL only (GROUP BY / SUM(CASE)), the same on SQLite and PostgreSQL.
 
-Figures are cached for STATS_CACHE_SECONDS under the "stats" namespace. Writers do not invalidate them: a
-dashboard that is at most a minute old is correct for its purpose, and a short TTL keeps every writer simple.
+Figures are cached for STATS_CACHE_SECONDS under the "stats" namespace. Directory writes (doctors, patients,
+departments) invalidate it, so a count the admin just changed is right at once; booking writers do not: appointment
+figures at most a minute old are correct for their purpose, and the booking path stays free of the extra bump.
 Keys carry the hospital-local date, so a new day never reads yesterday's figures.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, extract, func, literal, select, union_all
 
-from hms.common.cache import get_or_set
+from hms.common.cache import STATS_NAMESPACE, get_or_set
 from hms.common.clock import hospital_tz, today_local
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Department, Doctor, Patient, User
@@ -93,7 +94,9 @@ def _compute_stats(today: date) -> dict[str, int]:
 def admin_stats() -> dict[str, int]:
     """Dashboard totals; one SQL statement, cached for a minute."""
     today = today_local()
-    return get_or_set("stats", f"stats:{today.isoformat()}", lambda: _compute_stats(today), timeout=STATS_CACHE_SECONDS)
+    return get_or_set(
+        STATS_NAMESPACE, f"stats:{today.isoformat()}", lambda: _compute_stats(today), timeout=STATS_CACHE_SECONDS
+    )
 
 
 def _per_day(today: date) -> list[dict[str, Any]]:
@@ -164,7 +167,10 @@ def admin_analytics() -> dict[str, Any]:
     """Chart series of the admin dashboard; four aggregate statements, cached for a minute."""
     today = today_local()
     return get_or_set(
-        "stats", f"analytics:{today.isoformat()}", lambda: _compute_analytics(today), timeout=STATS_CACHE_SECONDS
+        STATS_NAMESPACE,
+        f"analytics:{today.isoformat()}",
+        lambda: _compute_analytics(today),
+        timeout=STATS_CACHE_SECONDS,
     )
 
 

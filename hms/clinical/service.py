@@ -16,8 +16,8 @@ from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Doctor, Patient, Treatment, VisitType
 from hms.scheduling import rules
-from hms.scheduling.service import appointment_dict, page_of_appointments
-from hms.scheduling.service import appointment_query as _appointment_query
+from hms.scheduling.appointments import appointment_dict, page_of_appointments
+from hms.scheduling.appointments import appointment_query as _appointment_query
 
 TREATMENT_FIELDS = (
     "diagnosis",

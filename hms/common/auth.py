@@ -21,7 +21,7 @@ M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
 PASSWORD_CHANGE_EXEMPT = {
-    "accounts.me",
+    "profile.me",
     "accounts.change_password",
     "accounts.logout",
     "accounts.refresh",
@@ -171,7 +171,7 @@ def _microseconds(moment: datetime) -> int:
 def _session_alive(user: User, payload: dict) -> bool:
     """An access token works only while the session it was issued for (claim `sid`) has not ended, gone idle
     or run out: revoking a session, signing out and the idle timeout take effect at once, not at token expiry."""
-    from hms.accounts.sessions import real_now, why_ended
+    from hms.common.session_rules import real_now, why_ended
 
     sid = payload.get("sid")
     if not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid < 2**63:

@@ -29,6 +29,9 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 EPOCH_KEY = "epoch"
+# The admin dashboard's totals. Changes to who is listed (doctors, patients, departments) bump it, so an admin who
+# just added a doctor sees them counted; appointment figures may be up to the cache timeout old.
+STATS_NAMESPACE = "stats"
 
 
 def _fresh_generation() -> int:

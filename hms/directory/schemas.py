@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from hms.accounts.schemas import UserRead
 from hms.common.fields import Date, Id, Int, Line, Number, PageArgs, StrippedSchema, Text, Timestamp
 from hms.common.validation import EmailAddress, PhoneNumber, birth_date_field
 
@@ -198,3 +199,31 @@ class DeleteResult(Schema):
     deleted = fields.Boolean()
     deactivated = fields.Boolean()
     message = fields.String()
+
+
+# ---- a person's own record: sign-up, /auth/me, own profiles ----------------------------------------------
+
+
+class RegisterArgs(PatientProfileFields):
+    username = Line(64, required=True, validate=USERNAME_RULE, metadata={"example": "asha.k"})
+    email = EmailAddress(required=True, metadata={"example": "asha@example.org"})
+    password = Text(256, required=True)
+    full_name = Line(160, min_length=1, required=True, metadata={"example": "Asha Kumar"})
+
+
+class MeRead(UserRead):
+    doctor = fields.Nested(DoctorRead, allow_none=True)
+    patient = fields.Nested(PatientRead, allow_none=True)
+
+
+class DoctorProfileUpdate(_DoctorProfileFields):
+    """What a doctor may change about themself (the department is the admin's decision)."""
+
+    full_name = Line(160, min_length=1)
+
+    class Meta:
+        exclude = ("department_id",)
+
+
+class PatientProfileUpdate(PatientUpdate):
+    """What a patient may change about themself: every profile field and their email."""

@@ -1,13 +1,17 @@
-"""The public directory (/api/departments, /api/doctors) and the admin's people management (/api/admin/...)."""
+"""The public directory (/api/departments, /api/doctors), the admin's people management (/api/admin/...), and a
+person's own record: sign-up, /api/auth/me, /api/doctor/profile and /api/patient/profile."""
 
 from __future__ import annotations
 
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from hms.common.auth import roles_required
+from hms.accounts.schemas import MessageRead
+from hms.common.api import documents_errors
+from hms.common.auth import login_required, roles_required
 from hms.common.pagination import page_of
-from hms.directory import service
+from hms.common.security import setting_limit
+from hms.directory import departments, doctors, patients, profiles
 from hms.directory.schemas import (
     AdminDoctorArgs,
     AdminPatientArgs,
@@ -21,13 +25,19 @@ from hms.directory.schemas import (
     DoctorBlockRead,
     DoctorBookingsArgs,
     DoctorCreate,
+    DoctorProfileUpdate,
     DoctorPublic,
     DoctorRead,
     DoctorUpdate,
+    MeRead,
     PatientCreate,
+    PatientProfileUpdate,
     PatientRead,
     PatientUpdate,
+    RegisterArgs,
 )
+from hms.extensions import limiter
+from hms.models import Role
 
 public = Blueprint("directory", __name__, url_prefix="/api", description="Public directory of departments and doctors")
 admin = Blueprint(
@@ -44,14 +54,14 @@ ADMIN = "admin"
 @public.response(200, page_of(DepartmentRead))
 def list_departments(args):
     """Departments with the number of doctors each has."""
-    return service.list_departments(**args)
+    return departments.list_departments(**args)
 
 
 @public.route("/departments/<int:department_id>", methods=["GET"])
 @public.response(200, DepartmentDetail)
 def get_department(department_id: int):
     """One department with its doctors."""
-    return service.get_department(department_id=department_id)
+    return departments.get_department(department_id=department_id)
 
 
 @public.route("/doctors", methods=["GET"])
@@ -59,14 +69,14 @@ def get_department(department_id: int):
 @public.response(200, page_of(DoctorPublic))
 def list_doctors(args):
     """Search doctors by name or specialization, department, and a free slot on a date."""
-    return service.search_doctors(**args)
+    return doctors.search_doctors(**args)
 
 
 @public.route("/doctors/<int:doctor_id>", methods=["GET"])
 @public.response(200, DoctorPublic)
 def get_doctor(doctor_id: int):
     """A doctor's public profile."""
-    return service.get_public_doctor(doctor_id=doctor_id)
+    return doctors.get_public_doctor(doctor_id=doctor_id)
 
 
 # ---- admin: departments ------------------------------------------------------------------------------------
@@ -78,7 +88,7 @@ def get_doctor(doctor_id: int):
 @admin.response(200, page_of(DepartmentRead))
 def admin_list_departments(args):
     """Every department."""
-    return service.admin_list_departments(**args)
+    return departments.admin_list_departments(**args)
 
 
 @admin.route("/departments", methods=["POST"])
@@ -87,7 +97,7 @@ def admin_list_departments(args):
 @admin.response(201, DepartmentRead)
 def create_department(data):
     """Add a department (names are unique)."""
-    return service.create_department(data=data)
+    return departments.create_department(data=data)
 
 
 @admin.route("/departments/<int:department_id>", methods=["PUT"])
@@ -96,7 +106,7 @@ def create_department(data):
 @admin.response(200, DepartmentRead)
 def update_department(data, department_id: int):
     """Rename or describe a department."""
-    return service.update_department(department_id=department_id, data=data)
+    return departments.update_department(department_id=department_id, data=data)
 
 
 @admin.route("/departments/<int:department_id>", methods=["DELETE"])
@@ -104,7 +114,7 @@ def update_department(data, department_id: int):
 @admin.response(200, DeleteResult)
 def delete_department(department_id: int):
     """Delete a department without doctors (409 has_doctors otherwise)."""
-    return service.delete_department(department_id=department_id)
+    return departments.delete_department(department_id=department_id)
 
 
 # ---- admin: doctors ----------------------------------------------------------------------------------------
@@ -116,7 +126,7 @@ def delete_department(department_id: int):
 @admin.response(200, page_of(DoctorRead))
 def admin_list_doctors(args):
     """Doctors, searched by name, specialization and department."""
-    return service.admin_list_doctors(**args)
+    return doctors.admin_list_doctors(**args)
 
 
 @admin.route("/doctors", methods=["POST"])
@@ -125,7 +135,7 @@ def admin_list_doctors(args):
 @admin.response(201, DoctorRead)
 def create_doctor(data):
     """Create a doctor's account; they must change the temporary password at first sign-in."""
-    return service.create_doctor(data=data)
+    return doctors.create_doctor(data=data)
 
 
 @admin.route("/doctors/<int:doctor_id>", methods=["GET"])
@@ -133,7 +143,7 @@ def create_doctor(data):
 @admin.response(200, DoctorRead)
 def admin_get_doctor(doctor_id: int):
     """One doctor, archived ones included."""
-    return service.admin_get_doctor(doctor_id=doctor_id)
+    return doctors.admin_get_doctor(doctor_id=doctor_id)
 
 
 @admin.route("/doctors/<int:doctor_id>", methods=["PUT"])
@@ -142,7 +152,7 @@ def admin_get_doctor(doctor_id: int):
 @admin.response(200, DoctorRead)
 def update_doctor(data, doctor_id: int):
     """Edit a doctor."""
-    return service.update_doctor(doctor_id=doctor_id, data=data)
+    return doctors.update_doctor(doctor_id=doctor_id, data=data)
 
 
 @admin.route("/doctors/<int:doctor_id>", methods=["DELETE"])
@@ -151,7 +161,7 @@ def update_doctor(data, doctor_id: int):
 @admin.response(200, DeleteResult)
 def delete_doctor(args, doctor_id: int):
     """Delete a doctor; one with history is deactivated instead (409 lists visits ahead until `bookings` is chosen)."""
-    return service.delete_doctor(doctor_id=doctor_id, actor=current_user, bookings=args.get("bookings"))
+    return doctors.delete_doctor(doctor_id=doctor_id, actor=current_user, bookings=args.get("bookings"))
 
 
 @admin.route("/doctors/<int:doctor_id>/block", methods=["POST"])
@@ -160,7 +170,7 @@ def delete_doctor(args, doctor_id: int):
 @admin.response(200, DoctorBlockRead)
 def block_doctor(args, doctor_id: int):
     """Block a doctor: sign-in ends at once; visits ahead are cancelled or kept (`bookings`), patients told."""
-    return service.set_doctor_active(
+    return doctors.set_doctor_active(
         doctor_id=doctor_id, active=False, actor=current_user, bookings=args.get("bookings")
     )
 
@@ -170,7 +180,7 @@ def block_doctor(args, doctor_id: int):
 @admin.response(200, DoctorRead)
 def unblock_doctor(doctor_id: int):
     """Unblock a doctor."""
-    return service.set_doctor_active(doctor_id=doctor_id, active=True)
+    return doctors.set_doctor_active(doctor_id=doctor_id, active=True)
 
 
 # ---- admin: patients ---------------------------------------------------------------------------------------
@@ -182,7 +192,7 @@ def unblock_doctor(doctor_id: int):
 @admin.response(200, page_of(PatientRead))
 def admin_list_patients(args):
     """Patients, searched by name, email or phone."""
-    return service.admin_list_patients(**args)
+    return patients.admin_list_patients(**args)
 
 
 @admin.route("/patients", methods=["POST"])
@@ -191,7 +201,7 @@ def admin_list_patients(args):
 @admin.response(201, PatientRead)
 def create_patient(data):
     """Create a patient's account."""
-    return service.create_patient(data=data)
+    return patients.create_patient(data=data)
 
 
 @admin.route("/patients/<int:patient_id>", methods=["GET"])
@@ -199,7 +209,7 @@ def create_patient(data):
 @admin.response(200, PatientRead)
 def admin_get_patient(patient_id: int):
     """One patient's account and profile."""
-    return service.admin_get_patient(patient_id=patient_id)
+    return patients.admin_get_patient(patient_id=patient_id)
 
 
 @admin.route("/patients/<int:patient_id>", methods=["PUT"])
@@ -208,7 +218,7 @@ def admin_get_patient(patient_id: int):
 @admin.response(200, PatientRead)
 def update_patient(data, patient_id: int):
     """Edit a patient."""
-    return service.update_patient(patient_id=patient_id, data=data)
+    return patients.update_patient(patient_id=patient_id, data=data)
 
 
 @admin.route("/patients/<int:patient_id>", methods=["DELETE"])
@@ -216,7 +226,7 @@ def update_patient(data, patient_id: int):
 @admin.response(200, DeleteResult)
 def delete_patient(patient_id: int):
     """Delete a patient; one with history is deactivated instead, and the answer says so."""
-    return service.delete_patient(patient_id=patient_id)
+    return patients.delete_patient(patient_id=patient_id)
 
 
 @admin.route("/patients/<int:patient_id>/block", methods=["POST"])
@@ -224,7 +234,7 @@ def delete_patient(patient_id: int):
 @admin.response(200, PatientRead)
 def block_patient(patient_id: int):
     """Block a patient: sign-in refused and existing sessions end at once."""
-    return service.set_patient_active(patient_id=patient_id, active=False)
+    return patients.set_patient_active(patient_id=patient_id, active=False)
 
 
 @admin.route("/patients/<int:patient_id>/unblock", methods=["POST"])
@@ -232,7 +242,68 @@ def block_patient(patient_id: int):
 @admin.response(200, PatientRead)
 def unblock_patient(patient_id: int):
     """Unblock a patient."""
-    return service.set_patient_active(patient_id=patient_id, active=True)
+    return patients.set_patient_active(patient_id=patient_id, active=True)
 
 
-blueprints: list[Blueprint] = [public, admin]
+# ---- a person's own record ---------------------------------------------------------------------------------
+
+# "profile.me" is named in common.auth.PASSWORD_CHANGE_EXEMPT.
+profile_blp = Blueprint(
+    "profile", __name__, url_prefix="/api", description="Sign-up, the signed-in person and their own profile"
+)
+
+
+@profile_blp.route("/auth/register", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_register"))
+@profile_blp.doc(**documents_errors(429))
+@profile_blp.arguments(RegisterArgs)
+@profile_blp.response(202, MessageRead)
+def register(data):
+    """Register as a patient. The answer is "check your e-mail" whether or not the address already has an
+    account; the account signs in once the link mailed to the address is opened."""
+    return profiles.register(data=data)
+
+
+@profile_blp.route("/auth/me", methods=["GET"])
+@login_required
+@profile_blp.response(200, MeRead)
+def me():
+    """The signed-in user with their doctor or patient profile."""
+    return profiles.me(user=current_user)
+
+
+@profile_blp.route("/doctor/profile", methods=["GET"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.response(200, DoctorRead)
+def doctor_profile():
+    """My doctor profile."""
+    return profiles.own_profile(user=current_user)
+
+
+@profile_blp.route("/doctor/profile", methods=["PUT"])
+@roles_required(Role.DOCTOR.value)
+@profile_blp.arguments(DoctorProfileUpdate)
+@profile_blp.response(200, DoctorRead)
+def update_doctor_profile(data):
+    """Edit my doctor profile (not my department: admins assign it)."""
+    return profiles.update_own_doctor_profile(user=current_user, data=data)
+
+
+@profile_blp.route("/patient/profile", methods=["GET"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.response(200, PatientRead)
+def patient_profile():
+    """My patient profile."""
+    return profiles.own_profile(user=current_user)
+
+
+@profile_blp.route("/patient/profile", methods=["PUT"])
+@roles_required(Role.PATIENT.value)
+@profile_blp.arguments(PatientProfileUpdate)
+@profile_blp.response(200, PatientRead)
+def update_patient_profile(data):
+    """Edit my patient profile and email."""
+    return profiles.update_own_patient_profile(user=current_user, data=data)
+
+
+blueprints: list[Blueprint] = [public, admin, profile_blp]

@@ -31,7 +31,7 @@ from hms.fhir.common import (
 from hms.fhir.registry import ResourceType, SearchParam, register
 from hms.fhir.slot import FIND, parse_slot_id, slot_id
 from hms.models import Appointment, Doctor, Patient, User
-from hms.scheduling import service as scheduling
+from hms.scheduling import booking
 
 STATUS_TO_FHIR = {"booked": "booked", "completed": "fulfilled", "cancelled": "cancelled", "no_show": "noshow"}
 STATUS_FROM_FHIR = {value: key for key, value in STATUS_TO_FHIR.items()}
@@ -261,7 +261,7 @@ def _when(body: dict[str, Any], practitioners: list[int]) -> tuple[int, Any, Any
 
 
 def create(*, user: User, body: Any) -> dict[str, Any]:
-    """A patient books a slot for themself through scheduling.book (same rules, same 409 slot_taken)."""
+    """A patient books a slot for themself through scheduling.booking.book (same rules, same 409 slot_taken)."""
     body = _check_resource(body)
     if user.role != "patient" or user.patient is None:
         raise Forbidden("Only patients book appointments over FHIR; the patient is the signed-in user.")
@@ -280,18 +280,18 @@ def create(*, user: User, body: Any) -> dict[str, Any]:
             )
             if reason:
                 break
-    booked = scheduling.book(patient_id=user.patient.id, doctor_id=doctor_id, day=day, start=start, reason=reason)
+    booked = booking.book(patient_id=user.patient.id, doctor_id=doctor_id, day=day, start=start, reason=reason)
     return read(user=user, resource_id=str(booked["id"]))
 
 
 def _cancel(user: User, resource_id: str, reason: str | None) -> dict[str, Any]:
     appointment_id = int_id(resource_id, resource_type="Appointment")
-    scheduling.cancel(actor=user, appointment_id=appointment_id, reason=reason)
+    booking.cancel(actor=user, appointment_id=appointment_id, reason=reason)
     return read(user=user, resource_id=resource_id)
 
 
 def update(*, user: User, resource_id: str, body: Any) -> dict[str, Any]:
-    """PUT with status cancelled cancels through scheduling.cancel; other changes are not supported."""
+    """PUT with status cancelled cancels through scheduling.booking.cancel; other changes are not supported."""
     body = _check_resource(body, resource_id)
     current = to_fhir(_load(user, resource_id))
     if body.get("status") != "cancelled":

@@ -28,7 +28,7 @@ from hms.fhir.practitioner_role import specialty_filter
 from hms.fhir.registry import Operation, ResourceType, SearchParam, register
 from hms.fhir.schedule import horizon_days
 from hms.models import Doctor, User
-from hms.scheduling import service as scheduling
+from hms.scheduling import availability
 
 STATUSES = ("free", "busy", "busy-unavailable")
 MAX_SPAN_DAYS = 31
@@ -96,7 +96,7 @@ def slots(
     if doctor_ids is not None:
         statement = statement.where(Doctor.id.in_(doctor_ids))
     active = {d.id: d for d in db.session.execute(statement).scalars() if doctor_active(d)}
-    grid = scheduling.slot_grid(doctor_ids=sorted(active), date_from=low, date_to=high) if active else {}
+    grid = availability.slot_grid(doctor_ids=sorted(active), date_from=low, date_to=high) if active else {}
     found = []
     for (doctor_id, day), day_slots in grid.items():
         for slot in day_slots:
@@ -113,7 +113,7 @@ def read(*, user: User, resource_id: str) -> dict[str, Any]:
     doctor_id, day, start = parse_slot_id(resource_id)
     doctor = db.session.execute(doctors().where(Doctor.id == doctor_id)).scalar_one_or_none()
     if doctor is not None and doctor_active(doctor):
-        grid = scheduling.slot_grid(doctor_ids=[doctor.id], date_from=day, date_to=day)
+        grid = availability.slot_grid(doctor_ids=[doctor.id], date_from=day, date_to=day)
         for slot in grid.get((doctor.id, day), []):
             if slot["start"] == start:
                 return to_fhir(doctor, day, slot)

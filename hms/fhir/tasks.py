@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from sqlalchemy.exc import OperationalError
-
+from hms.exports.tasks import job_task
 from hms.fhir import bulk
 
-
-@shared_task(
-    name=bulk.TASK,
-    bind=True,
+run_bulk_export = job_task(
+    bulk.TASK,
+    bulk.run,
+    "Write the NDJSON files of one FHIR bulk export job.",
     soft_time_limit=1800,
     time_limit=1860,
-    autoretry_for=(OperationalError,),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
     acks_late=True,
 )
-def run_bulk_export(self, job_id: int) -> str:
-    """Write the NDJSON files of one FHIR bulk export job."""
-    return bulk.run(job_id=job_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
+from hms.common import links
 from hms.extensions import db
 from hms.models import Appointment, Notification, User
 
@@ -78,9 +79,16 @@ def _context(row: Notification) -> dict:
     }
 
 
-def _needs_verification(row: Notification) -> bool:
-    from hms.accounts.verification import ACCOUNT_KINDS, mail_may_carry_details
+# Account mails that may go to an unverified address: they carry no clinical content and are how it gets verified.
+ACCOUNT_KINDS = frozenset({"verify_email", "password_reset", "password_changed", "registration_attempt"})
 
+
+def mail_may_carry_details(user: User | None, recipient: str | None) -> bool:
+    """May an e-mail to `recipient` carry appointment or clinical details? Only to the user's confirmed address."""
+    return user is not None and user.email_verified_at is not None and (recipient or "").lower() == user.email.lower()
+
+
+def _needs_verification(row: Notification) -> bool:
     if row.kind in ACCOUNT_KINDS or row.user_id is None:
         return False
     return not mail_may_carry_details(db.session.get(User, row.user_id), row.recipient)
@@ -91,9 +99,7 @@ def _account_link(payload: dict) -> str | None:
     the outbox row holds the token row's id, never the token (hms.accounts.tokens)."""
     if "account_token_id" not in payload:
         return None
-    from hms.accounts.tokens import link
-
-    return link(int(payload["account_token_id"]), str(payload.get("link_purpose", "reset")))
+    return links.url(int(payload["account_token_id"]), str(payload.get("link_purpose", "reset")))
 
 
 def render(row: Notification) -> RenderedMessage:

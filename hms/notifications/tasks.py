@@ -31,14 +31,11 @@ def deliver_notification(self, notification_id: int) -> str:
 
 @shared_task(name="hms.notifications.sweep_outbox", bind=True, soft_time_limit=50, time_limit=58)
 def sweep_outbox(self) -> int:
-    """Re-dispatch pending messages (and export jobs) that are due or never reached a worker: nothing is lost."""
-    from hms.exports.service import undispatched_jobs
-
+    """Re-dispatch pending messages that are due or never reached a worker: nothing is lost (export jobs have
+    their own sweep, hms.exports.sweep_jobs)."""
     ids = service.due_for_dispatch()
     for notification_id in ids:
         send_task_safely("hms.notifications.deliver_notification", notification_id)
-    for job_id, task_name in undispatched_jobs():
-        send_task_safely(task_name, job_id)
     return len(ids)
 
 

@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 from hms.common.auth import current_doctor, current_patient, optional_patient_id, roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import page_of
-from hms.scheduling import rules, service
+from hms.scheduling import availability, booking, calendar, queries, rules, slots
+from hms.scheduling import waitlist as waitlist_service
 from hms.scheduling.schemas import (
     AdminAppointmentArgs,
     AdminAppointmentCreate,
@@ -64,7 +65,7 @@ def public_settings():
 @blp.response(200, SlotsRead)
 def doctor_slots(args, doctor_id: int):
     """A doctor's slots on a date, each marked available or not (and, for a signed-in patient, any conflict)."""
-    return service.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id())
+    return slots.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id())
 
 
 @blp.route("/doctors/<int:doctor_id>/availability-summary", methods=["GET"])
@@ -72,14 +73,14 @@ def doctor_slots(args, doctor_id: int):
 @blp.response(200, SummaryRead)
 def availability_summary(args, doctor_id: int):
     """Free-slot counts per day of a range (at most 62 days), for a booking calendar."""
-    return service.availability_summary(doctor_id=doctor_id, date_from=args["date_from"], date_to=args["date_to"])
+    return slots.availability_summary(doctor_id=doctor_id, date_from=args["date_from"], date_to=args["date_to"])
 
 
 @blp.route("/calendar/<token>.ics", methods=["GET"])
 @blp.doc(security=[], responses={"200": {"description": "iCalendar feed", "content": {"text/calendar": {}}}})
 def calendar_feed(token: str):
     """A doctor's private calendar feed (the token is the secret)."""
-    return _ics(service.doctor_feed(token=token), "appointments.ics")
+    return _ics(calendar.doctor_feed(token=token), "appointments.ics")
 
 
 # ---- doctor --------------------------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def calendar_feed(token: str):
 @blp.response(200, AvailabilityRead)
 def get_availability(args):
     """My windows and slots for a range of days (default: 7 days from today)."""
-    return service.availability(doctor_id=current_doctor().id, **args)
+    return availability.availability(doctor_id=current_doctor().id, **args)
 
 
 @blp.route("/doctor/availability", methods=["PUT"])
@@ -100,7 +101,7 @@ def get_availability(args):
 @blp.response(200, AvailabilityRead)
 def put_availability(data):
     """Set the windows of the given dates; 409 has_appointments unless cancel_booked."""
-    return service.set_availability(doctor_id=current_doctor().id, **data)
+    return availability.set_availability(doctor_id=current_doctor().id, **data)
 
 
 @blp.route("/doctor/availability/template", methods=["POST"])
@@ -109,7 +110,7 @@ def put_availability(data):
 @blp.response(200, AvailabilityRead)
 def post_template(data):
     """Apply a weekly template (Mon=0 … Sun=6) to a date range."""
-    return service.apply_template(doctor_id=current_doctor().id, **data)
+    return availability.apply_template(doctor_id=current_doctor().id, **data)
 
 
 @blp.route("/doctor/availability/toggle", methods=["POST"])
@@ -118,7 +119,7 @@ def post_template(data):
 @blp.response(200, ToggleRead)
 def post_toggle(data):
     """Block or unblock one slot."""
-    return service.toggle_slot(doctor_id=current_doctor().id, day=data["date"], start=data["start"])
+    return availability.toggle_slot(doctor_id=current_doctor().id, day=data["date"], start=data["start"])
 
 
 @blp.route("/doctor/dashboard", methods=["GET"])
@@ -126,7 +127,7 @@ def post_toggle(data):
 @blp.response(200, DoctorDashboard)
 def doctor_dashboard():
     """Today, the next 7 days, counts and recent months."""
-    return service.doctor_dashboard(doctor_id=current_doctor().id)
+    return queries.doctor_dashboard(doctor_id=current_doctor().id)
 
 
 @blp.route("/doctor/appointments", methods=["GET"])
@@ -135,7 +136,7 @@ def doctor_dashboard():
 @blp.response(200, page_of(AppointmentRead))
 def doctor_appointments(args):
     """My appointments, filtered by date and status."""
-    return service.list_doctor_appointments(doctor_id=current_doctor().id, **args)
+    return queries.list_doctor_appointments(doctor_id=current_doctor().id, **args)
 
 
 @blp.route("/doctor/appointments/<int:appointment_id>/complete", methods=["POST"])
@@ -143,7 +144,7 @@ def doctor_appointments(args):
 @blp.response(200, AppointmentRead)
 def complete(appointment_id: int):
     """Mark my appointment completed (not before its start)."""
-    return service.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="completed")
+    return booking.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="completed")
 
 
 @blp.route("/doctor/appointments/<int:appointment_id>/no-show", methods=["POST"])
@@ -151,7 +152,7 @@ def complete(appointment_id: int):
 @blp.response(200, AppointmentRead)
 def no_show(appointment_id: int):
     """Mark my appointment as a no-show (not before its start)."""
-    return service.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="no_show")
+    return booking.set_status(doctor=current_doctor(), appointment_id=appointment_id, status="no_show")
 
 
 @blp.route("/doctor/appointments/<int:appointment_id>/cancel", methods=["POST"])
@@ -161,7 +162,7 @@ def no_show(appointment_id: int):
 def doctor_cancel(data, appointment_id: int):
     """Cancel one of my appointments; the patient is told."""
     current_doctor()
-    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
+    return booking.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
 
 
 @blp.route("/doctor/calendar", methods=["GET"])
@@ -169,7 +170,7 @@ def doctor_cancel(data, appointment_id: int):
 @blp.response(200, CalendarRead)
 def get_calendar():
     """My private calendar feed URL, or null."""
-    return service.calendar_url(doctor_id=current_doctor().id)
+    return calendar.calendar_url(doctor_id=current_doctor().id)
 
 
 @blp.route("/doctor/calendar", methods=["POST"])
@@ -177,7 +178,7 @@ def get_calendar():
 @blp.response(200, CalendarRead)
 def create_calendar():
     """Issue a new feed URL (the old one stops working)."""
-    return service.new_calendar_token(doctor_id=current_doctor().id)
+    return calendar.new_calendar_token(doctor_id=current_doctor().id)
 
 
 @blp.route("/doctor/calendar", methods=["DELETE"])
@@ -185,7 +186,7 @@ def create_calendar():
 @blp.response(200, CalendarRead)
 def revoke_calendar():
     """Revoke the feed URL."""
-    return service.revoke_calendar_token(doctor_id=current_doctor().id)
+    return calendar.revoke_calendar_token(doctor_id=current_doctor().id)
 
 
 # ---- patient -------------------------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ def revoke_calendar():
 @blp.response(200, PatientDashboard)
 def patient_dashboard():
     """Upcoming visits, counts and visits per month."""
-    return service.patient_dashboard(patient_id=current_patient().id)
+    return queries.patient_dashboard(patient_id=current_patient().id)
 
 
 @blp.route("/patient/appointments", methods=["GET"])
@@ -205,7 +206,7 @@ def patient_dashboard():
 @blp.response(200, page_of(AppointmentRead))
 def patient_appointments(args):
     """My appointments (upcoming=true: soonest first; otherwise newest first)."""
-    return service.list_patient_appointments(patient_id=current_patient().id, **args)
+    return queries.list_patient_appointments(patient_id=current_patient().id, **args)
 
 
 @blp.route("/patient/appointments", methods=["POST"])
@@ -214,7 +215,7 @@ def patient_appointments(args):
 @blp.response(201, AppointmentRead)
 def book(data):
     """Book an available slot."""
-    return service.book(
+    return booking.book(
         patient_id=current_patient().id,
         doctor_id=data["doctor_id"],
         day=data["date"],
@@ -228,7 +229,7 @@ def book(data):
 @blp.response(200, AppointmentRead)
 def patient_appointment(appointment_id: int):
     """One of my appointments."""
-    return service.get_patient_appointment(patient_id=current_patient().id, appointment_id=appointment_id)
+    return queries.get_patient_appointment(patient_id=current_patient().id, appointment_id=appointment_id)
 
 
 @blp.route("/patient/appointments/<int:appointment_id>", methods=["PUT"])
@@ -238,7 +239,7 @@ def patient_appointment(appointment_id: int):
 def patient_reschedule(data, appointment_id: int):
     """Move my appointment to another slot; the new appointment is returned."""
     current_patient()
-    return service.reschedule(
+    return booking.reschedule(
         actor=current_user, appointment_id=appointment_id, day=data["date"], start=data["start_time"]
     )
 
@@ -250,7 +251,7 @@ def patient_reschedule(data, appointment_id: int):
 def patient_cancel(data, appointment_id: int):
     """Cancel my appointment before it starts."""
     current_patient()
-    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
+    return booking.cancel(actor=current_user, appointment_id=appointment_id, reason=data.get("reason"))
 
 
 @blp.route("/patient/appointments/<int:appointment_id>/ics", methods=["GET"])
@@ -258,7 +259,7 @@ def patient_cancel(data, appointment_id: int):
 @blp.doc(responses={"200": {"description": "iCalendar file", "content": {"text/calendar": {}}}})
 def patient_ics(appointment_id: int):
     """My appointment as an .ics file."""
-    content = service.appointment_ics(patient_id=current_patient().id, appointment_id=appointment_id)
+    content = calendar.appointment_ics(patient_id=current_patient().id, appointment_id=appointment_id)
     return _ics(content, f"appointment-{appointment_id}.ics")
 
 
@@ -268,7 +269,7 @@ def patient_ics(appointment_id: int):
 @blp.response(200, page_of(WaitlistRead))
 def waitlist(args):
     """My waitlist entries."""
-    return service.list_waitlist(patient_id=current_patient().id, **args)
+    return waitlist_service.list_waitlist(patient_id=current_patient().id, **args)
 
 
 @blp.route("/patient/waitlist", methods=["POST"])
@@ -277,7 +278,9 @@ def waitlist(args):
 @blp.response(201, WaitlistRead)
 def join_waitlist(data):
     """Wait for a slot of a doctor on a date."""
-    return service.join_waitlist(patient_id=current_patient().id, doctor_id=data["doctor_id"], day=data["date"])
+    return waitlist_service.join_waitlist(
+        patient_id=current_patient().id, doctor_id=data["doctor_id"], day=data["date"]
+    )
 
 
 @blp.route("/patient/waitlist/<int:entry_id>", methods=["DELETE"])
@@ -285,7 +288,7 @@ def join_waitlist(data):
 @blp.response(204)
 def leave_waitlist(entry_id: int):
     """Leave the waitlist."""
-    service.leave_waitlist(patient_id=current_patient().id, entry_id=entry_id)
+    waitlist_service.leave_waitlist(patient_id=current_patient().id, entry_id=entry_id)
 
 
 # ---- admin ---------------------------------------------------------------------------------------------------
@@ -297,7 +300,7 @@ def leave_waitlist(entry_id: int):
 @blp.response(200, page_of(AppointmentRead))
 def admin_appointments(args):
     """All appointments, filtered, newest first."""
-    return service.list_all_appointments(**args)
+    return queries.list_all_appointments(**args)
 
 
 @blp.route("/admin/appointments", methods=["POST"])
@@ -306,7 +309,7 @@ def admin_appointments(args):
 @blp.response(201, AppointmentRead)
 def admin_book(data):
     """Book a slot for a patient (desk or phone): up to 90 days ahead, beyond the patient's booking cap."""
-    return service.book(
+    return booking.book(
         patient_id=data["patient_id"],
         doctor_id=data["doctor_id"],
         day=data["date"],
@@ -322,7 +325,7 @@ def admin_book(data):
 @blp.response(200, AppointmentRead)
 def admin_reschedule(data, appointment_id: int):
     """Reschedule any booked appointment (up to 90 days ahead)."""
-    return service.reschedule(
+    return booking.reschedule(
         actor=current_user, appointment_id=appointment_id, day=data["date"], start=data["start_time"]
     )
 
@@ -333,7 +336,7 @@ def admin_reschedule(data, appointment_id: int):
 @blp.response(200, AppointmentRead)
 def admin_cancel(data, appointment_id: int):
     """Cancel any booked appointment, with a reason."""
-    return service.cancel(actor=current_user, appointment_id=appointment_id, reason=data["reason"])
+    return booking.cancel(actor=current_user, appointment_id=appointment_id, reason=data["reason"])
 
 
 @blp.route("/admin/doctors/<int:doctor_id>/appointments", methods=["GET"])
@@ -342,7 +345,7 @@ def admin_cancel(data, appointment_id: int):
 @blp.response(200, page_of(AppointmentRead))
 def admin_doctor_appointments(args, doctor_id: int):
     """One doctor's appointment history."""
-    return service.doctor_appointment_history(doctor_id=doctor_id, **args)
+    return queries.doctor_appointment_history(doctor_id=doctor_id, **args)
 
 
 blueprints: list[Blueprint] = [blp]

@@ -118,7 +118,7 @@ def test_demo_data_has_started_visits_today_that_a_doctor_can_complete(client, f
 
 
 def test_demo_records_make_clinical_sense_for_the_reason_and_the_age(client, frozen_clock):
-    from hms.demo.service import CLINICAL
+    from hms.demo.data import CLINICAL
     from tests.conftest import bearer
 
     frozen_clock("2026-11-24 11:10")

@@ -203,3 +203,40 @@ def test_doctor_figures_give_counts_and_six_months_of_outcomes(frozen_clock):
     ]
     assert figures["monthly"][3] == {"month": "2026-09", "completed": 0, "cancelled": 1, "no_show": 1}
     assert figures["monthly"][5] == {"month": "2026-11", "completed": 1, "cancelled": 0, "no_show": 0}
+
+
+def test_the_dashboard_counts_a_doctor_or_patient_the_admin_just_added_or_blocked(client, admin_headers, frozen_clock):
+    """Appointment figures may be a minute old; who is on staff and on the books is right at once."""
+    frozen_clock("2026-11-24 10:00")
+    department = DepartmentFactory()
+
+    def stats() -> dict:
+        return client.get("/api/admin/stats", headers=admin_headers).get_json()
+
+    before = stats()
+    doctor = client.post(
+        "/api/admin/doctors",
+        headers=admin_headers,
+        json={
+            "username": "dr.kavya",
+            "email": "kavya@hospital.local",
+            "password": "temporary-1",
+            "full_name": "Dr. Kavya Iyer",
+            "department_id": department.id,
+            "specialization": "Sports Medicine",
+        },
+    )
+    assert doctor.status_code == 201, doctor.get_json()
+    assert stats()["doctors"] == before["doctors"] + 1
+
+    registered = client.post(
+        "/api/auth/register",
+        json={"username": "meera", "email": "meera@example.org", "password": "long-enough-1", "full_name": "Meera"},
+    )
+    assert registered.status_code == 201, registered.get_json()
+    assert stats()["patients"] == before["patients"] + 1
+
+    patient_id = client.get("/api/admin/patients", headers=admin_headers).get_json()["items"][0]["id"]
+    blocked = client.post(f"/api/admin/patients/{patient_id}/block", headers=admin_headers)
+    assert blocked.status_code == 200, blocked.get_json()
+    assert stats()["patients"] == before["patients"]

@@ -4,16 +4,15 @@ SPA) driven by Debian's chromium through Playwright. Skipped, loudly, only where
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
+
+from tests.processes import free_port, gunicorn_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +40,6 @@ if not CHROMIUM.exists():
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # Where the live server keeps its database, for the rare set-up the API rightly refuses (a visit in the past).
 LIVE_SERVER: dict[str, Path] = {}
 
@@ -54,16 +47,15 @@ LIVE_SERVER: dict[str, Path] = {}
 @contextmanager
 def serve(instance: Path, extra_env: dict[str, str] | None = None, *, worker: bool = False) -> Iterator[str]:
     """Migrate a fresh SQLite database in `instance`, load the demo data, and serve the app as `make run` does
-    (with a Celery worker on the SQLite broker when `worker`, so queued e-mails are really sent)."""
+    (with a Celery worker on the embedded SQLite broker when `worker`, so queued e-mails are really sent)."""
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: run `make frontend` (make test does it) before the browser tests")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HMS_INSTANCE_PATH": str(instance),
         "DATABASE_URL": f"sqlite:///{instance / 'hms.sqlite3'}",
         "HMS_PORT": str(port),
-        "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "FLASK_APP": "hms",
         # the browser tests register more patients from 127.0.0.1 in an hour than a person would
         "HMS_RATE_LIMIT_REGISTER": "100 per hour",
@@ -73,47 +65,23 @@ def serve(instance: Path, extra_env: dict[str, str] | None = None, *, worker: bo
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([str(bin_dir / "flask"), "demo-data"], env=env, check=True, capture_output=True, cwd=ROOT)
-    log = open(instance / "server.log", "wb")  # noqa: SIM115
-    processes = [
-        subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    ]
+    celery = None
     if worker:
-        processes.append(
-            subprocess.Popen(
-                [str(bin_dir / "celery"), "-A", "hms.celery_app", "worker", "--pool=solo", "--loglevel=WARNING"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+        log = open(instance / "worker.log", "wb")  # noqa: SIM115
+        command = [str(bin_dir / "celery"), "-A", "hms.celery_app", "worker", "--pool=solo", "--loglevel=WARNING"]
+        celery = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()  # the child holds its own copy
+    gunicorn = str(bin_dir / "gunicorn")
     try:
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the app did not start: " + (instance / "server.log").read_text()[-2000:])
-        yield base_url
+        with gunicorn_server(env, port=port, log_path=instance / "server.log", threads=8, command=gunicorn) as url:
+            yield url
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
+        if celery is not None:
+            celery.terminate()
             try:
-                process.wait(timeout=15)
+                celery.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
+                celery.kill()
 
 
 @pytest.fixture(scope="session")

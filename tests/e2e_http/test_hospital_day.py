@@ -3,13 +3,7 @@ cache is per process) serves the app on a loopback port; requests walks the port
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time as systime
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,47 +12,6 @@ from hms.common.clock import today_local
 from tests.factories import PASSWORD, AvailabilityFactory, DoctorFactory, PatientFactory
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(app, tmp_path: Path):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "HMS_INSTANCE_PATH": str(tmp_path / "instance"),
-        "HMS_JWT_SECRET": app.config["JWT_SECRET_KEY"],
-        "HMS_TIMEZONE": app.config["HMS"].timezone,
-        "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "hms:create_app()"],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/api/departments", timeout=5)
-                break
-            except requests.RequestException:
-                if process.poll() is not None:
-                    pytest.fail(process.stderr.read().decode()[-2000:])
-                systime.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _login(base: str, username: str) -> dict[str, str]:

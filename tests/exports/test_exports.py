@@ -11,6 +11,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from hms.celery_app import beat_schedule
 from hms.common import clock
 from hms.models import Appointment, AuditEvent, ExportJob, Notification
 from tests.conftest import fetch, fetch_all, fetch_value, fresh
@@ -287,8 +288,9 @@ def test_a_job_that_never_reached_a_worker_is_sent_again(app, client, auth, hist
     sent = []
     monkeypatch.setattr(app.extensions["celery"].tasks[RUN], "apply_async", lambda args=None, **kw: sent.append(args))
     clock.set_now(clock.now_utc() + timedelta(minutes=3))
-    app.extensions["celery"].tasks["hms.notifications.sweep_outbox"]()
+    app.extensions["celery"].tasks["hms.exports.sweep_jobs"]()
     assert sent == [(job_id,)]
+    assert beat_schedule(app)["export-sweep"]["task"] == "hms.exports.sweep_jobs"  # and beat runs it each minute
 
 
 def test_a_job_whose_final_commit_fails_is_failed_and_leaves_no_file(app, client, auth, history, monkeypatch):

@@ -16,8 +16,9 @@ from hms.extensions import db
 from hms.models import Notification
 from tests.conftest import bearer
 from tests.factories import AvailabilityFactory, DoctorFactory, PatientFactory
-from tests.faults.conftest import Worker, fault_app, wait_for
+from tests.faults.conftest import fault_app, wait_for
 from tests.notifications.conftest import SmtpServer
+from tests.processes import Worker
 
 
 def _row(application) -> Notification:

@@ -17,8 +17,9 @@ from hms.common.redis_guard import breaker_of
 from hms.extensions import db
 from hms.models import Appointment, Notification
 from tests.factories import PASSWORD, AvailabilityFactory, DoctorFactory, PatientFactory
-from tests.faults.conftest import Worker, fault_app, wait_for
+from tests.faults.conftest import fault_app, wait_for
 from tests.notifications.conftest import SmtpServer
+from tests.processes import Worker
 
 DELIVERY_TIMEOUT = 60
 

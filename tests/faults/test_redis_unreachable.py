@@ -14,7 +14,8 @@ from hms.common.redis_guard import breaker_of
 from hms.extensions import db
 from hms.models import Appointment, Notification
 from tests.factories import PASSWORD, AdminFactory, AvailabilityFactory, DoctorFactory, PatientFactory
-from tests.faults.conftest import fault_app, free_port
+from tests.faults.conftest import fault_app
+from tests.processes import free_port
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from hms.extensions import db
 from hms.models import Appointment, ExportJob, Notification
 from tests.conftest import bearer
 from tests.factories import AdminFactory, DoctorFactory, PatientFactory
-from tests.faults.conftest import Worker, fault_app, wait_for
+from tests.faults.conftest import fault_app, wait_for
+from tests.processes import Worker
 
 ROWS = 8_000  # enough that the export is still running when the worker is killed
 LEASE_SECONDS = 5
@@ -74,7 +75,7 @@ def test_an_export_whose_worker_was_killed_is_finished_by_the_next_worker(app, t
         # Until its lease runs out the job belongs to the dead worker; then the sweep hands it to a live one.
         time.sleep(max(0.0, LEASE_SECONDS + 0.5 - (time.monotonic() - killed_at)))
         with application.app_context():
-            assert send_task_safely("hms.notifications.sweep_outbox", flask_app=application)
+            assert send_task_safely("hms.exports.sweep_jobs", flask_app=application)
         wait_for(
             lambda: _job(application, job_id)[0] == "done",
             timeout=90,

@@ -12,7 +12,8 @@ from hms.models import ExportJob
 from tests.conftest import bearer
 from tests.factories import AdminFactory, TreatmentFactory
 from tests.fhir.helpers import validate
-from tests.test_celery_worker import JOB_TIMEOUT, celery_worker, producer_app, wait_for
+from tests.processes import running_worker, worker_app
+from tests.test_celery_worker import JOB_TIMEOUT, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -20,11 +21,11 @@ pytestmark = pytest.mark.slow
 def test_bulk_export_is_written_by_a_real_worker_and_downloaded_by_its_owner(app, tmp_path):
     queue = f"hms-test-fhir-{uuid.uuid4().hex[:10]}"
     log_path = tmp_path / "worker.log"
-    with producer_app(app, tmp_path, redis_url=None, queue=queue) as producer:
+    with worker_app(app, tmp_path, redis_url=None, queue=queue) as producer:
         TreatmentFactory(diagnosis="Migraine")
         headers = {**bearer(AdminFactory()), "Prefer": "respond-async"}
         client = producer.test_client()
-        with celery_worker(producer, queue=queue, log_path=log_path):
+        with running_worker(producer, log_path):
             started = client.get("/fhir/$export?_type=Patient,Condition", headers=headers)
             assert started.status_code == 202
             job_id = int(started.headers["Content-Location"].rsplit("/", 1)[1])

@@ -121,7 +121,7 @@ def test_blocked_or_archived_doctors_offer_no_slots(client, frozen_clock):
 
 
 def test_doctor_ids_available_on_lists_active_doctors_with_a_free_slot(app, frozen_clock):
-    from hms.scheduling.service import doctor_ids_available_on
+    from hms.scheduling.slots import doctor_ids_available_on
 
     frozen_clock(NOW)
     free = doctor_with_day()

@@ -3,14 +3,9 @@ keeps writing, reaches a loopback SMTP server exactly 200 times and every row en
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,57 +16,12 @@ from hms.models import Notification, User
 from hms.notifications.service import queue
 from tests.factories import PatientFactory
 from tests.notifications.conftest import SmtpServer
-from tests.test_celery_worker import PROJECT_ROOT, producer_app
+from tests.processes import Worker, worker_app
 
 pytestmark = pytest.mark.slow
 
 BURST = 200
 TIMEOUT = 240
-
-
-def start_worker(producer, *, queue_name: str, smtp_port: int, log_path: Path) -> subprocess.Popen:
-    settings = producer.config["HMS"]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HMS_") and key != "REDIS_URL"}
-    env.update(
-        DATABASE_URL=settings.database_url,
-        HMS_INSTANCE_PATH=str(settings.instance_path),
-        HMS_JWT_SECRET=settings.jwt_secret,
-        HMS_TIMEZONE=settings.timezone,
-        HMS_CELERY_QUEUE=queue_name,
-        HMS_SMTP_HOST="127.0.0.1",
-        HMS_SMTP_PORT=str(smtp_port),
-        PYTHONPATH=str(PROJECT_ROOT),
-    )
-    command = [sys.executable, "-m", "celery", "-A", "hms.celery_app", "worker", "--concurrency=4", "-Q", queue_name]
-    command += [
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"{queue_name}@%h",
-    ]
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise AssertionError(f"the worker did not start:\n{log_path.read_text()[-4000:]}")
-        time.sleep(0.2)
-    return process
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
 
 
 def busy_writer(producer, user_id: int, stop: threading.Event) -> None:
@@ -93,10 +43,11 @@ def test_finding_14_a_burst_of_200_messages_is_delivered_exactly_once_each(app, 
     queue_name = f"hms-burst-{uuid.uuid4().hex[:8]}"
     log_path = tmp_path / "worker.log"
     stop = threading.Event()
-    with producer_app(app, tmp_path, redis_url=None, queue=queue_name) as producer, producer.app_context():
+    with worker_app(app, tmp_path, redis_url=None, queue=queue_name) as producer, producer.app_context():
         patient = PatientFactory()
         user_id = patient.user_id
-        worker = start_worker(producer, queue_name=queue_name, smtp_port=smtp.port, log_path=log_path)
+        worker = Worker(producer, log_path, concurrency=4, HMS_SMTP_HOST="127.0.0.1", HMS_SMTP_PORT=str(smtp.port))
+        worker.start()
         writer = threading.Thread(target=busy_writer, args=(producer, user_id, stop), daemon=True)
         try:
             writer.start()
@@ -120,7 +71,7 @@ def test_finding_14_a_burst_of_200_messages_is_delivered_exactly_once_each(app, 
         finally:
             stop.set()
             writer.join(timeout=10)
-            stop_worker(worker)
+            worker.stop()
             smtp.stop()
         db.session.rollback()
         statuses = dict(

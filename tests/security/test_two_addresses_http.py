@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from tests.e2e_http.test_hospital_day import server  # noqa: F401  (the gunicorn fixture)
 from tests.factories import PASSWORD, AdminFactory
 
 pytestmark = pytest.mark.slow
@@ -25,7 +24,7 @@ def post_login(base: str, source: str, username: str, password: str) -> tuple[in
         connection.close()
 
 
-def test_a_stranger_at_another_address_cannot_lock_the_admin_out(server):  # noqa: F811
+def test_a_stranger_at_another_address_cannot_lock_the_admin_out(server):
     AdminFactory(username="chief")
     stranger = [post_login(server, "127.0.0.2", "chief", f"guess-{n}")[0] for n in range(7)]
     assert stranger == [401, 401, 401, 401, 429, 429, 429]

@@ -1,0 +1,351 @@
+"""Booking, rescheduling, cancelling and the doctor's complete/no-show, with their race handling: the place checks,
+the per-patient cap and the integrity mapping of the one-booking-per-slot index to a 409.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from hms.audit.service import record
+from hms.common.clock import utcnow_naive
+from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTaken, TooManyBookings, ValidationFailed
+from hms.common.uow import unit_of_work
+from hms.extensions import db
+from hms.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Doctor,
+    Patient,
+    Role,
+    Treatment,
+    User,
+)
+from hms.scheduling import rules
+from hms.scheduling.appointments import _load, _notify, _when, appointment_dict
+from hms.scheduling.slots import (
+    BOOKED,
+    CANCELLED,
+    COMPLETED,
+    _day_state,
+    _invalidate_days,
+    _lock_doctors,
+    _minutes,
+    _time,
+    cut_slots,
+)
+from hms.scheduling.waitlist import _notify_waitlist
+
+# Every write runs in one unit of work (`hms.common.uow.unit_of_work`: BEGIN IMMEDIATE on SQLite, a patient row
+# lock on PostgreSQL), so two requests of one patient cannot both pass the overlap checks; the one-appointment-per-
+# slot rule is the partial unique index `uq_appointment_active_slot`. Slot caches are invalidated after the commit.
+
+
+# ---- booking -------------------------------------------------------------------------------------------------
+
+
+def _check_time(day: date, start: time, horizon_days: int) -> None:
+    now = rules.local_now()
+    if rules.has_started(day, start, now=now):
+        raise Conflict("This slot has already started or is in the past.", code="slot_in_past")
+    if day > now.date() + timedelta(days=horizon_days):
+        raise ValidationFailed(
+            f"Appointments can be booked up to {horizon_days} days ahead.",
+            code="beyond_horizon",
+            fields={"date": [f"Choose a date within {horizon_days} days."]},
+        )
+
+
+def _place(
+    *,
+    patient: Patient,
+    doctor: Doctor,
+    day: date,
+    start: time,
+    reason: str | None,
+    horizon_days: int,
+    rescheduled_from: int | None = None,
+) -> Appointment:
+    """Check every booking rule inside the caller's write transaction and insert the appointment."""
+    if not rules.doctor_is_active(doctor):
+        raise Conflict("This doctor is not taking appointments.", code="doctor_unavailable")
+    _check_time(day, start, horizon_days)
+    state = _day_state(doctor.id, day)
+    begin = _minutes(start)
+    slot = next((s for s in cut_slots(state["windows"], doctor.slot_minutes) if s[0] == begin), None)
+    if slot is None or begin in state["blocked"]:
+        raise Conflict("The doctor does not offer this slot.", code="slot_unavailable")
+    if any(a_start < slot[1] and a_end > slot[0] for a_start, a_end, _id in state["taken"]):
+        raise SlotTaken()
+    end = _time(slot[1])
+    mine = db.session.execute(
+        select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+            Appointment.patient_id == patient.id,
+            Appointment.date == day,
+            Appointment.status.in_(ACTIVE_STATUSES),
+        )
+    ).all()
+    if any(row.doctor_id == doctor.id for row in mine):
+        raise Conflict(
+            "You already have an appointment with this doctor on that day.", code="already_booked_with_doctor"
+        )
+    if any(row.start_time < end and row.end_time > start for row in mine):
+        raise PatientBusy("You already have another appointment at this time.")
+    appointment = Appointment(
+        patient_id=patient.id,
+        doctor_id=doctor.id,
+        date=day,
+        start_time=start,
+        end_time=end,
+        status=BOOKED,
+        reason=reason,
+        rescheduled_from=rescheduled_from,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
+
+
+def _check_booking_cap(patient_id: int) -> None:
+    """A patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings, so no one account hoards a doctor's day."""
+    cap = int(current_app.config["HMS"].max_active_bookings)
+    held = db.session.execute(
+        select(func.count(Appointment.id)).where(
+            Appointment.patient_id == patient_id,
+            rules.upcoming_condition(),
+        )
+    ).scalar_one()
+    if held >= cap:
+        raise TooManyBookings(
+            f"You already have {held} upcoming appointments, the most one patient may hold. "
+            "Cancel one or wait until after a visit to book another."
+        )
+
+
+def book(
+    *, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None, by_admin: bool = False
+) -> dict[str, Any]:
+    """Book an available slot for a patient; exactly one of many racing requests wins it.
+
+    A patient's own booking obeys the booking cap and horizon; an admin booking for a patient may exceed the cap.
+    """
+
+    def run() -> Appointment:
+        patient = db.session.get(Patient, patient_id)
+        if patient is None or patient.archived_at is not None:
+            raise NotFound(f"Patient {patient_id} was not found.")
+        doctor = db.session.get(Doctor, doctor_id)
+        if doctor is None or doctor.archived_at is not None:
+            raise NotFound(f"Doctor {doctor_id} was not found.")
+        if not by_admin:
+            _check_booking_cap(patient_id)
+        _lock_doctors(doctor.id)
+        appointment = _place(
+            patient=patient,
+            doctor=doctor,
+            day=day,
+            start=start,
+            reason=reason,
+            horizon_days=rules.booking_horizon_days(Role.ADMIN.value if by_admin else Role.PATIENT.value),
+        )
+        _notify(
+            patient.user,
+            "booking_confirmed",
+            f"Appointment confirmed: {_when(appointment)}",
+            f"Your appointment with {doctor.display_name} on {_when(appointment)} is confirmed.",
+            appointment,
+        )
+        return appointment
+
+    with unit_of_work(lock_patient_id=patient_id):
+        appointment = run()
+    _invalidate_days([(doctor_id, day)])
+    return appointment_dict(_load(appointment.id))
+
+
+def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: str | None) -> None:
+    appointment.status = CANCELLED
+    appointment.cancelled_by = role
+    appointment.cancelled_by_user_id = user.id if user else None
+    appointment.cancelled_at = utcnow_naive()
+    appointment.cancel_reason = reason
+
+
+# ---- reschedule and cancel -----------------------------------------------------------------------------------
+
+
+def _own_patient_id(actor: User) -> int:
+    if actor.patient is None:
+        raise Forbidden("Only patients may do this.")
+    return actor.patient.id
+
+
+def _owner_condition(role: str, actor: User) -> tuple[Any, ...]:
+    if role == "patient":
+        return (Appointment.patient_id == _own_patient_id(actor),)
+    if role == "doctor":
+        if actor.doctor is None:
+            raise Forbidden("Only doctors may do this.")
+        return (Appointment.doctor_id == actor.doctor.id,)
+    return ()
+
+
+def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> dict[str, Any]:
+    """Move a booked appointment to another slot atomically: if the new slot cannot be had, the old one stays."""
+    role = actor.role
+    if role == "patient":
+        patient_id = _own_patient_id(actor)
+    else:
+        found = db.session.execute(select(Appointment.patient_id).where(Appointment.id == appointment_id)).scalar()
+        if found is None:
+            raise NotFound(f"Appointment {appointment_id} was not found.")
+        patient_id = found
+    moved: dict[str, Any] = {}
+
+    def run() -> Appointment:
+        old = _load(appointment_id, *_owner_condition(role, actor))
+        if old.status != BOOKED:
+            raise Conflict(
+                f"A {old.status.replace('_', ' ')} appointment cannot be rescheduled.", code="invalid_transition"
+            )
+        if rules.has_started(old.date, old.start_time):
+            raise Conflict("This appointment has already started.", code="already_started")
+        if (old.date, old.start_time) == (day, start):
+            raise Conflict("The appointment is already at this time.", code="same_slot")
+        _lock_doctors(old.doctor_id)
+        moved.update(doctor_id=old.doctor_id, old_day=old.date)
+        _cancel(old, role=role, user=actor, reason=rules.RESCHEDULED_REASON)
+        db.session.flush()
+        new = _place(
+            patient=old.patient,
+            doctor=old.doctor,
+            day=day,
+            start=start,
+            reason=old.reason,
+            horizon_days=rules.booking_horizon_days(role),
+            rescheduled_from=old.id,
+        )
+        _notify(
+            old.patient.user,
+            "appointment_rescheduled",
+            f"Appointment moved to {_when(new)}",
+            f"Your appointment with {old.doctor.display_name} on {_when(old)} has moved to {_when(new)}.",
+            new,
+            previous_appointment_id=old.id,
+        )
+        _notify_waitlist(old.doctor_id, old.date)
+        if role == "admin":
+            record(
+                action="appointment.reschedule",
+                entity="appointment",
+                entity_id=old.id,
+                patient_id=old.patient_id,
+                details={"from": f"{old.date} {old.start_time:%H:%M}", "to": f"{day} {start:%H:%M}", "new_id": new.id},
+            )
+        return new
+
+    with unit_of_work(lock_patient_id=patient_id):
+        new = run()
+    _invalidate_days([(moved["doctor_id"], moved["old_day"]), (moved["doctor_id"], day)])
+    return appointment_dict(_load(new.id))
+
+
+def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str, Any]:
+    """Cancel a booked appointment (patient: own, before it starts; doctor: own; admin: any) and free its slot."""
+    role = actor.role
+    freed: dict[str, Any] = {}
+
+    def run() -> Appointment:
+        appointment = _load(appointment_id, *_owner_condition(role, actor))
+        if appointment.status != BOOKED:
+            raise Conflict(
+                f"A {appointment.status.replace('_', ' ')} appointment cannot be cancelled.", code="invalid_transition"
+            )
+        if role == "patient" and rules.has_started(appointment.date, appointment.start_time):
+            raise Conflict(
+                "This appointment has already started; it can no longer be cancelled.", code="already_started"
+            )
+        _cancel(appointment, role=role, user=actor, reason=reason)
+        by = {"patient": "you", "doctor": appointment.doctor.display_name, "admin": "the hospital"}[role]
+        tail = f" Reason: {reason}" if reason else ""
+        _notify(
+            appointment.patient.user,
+            "appointment_cancelled",
+            f"Appointment cancelled: {_when(appointment)}",
+            f"Your appointment with {appointment.doctor.display_name} on {_when(appointment)} "
+            f"was cancelled by {by}.{tail}",
+            appointment,
+            cancelled_by=role,
+        )
+        if role in ("patient", "admin"):
+            _notify(
+                appointment.doctor.user,
+                "appointment_cancelled",
+                f"Appointment cancelled: {appointment.patient.full_name}, {_when(appointment)}",
+                f"{appointment.patient.full_name}'s appointment on {_when(appointment)} was cancelled.{tail}",
+                appointment,
+                cancelled_by=role,
+            )
+        _notify_waitlist(appointment.doctor_id, appointment.date)
+        if role == "admin":
+            record(
+                action="appointment.cancel",
+                entity="appointment",
+                entity_id=appointment.id,
+                patient_id=appointment.patient_id,
+                details={"reason": reason},
+            )
+        freed.update(doctor_id=appointment.doctor_id, day=appointment.date)
+        return appointment
+
+    with unit_of_work(lock_patient_id=_own_patient_id(actor) if role == "patient" else None):
+        appointment = run()
+    _invalidate_days([(freed["doctor_id"], freed["day"])])
+    return appointment_dict(_load(appointment.id))
+
+
+def set_status(*, doctor: Doctor, appointment_id: int, status: str) -> dict[str, Any]:
+    """Complete or mark no-show: only the appointment's doctor, only a booked one, not before its start."""
+
+    def run() -> Appointment:
+        appointment = _load(appointment_id, Appointment.doctor_id == doctor.id)
+        if appointment.status != BOOKED:
+            raise Conflict(
+                f"A {appointment.status.replace('_', ' ')} appointment cannot change its status.",
+                code="invalid_transition",
+            )
+        if not rules.has_started(appointment.date, appointment.start_time):
+            raise Conflict("The appointment has not started yet.", code="too_early")
+        if status == COMPLETED:
+            treatment = db.session.execute(
+                select(Treatment).where(Treatment.appointment_id == appointment.id)
+            ).scalar_one_or_none()
+            diagnosis = treatment.diagnosis if treatment else None
+            if not (diagnosis or "").strip():
+                raise Conflict(
+                    "Record the treatment with a diagnosis before completing this visit.", code="treatment_required"
+                )
+            appointment.status = status
+            appointment.completed_at = utcnow_naive()
+            # Clinical text never leaves through e-mail, SMS or webhooks: the message points to the portal.
+            portal = current_app.config["HMS"].public_url.rstrip("/") + "/patient/history"
+            _notify(
+                appointment.patient.user,
+                "visit_summary",
+                "Your visit summary is ready",
+                f"Thank you for visiting {doctor.display_name} on {_when(appointment)}. "
+                f"Your visit summary is ready in the portal: {portal}",
+                appointment,
+            )
+        else:
+            appointment.status = status
+        return appointment
+
+    with unit_of_work():
+        appointment = run()
+    # Completed still occupies the slot; a no-show's time has passed. The cached state holds statuses: refresh it.
+    _invalidate_days([(appointment.doctor_id, appointment.date)])
+    return appointment_dict(_load(appointment.id))

@@ -1,0 +1,245 @@
+"""A doctor's day: its state (windows, blocks, bookings), cutting windows into slots and the cached slot view.
+Also the small time helpers, the horizon, the doctor row locks and slot-cache invalidation every writer uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, time, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from hms.common.cache import get_or_set, invalidate, slots_namespace
+from hms.common.clock import today_local
+from hms.common.db import is_sqlite
+from hms.common.errors import NotFound
+from hms.extensions import db
+from hms.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityWindow,
+    BlockedSlot,
+    Doctor,
+    Role,
+    User,
+)
+from hms.scheduling import rules
+
+BOOKED = AppointmentStatus.BOOKED.value
+COMPLETED = AppointmentStatus.COMPLETED.value
+CANCELLED = AppointmentStatus.CANCELLED.value
+NO_SHOW = AppointmentStatus.NO_SHOW.value
+
+
+# ---- small helpers -------------------------------------------------------------------------------------------
+
+
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _time(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+def _hhmm(at: time) -> str:
+    return at.strftime("%H:%M")
+
+
+def _horizon() -> int:
+    """The patients' booking horizon (rules.booking_horizon_days)."""
+    return rules.booking_horizon_days(Role.PATIENT.value)
+
+
+def _lock_doctors(*doctor_ids: int, exclusive: bool = False) -> None:
+    """PostgreSQL: availability changes (exclusive) and bookings (shared) of one doctor serialise on its row."""
+    if is_sqlite() or not doctor_ids:
+        return
+    statement = select(Doctor.id).where(Doctor.id.in_(sorted(set(doctor_ids)))).order_by(Doctor.id)
+    db.session.execute(statement.with_for_update(read=not exclusive)).all()
+
+
+# ---- day state and slots -------------------------------------------------------------------------------------
+
+
+def cut_slots(windows: Iterable[tuple[int, int]], slot_minutes: int) -> list[tuple[int, int]]:
+    """Windows (in minutes of the day) cut into slots; a trailing partial slot is dropped."""
+    slots = []
+    for start, end in sorted(windows):
+        moment = start
+        while moment + slot_minutes <= end:
+            slots.append((moment, moment + slot_minutes))
+            moment += slot_minutes
+    return slots
+
+
+def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_minutes: int = 30) -> dict[str, Any]:
+    return {"active": active, "slot_minutes": slot_minutes, "windows": [], "taken": [], "blocked": []}
+
+
+def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
+    """The raw (time-independent) state of doctors' days in four queries: doctors, windows, appointments, blocks.
+
+    With doctor_ids None, every active doctor with a window in the range is loaded.
+    """
+    window_query = select(
+        AvailabilityWindow.doctor_id,
+        AvailabilityWindow.date,
+        AvailabilityWindow.start_time,
+        AvailabilityWindow.end_time,
+    ).where(AvailabilityWindow.date.between(date_from, date_to))
+    if doctor_ids is not None:
+        window_query = window_query.where(AvailabilityWindow.doctor_id.in_(doctor_ids))
+    windows = db.session.execute(window_query).all()
+    ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
+    if not ids:
+        return {}
+    doctors = db.session.execute(
+        select(Doctor.id, Doctor.slot_minutes, rules.active_doctor_condition().label("active"))
+        .join(User, User.id == Doctor.user_id)
+        .where(Doctor.id.in_(ids))
+    ).all()
+    states: dict[tuple[int, date], dict] = {}
+    info = {row.id: (bool(row.active), row.slot_minutes) for row in doctors}
+    day = date_from
+    while day <= date_to:
+        for doctor_id, (active, slot_minutes) in info.items():
+            states[(doctor_id, day)] = _empty_state(active=active, slot_minutes=slot_minutes)
+        day += timedelta(days=1)
+    for row in windows:
+        if (row.doctor_id, row.date) in states:
+            states[(row.doctor_id, row.date)]["windows"].append([_minutes(row.start_time), _minutes(row.end_time)])
+    appointments = db.session.execute(
+        select(
+            Appointment.id, Appointment.doctor_id, Appointment.date, Appointment.start_time, Appointment.end_time
+        ).where(
+            Appointment.doctor_id.in_(ids),
+            Appointment.date.between(date_from, date_to),
+            Appointment.status.in_(ACTIVE_STATUSES),
+        )
+    ).all()
+    for taken in appointments:
+        states[(taken.doctor_id, taken.date)]["taken"].append(
+            [_minutes(taken.start_time), _minutes(taken.end_time), taken.id]
+        )
+    blocked = db.session.execute(
+        select(BlockedSlot.doctor_id, BlockedSlot.date, BlockedSlot.start_time).where(
+            BlockedSlot.doctor_id.in_(ids), BlockedSlot.date.between(date_from, date_to)
+        )
+    ).all()
+    for block in blocked:
+        states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
+    for state in states.values():
+        state["windows"].sort()
+    return states
+
+
+def _day_state(doctor_id: int, day: date) -> dict[str, Any]:
+    return _load_states(doctor_ids=[doctor_id], date_from=day, date_to=day).get((doctor_id, day)) or _empty_state()
+
+
+def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool = False) -> list[dict[str, Any]]:
+    """Slots of a day's state, with availability decided against the current time (never cached)."""
+    if not state["active"]:
+        return []
+    now = rules.local_now()
+    bookable_day = now.date() <= day <= now.date() + timedelta(days=horizon_days)
+    blocked = set(state["blocked"])
+    slots = []
+    for start, end in cut_slots(state["windows"], state["slot_minutes"]):
+        appointment_id = next(
+            (a_id for a_start, a_end, a_id in state["taken"] if a_start < end and a_end > start), None
+        )
+        is_blocked = start in blocked
+        started = rules.has_started(day, _time(start), now=now)
+        slot: dict[str, Any] = {
+            "start": _time(start),
+            "end": _time(end),
+            "available": bookable_day and not started and not is_blocked and appointment_id is None,
+        }
+        if detail:
+            state_name = "booked" if appointment_id else "blocked" if is_blocked else "past" if started else "free"
+            slot.update(state=state_name, blocked=is_blocked, appointment_id=appointment_id)
+        slots.append(slot)
+    return slots
+
+
+def _patient_conflicts(slots: list[dict[str, Any]], *, patient_id: int, doctor_id: int, day: date) -> None:
+    """Mark the slots this patient could not take: busy elsewhere then, or already seeing this doctor that day."""
+    mine = db.session.execute(
+        select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+            Appointment.patient_id == patient_id,
+            Appointment.date == day,
+            Appointment.status.in_(ACTIVE_STATUSES),
+        )
+    ).all()
+    same_doctor = any(row.doctor_id == doctor_id for row in mine)
+    for slot in slots:
+        conflict = None
+        if same_doctor:
+            conflict = "already_booked_with_doctor"
+        elif any(row.start_time < slot["end"] and row.end_time > slot["start"] for row in mine):
+            conflict = "patient_busy"
+        slot["conflict"] = conflict
+
+
+def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None) -> dict[str, Any]:
+    """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read.
+
+    For a signed-in patient each slot also says whether the booking rules would refuse it for them (`conflict`).
+    """
+    if db.session.get(Doctor, doctor_id) is None:
+        raise NotFound(f"Doctor {doctor_id} was not found.")
+    state = get_or_set(slots_namespace(doctor_id, day), "state", lambda: _day_state(doctor_id, day))
+    slots = _slots(state, day=day, horizon_days=_horizon())
+    if patient_id is not None:
+        _patient_conflicts(slots, patient_id=patient_id, doctor_id=doctor_id, day=day)
+    return {"date": day, "slots": slots}
+
+
+SUMMARY_MAX_DAYS = 62
+
+
+def availability_summary(*, doctor_id: int, date_from: date, date_to: date) -> dict[str, Any]:
+    """Free-slot counts per day for the booking calendar, from the same per-day cache as the slots.
+
+    Days missing from the cache are loaded together (four queries for the range), then cached one by one.
+    """
+    if db.session.get(Doctor, doctor_id) is None:
+        raise NotFound(f"Doctor {doctor_id} was not found.")
+    loaded: dict[tuple[int, date], dict] = {}
+
+    def load(day: date) -> dict[str, Any]:
+        if not loaded:
+            loaded.update(_load_states(doctor_ids=[doctor_id], date_from=date_from, date_to=date_to))
+        return loaded.get((doctor_id, day)) or _empty_state()
+
+    horizon = _horizon()
+    days = []
+    day = date_from
+    while day <= date_to:
+        state: dict[str, Any] = get_or_set(slots_namespace(doctor_id, day), "state", partial(load, day))
+        slots = _slots(state, day=day, horizon_days=horizon)
+        days.append({"date": day, "free": sum(1 for slot in slots if slot["available"]), "slots": len(slots)})
+        day += timedelta(days=1)
+    return {"doctor_id": doctor_id, "from": date_from, "to": date_to, "days": days}
+
+
+def doctor_ids_available_on(*, day: date) -> set[int]:
+    """Ids of active doctors with at least one bookable slot on a day (the directory's "free on date" filter)."""
+    today = today_local()
+    if not today <= day <= today + timedelta(days=_horizon()):
+        return set()
+    states = _load_states(doctor_ids=None, date_from=day, date_to=day)
+    return {
+        doctor_id
+        for (doctor_id, _day), state in states.items()
+        if any(slot["available"] for slot in _slots(state, day=day, horizon_days=_horizon()))
+    }
+
+
+def _invalidate_days(pairs: Iterable[tuple[int, date]]) -> None:
+    invalidate(*sorted({slots_namespace(doctor_id, day) for doctor_id, day in pairs}))
