@@ -30,15 +30,16 @@ PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
 	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-pg fuzz lint mutation setup venv frontend db demo-data
+.PHONY: help run test test-unit test-pg fuzz lint mutation setup venv frontend db demo-data
 FUZZ_EXAMPLES ?= 100
 
 help:
 	@echo "make run      set up (venv, packages, front end, database, demo data) and start web + worker + beat"
-	@echo "make test     same set-up, then the whole test suite on SQLite (browser tests need /usr/bin/chromium)"
+	@echo "make test     same set-up, then the SPA's unit tests (vitest) and the whole suite on SQLite (browser tests need /usr/bin/chromium)"
+	@echo "make test-unit the SPA's unit tests only (vitest, offline after npm ci)"
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make fuzz     a deeper schemathesis run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) per operation; HMS_TEST_DATABASE_URL for PostgreSQL)"
-	@echo "make lint     ruff check and format --check, mypy on hms"
+	@echo "make lint     ruff check and format --check, mypy on hms, duplicate-code check (jscpd, .jscpd.json)"
 	@echo "make mutation mutation testing of the scheduling and account rules (slow; not part of make test)"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
@@ -95,7 +96,12 @@ run: db
 
 test: setup
 	@$(CHROMIUM_BANNER); $(PDF_BANNER)
-	@status=0; $(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
+	@status=0; (cd frontend && npm test --silent) || status=$$?; \
+		$(BIN)/python -m pytest -q || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
+
+# The SPA's shared composables and components (frontend/tests/unit); the pages are covered by tests/browser.
+test-unit: $(NPM_STAMP)
+	cd frontend && npm test --silent
 
 test-pg: venv
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \
@@ -108,10 +114,12 @@ fuzz: venv
 	HMS_FUZZ_EVERY_ROLE=1 HMS_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) HMS_FUZZ_SEED=$${HMS_FUZZ_SEED:-$$(date +%Y%m%d)} \
 		$(BIN)/python -m pytest -q -m fuzz
 
-lint: venv
+# jscpd (.jscpd.json): runs of 6+ lines repeated across hms/ and frontend/src fail the lint above the threshold.
+lint: venv $(NPM_STAMP)
 	$(BIN)/ruff check hms tests scripts bench
 	$(BIN)/ruff format --check hms tests scripts bench
 	$(BIN)/mypy hms
+	frontend/node_modules/.bin/jscpd --config .jscpd.json
 
 # Not part of `make test`: mutants of the scheduling and account rules (and of each business write's commit)
 # must each make the tests fail. MUTATION_ARGS="--sample 80" keeps every commit mutant and ~80 others.

@@ -22,4 +22,10 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 700,
   },
+  // Unit tests of the shared composables and components (`npm test`, run by `make test`); pages are covered by the
+  // browser tests in tests/browser.
+  test: {
+    environment: 'happy-dom',
+    include: ['tests/unit/**/*.spec.js'],
+  },
 })

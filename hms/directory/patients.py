@@ -69,17 +69,26 @@ def admin_get_patient(*, patient_id: int) -> dict[str, Any]:
     return result
 
 
+def add_patient(data: dict[str, Any]) -> Patient:
+    """A patient's login (through accounts' rules) and record with the given profile fields, flushed so it has an
+    id; the caller audits and commits (the admin's create_patient; self-registration, which must answer alike
+    for a taken address, goes through accounts.verification.register, see profiles.register)."""
+    user = accounts.create_user(
+        username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
+    )
+    patient = Patient(
+        user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+    )
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
+
 def create_patient(*, data: dict[str, Any]) -> dict[str, Any]:
     """Create a patient's account and profile on their behalf."""
     with unit_of_work():
-        user = accounts.create_user(
-            username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
-        )
-        patient = Patient(
-            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
-        )
-        db.session.add(patient)
-        db.session.flush()
+        patient = add_patient(data)
+        user = patient.user
         record(action="patient_created", entity="patient", entity_id=patient.id, details={"username": user.username})
     hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
     return patient_dict(patient)

@@ -186,3 +186,48 @@ def test_doctor_records_treatment_and_completes_a_started_visit(page, live_serve
     patient = api(live_server, api_token(live_server, username, "Visit-pass-123"))
     history = items(patient.get("/patient/history").json())
     assert [(h["id"], h["treatment"]["diagnosis"]) for h in history] == [(visit_id, "Costochondritis")]
+
+
+def test_doctor_saves_their_profile_through_the_shared_person_form(page, live_server):
+    """The doctor's "My profile" page: the same person form as the admin's dialog, without the department (the
+    admin's decision, not sent)."""
+    admin = api(live_server, api_token(live_server, "admin", "admin123"))
+    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
+    username = unique("dr.prof")
+    created = admin.post(
+        "/admin/doctors",
+        json={
+            "username": username,
+            "email": f"{username}@hospital.local",
+            "password": "Temp-pass-123",
+            "full_name": "Profile Test",
+            "department_id": department_id,
+            "specialization": "General Physician",
+        },
+    )
+    assert created.status_code == 201, created.text
+    own = api(live_server, api_token(live_server, username, "Temp-pass-123"))
+    changed = own.post(
+        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
+    )
+    assert changed.status_code == 200, changed.text
+
+    login(page, username, "Own-pass-456", lands_on="/doctor")
+    page.goto("/doctor/profile")
+    form = page.get_by_test_id("profile-form")
+    expect(form.get_by_test_id("profile-full-name")).to_have_value("Profile Test")
+    expect(form.get_by_test_id("profile-department")).to_have_count(0)
+    form.get_by_test_id("profile-phone").fill("x")
+    form.get_by_test_id("profile-save").click()
+    expect(form.get_by_test_id("error-profile-phone")).to_be_visible()
+    form.get_by_test_id("profile-phone").fill("")
+    form.get_by_test_id("profile-about").fill("Sees adults and children.")
+    form.get_by_test_id("profile-fee").fill("650")
+    form.get_by_test_id("profile-save").click()
+    expect(success_toast(page, "Profile saved")).to_be_visible()
+    mine = api(live_server, api_token(live_server, username, "Own-pass-456")).get("/doctor/profile").json()
+    assert (mine["about"], float(mine["consultation_fee"]), mine["department_id"]) == (
+        "Sees adults and children.",
+        650.0,
+        department_id,
+    )

@@ -1,8 +1,4 @@
-import api from '@/api/client'
-import { cleanParams } from '@/api/lists'
-
-const get = (url, params) => api.get(url, { params: cleanParams(params) }).then((r) => r.data)
-const body = (p) => p.then((r) => r.data)
+import { api, body, get } from '@/api/request'
 
 /** Admin API (SPEC §5). */
 export const adminApi = {
