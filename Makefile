@@ -15,8 +15,8 @@ PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 export FLASK_APP := hms
 HMS_PORT ?= 5000
 HMS_DEMO_DATA ?= 1
-# The in-process cache (no REDIS_URL) lives in one process, so it is shared only with a single web worker.
-WEB_WORKERS ?= $(if $(REDIS_URL),3,1)
+# One web process per core: the cache is shared across processes (Redis, or without it instance/cache.sqlite3).
+WEB_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 export HMS_PORT HMS_DEMO_DATA WEB_WORKERS
 
 BANNER_LINE := !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -30,7 +30,7 @@ PDF_BANNER = if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
 	echo "!!  PDF TESTS SKIPPED: WeasyPrint cannot load pango (apt-get install libpango-1.0-0)          !!"; \
 	echo "$(BANNER_LINE)"; echo; fi
 
-.PHONY: help run test test-unit test-pg fuzz lint mutation setup venv frontend db demo-data
+.PHONY: help run test test-unit test-pg fuzz lint mutation bench setup venv frontend db demo-data
 FUZZ_EXAMPLES ?= 100
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make test-pg  the suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make fuzz     a deeper schemathesis run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) per operation; HMS_TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make lint     ruff check and format --check, mypy on hms, duplicate-code check (jscpd, .jscpd.json)"
+	@echo "make bench    serve a generated hospital as make run does and load it over HTTP (BENCH_ARGS, bench/README.md)"
 	@echo "make mutation mutation testing of the scheduling and account rules (slow; not part of make test)"
 
 # ---- set-up ------------------------------------------------------------------------------------------------
@@ -126,3 +127,9 @@ lint: venv $(NPM_STAMP)
 MUTATION_ARGS ?=
 mutation: venv
 	$(BIN)/python scripts/mutate.py $(MUTATION_ARGS)
+
+# Not part of `make test`: the application served as `make run` serves it, on a generated hospital, under load.
+# BENCH_ARGS="--appointments 200000 --json run.json"; see bench/README.md.
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python bench/load.py $(BENCH_ARGS)

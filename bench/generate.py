@@ -169,6 +169,13 @@ def generate(*, app: Flask, doctors: int, patients: int, appointments: int, seed
                     rows.append(_row(doctor_id, patient, day, start, rng.choice(PAST_STATUSES)))
         _insert(Appointment, rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # Planner statistics and the visibility map, as autovacuum keeps them on a database that runs a while.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+        else:
+            with db.engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
         return {"doctors": doctors, "patients": patients, "appointments": len(rows), "past_days": offset}
 
 

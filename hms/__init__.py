@@ -86,7 +86,10 @@ def _configure(app: Flask, settings: Settings) -> None:
             },
             "security": [{"bearerAuth": []}],
         },
-        CACHE_TYPE="RedisCache" if settings.redis_url else "SimpleCache",
+        # No Redis: a SQLite file that every web process shares (hms/common/sqlite_cache.py), so the default
+        # server can run one process per core and an invalidation in one is seen by all.
+        CACHE_TYPE="RedisCache" if settings.redis_url else "hms.common.sqlite_cache.SQLiteCache",
+        CACHE_DIR=str(settings.instance_path / "cache.sqlite3"),
         CACHE_REDIS_URL=settings.redis_url,
         CACHE_OPTIONS=client_options() if settings.redis_url else {},
         CACHE_KEY_PREFIX=str(settings.extra.get("cache_prefix", "hms:")),
@@ -108,7 +111,7 @@ def _sqlite_busy_seconds(settings: Settings) -> float:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     from hms.common.auth import init_jwt
-    from hms.common.db import configure_sqlite_engine, serialise_sqlite_writes
+    from hms.common.db import configure_sqlite_engine
     from hms.common.errors import register_error_handlers
     from hms.common.redis_guard import client_options, init_breaker
     from hms.extensions import api, cache, db, jwt, limiter, migrate
@@ -118,7 +121,6 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if settings.is_sqlite:
             configure_sqlite_engine(db.engine, busy_seconds=_sqlite_busy_seconds(settings))
-            serialise_sqlite_writes(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     jwt.init_app(app)
     init_jwt(app)

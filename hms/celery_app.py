@@ -7,8 +7,11 @@ The web process calls `celery_init_app(app)` from the factory; the worker and be
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import queue
+import threading
 from typing import Any
 
 from celery import Celery, Task
@@ -169,6 +172,69 @@ def send_task_safely(task_name: str, *args: Any, flask_app: Flask | None = None)
     return True
 
 
+def publishes_in_background(flask_app: Flask) -> bool:
+    """The embedded broker (kombu's SQLAlchemy transport on a SQLite file) is published to off the request's path.
+
+    Publishing to it is a write transaction on broker.sqlite3 (a dozen statements, and a wait whenever the worker
+    is polling it): done in the request it held every booking for milliseconds after its commit, and queued
+    concurrent bookers behind one another. Redis publishes in a fraction of a millisecond through the circuit
+    breaker and stays in the request; memory:// (tests) too.
+    """
+    return str(celery_of(flask_app).conf.broker_url or "").startswith("sqlalchemy+")
+
+
+class BackgroundPublisher:
+    """One daemon thread per process that publishes tasks queued by committed transactions, in commit order.
+
+    Nothing can be lost by the hand-over: the outbox rows are committed before their ids reach this queue, and
+    the outbox sweep (every minute) re-sends any row still pending, e.g. after the process died with ids queued.
+    On exit the thread is given a moment to drain the queue.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Flask, str, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
+
+    def submit(self, flask_app: Flask, task_name: str, *args: Any) -> None:
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                # A forked process (gunicorn worker) inherits no running thread: start its own.
+                self._queue = queue.SimpleQueue()
+                self._pending = 0
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="hms-publisher", daemon=True)
+                self._thread.start()
+                atexit.register(self.drain, 5.0)
+            self._pending += 1
+        self._queue.put((flask_app, task_name, args))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            flask_app, task_name, args = item
+            try:
+                send_task_safely(task_name, *args, flask_app=flask_app)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._idle.notify_all()
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted so far is published (tests; process exit). False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+publisher = BackgroundPublisher()
+
+
 def _after_commit(session: Session) -> None:
     notification_ids = session.info.pop(PENDING_NOTIFICATIONS, [])
     tasks = session.info.pop(PENDING_TASKS, [])
@@ -179,10 +245,14 @@ def _after_commit(session: Session) -> None:
     flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "celery" not in flask_app.extensions:
         return
-    for notification_id in dict.fromkeys(notification_ids):
-        send_task_safely(DELIVER_TASK, notification_id, flask_app=flask_app)
-    for task_name, args in tasks:
-        send_task_safely(task_name, *args, flask_app=flask_app)
+    jobs = [(DELIVER_TASK, (notification_id,)) for notification_id in dict.fromkeys(notification_ids)]
+    jobs += [(task_name, tuple(args)) for task_name, args in tasks]
+    background = publishes_in_background(flask_app)
+    for task_name, args in jobs:
+        if background:
+            publisher.submit(flask_app, task_name, *args)
+        else:
+            send_task_safely(task_name, *args, flask_app=flask_app)
 
 
 def _after_rollback(session: Session) -> None:

@@ -240,6 +240,10 @@ class Appointment(Model):
         Index("ix_appointment_doctor_date", "doctor_id", "date"),
         Index("ix_appointment_patient_date", "patient_id", "date"),
         Index("ix_appointment_status_date", "status", "date"),
+        # The admin's list order (newest or soonest first); pages walk it instead of sorting (migration 0021,
+        # which also adds PostgreSQL's trigram indexes for searching names, e-mails and phones).
+        Index("ix_appointment_date_start", "date", "start_time", "id"),
+        Index("ix_appointment_status_doctor", "status", "doctor_id"),  # analytics: counts per status and doctor
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy.orm import joinedload
 
 from hms.common.errors import Forbidden, NotFound, error_response
 from hms.extensions import db, jwt
@@ -143,6 +144,24 @@ def is_token_revoked(jti: str) -> bool:
     return db.session.query(RevokedToken.id).filter_by(jti=jti).first() is not None
 
 
+_IDENTITY = "hms_identity"
+
+
+def _user_and_revoked(payload: dict) -> bool:
+    """Is the token revoked? Asked together with loading its user (and their patient or doctor profile): one
+    statement instead of three per authenticated request. The user waits in `g` for the user lookup."""
+    jti = payload["jti"]
+    row = db.session.execute(
+        select(User, exists().where(RevokedToken.jti == jti).label("revoked"))
+        .options(joinedload(User.patient), joinedload(User.doctor))
+        .where(User.id == int(payload["sub"]))
+    ).one_or_none()
+    if row is None:
+        return is_token_revoked(jti)
+    setattr(g, _IDENTITY, (payload["sub"], row[0]))
+    return bool(row[1])
+
+
 def well_formed(payload: dict) -> bool:
     """Only tokens this app issues are accepted: they expire, say when they were issued and name a user by id.
 
@@ -194,7 +213,8 @@ def init_jwt(app: Flask) -> None:
     def _lookup(_header: dict, payload: dict) -> User | None:
         if not well_formed(payload):
             return None
-        user = db.session.get(User, int(payload["sub"]))
+        stashed = g.pop(_IDENTITY, None)
+        user = stashed[1] if stashed and stashed[0] == payload["sub"] else db.session.get(User, int(payload["sub"]))
         if user is None or not user.is_active:
             return None
         if user.tokens_valid_after is not None:
@@ -208,7 +228,9 @@ def init_jwt(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
         jti = payload.get("jti")
-        return not isinstance(jti, str) or is_token_revoked(jti)
+        if not isinstance(jti, str):
+            return True
+        return _user_and_revoked(payload) if well_formed(payload) else is_token_revoked(jti)
 
     @jwt.unauthorized_loader
     def _missing(reason: str):

@@ -131,5 +131,27 @@ def get_or_set(namespace: str, key: str, compute: Callable[[], T], *, timeout: i
     return value
 
 
+def get_or_set_if(
+    namespace: str, key: str, compute: Callable[[], T], *, keep: Callable[[T], bool], timeout: int | None = None
+) -> T:
+    """Like get_or_set, but store the computed value only when keep(value) says it is worth keeping."""
+    try:
+        _bump_epoch_after_outage()
+        full_key = f"{namespace}:{_version(namespace)}:{key}"
+        value = redis_guard.call(lambda: cache.cache.get(full_key))
+    except RedisUnavailable:
+        return compute()
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    value = compute()
+    if keep(value):
+        ttl = timeout or current_app.config["HMS"].cache_seconds
+        try:
+            redis_guard.call(lambda: cache.cache.set(full_key, value, timeout=ttl))
+        except RedisUnavailable:
+            log.warning("cache write skipped (Redis unavailable) for %s:%s", namespace, key)
+    return value
+
+
 def slots_namespace(doctor_id: int, day: Any) -> str:
     return f"slots:{doctor_id}:{day}"

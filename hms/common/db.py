@@ -1,4 +1,9 @@
-"""Database helpers: engine set-up per dialect; transactions are opened by hms.common.uow.unit_of_work."""
+"""Database helpers: engine set-up per dialect; transactions are opened by hms.common.uow.unit_of_work.
+
+Writing requests used to open BEGIN IMMEDIATE before the request ran (serialise_sqlite_writes), so the write lock
+was held through token checks, schema parsing and the response: unit_of_work() takes it when the write starts
+(ending the request's read-only transaction first), so concurrent writers hold it only for their transaction.
+"""
 
 from __future__ import annotations
 
@@ -35,19 +40,3 @@ def configure_sqlite_engine(engine: Engine, *, busy_seconds: float = 30) -> None
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
-
-
-def serialise_sqlite_writes(app: Any) -> None:
-    """On SQLite, open every writing request's transaction as BEGIN IMMEDIATE.
-
-    The token check reads before the service writes; a deferred transaction that read and then tries to
-    write after another writer committed fails at once with "database is locked" (busy_timeout cannot help).
-    Taking the write lock first makes concurrent writers queue instead. PostgreSQL needs none of this.
-    """
-    from flask import request
-
-    @app.before_request
-    def _begin_immediate_for_writes() -> None:
-        writing = request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.path.startswith(("/api", "/fhir"))
-        if writing and not db.session().in_transaction():
-            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

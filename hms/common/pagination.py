@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from typing import Any
 
 from marshmallow import Schema, fields
 from sqlalchemy import Select, func, select
+from sqlalchemy import inspect as sa_inspect
 
 from hms.common.fields import MAX_PER_PAGE, PageArgs
 from hms.extensions import db
@@ -29,11 +31,75 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
+# A page that starts this deep first picks its ids from the index alone, then loads only those rows (a "deferred
+# join"): OFFSET otherwise builds every skipped row with its joined people, departments and EXISTS columns.
+DEFERRED_JOIN_OFFSET = 200
+# Totals this large are remembered for a few seconds (per filter), so paging through a million appointments does
+# not count them again on every page; smaller totals are always exact.
+CACHED_TOTAL_MIN = 10_000
+CACHED_TOTAL_SECONDS = 15
+
+
+def _is_plain(statement: Select) -> bool:
+    """No GROUP BY, DISTINCT, HAVING or limit of its own: its rows are its first entity's rows, one each."""
+    return not (
+        statement._group_by_clauses
+        or statement._distinct
+        or statement._having_criteria
+        or statement._limit_clause is not None
+        or statement._offset_clause is not None
+    )
+
+
+def _primary_key(statement: Select) -> Any | None:
+    """The one-column primary key of the statement's first ORM entity, if it has one."""
+    descriptions = statement.column_descriptions
+    entity = descriptions[0].get("entity") if descriptions else None
+    if entity is None or descriptions[0].get("expr") is not entity:
+        return None
+    primary_key = sa_inspect(entity).primary_key
+    return primary_key[0] if len(primary_key) == 1 else None
+
+
+def count_statement(statement: Select) -> Select:
+    """`SELECT count(*) FROM <the base table and explicit joins> WHERE <the same filters>`.
+
+    Counting over the statement itself (as a subquery) made the database build every row of the list first: the
+    joined-eager people and departments and per-row EXISTS columns, for a million appointments.
+    """
+    if _is_plain(statement):
+        return statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    return select(func.count()).select_from(statement.order_by(None).subquery())
+
+
+def _total(statement: Select) -> int:
+    from hms.common.cache import get_or_set_if
+
+    counting = count_statement(statement)
+    compiled = counting.compile(db.engine)
+    key = hashlib.sha256(f"{compiled}|{sorted(compiled.params.items())!r}".encode()).hexdigest()[:32]
+    return get_or_set_if(
+        "totals",
+        key,
+        lambda: int(db.session.execute(counting).scalar_one()),
+        keep=lambda total: total >= CACHED_TOTAL_MIN,
+        timeout=CACHED_TOTAL_SECONDS,
+    )
+
+
 def paginate(statement: Select, *, page: int = 1, per_page: int = 20, scalars: bool = True) -> dict[str, Any]:
     """Run one count and one page query; never load the whole list."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    total = db.session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
-    page_statement = statement.limit(per_page).offset((page - 1) * per_page)
+    offset = (page - 1) * per_page
+    total = _total(statement)
+    if offset >= total and offset > 0:
+        return {"items": [], "page": page, "per_page": per_page, "total": total}
+    key = _primary_key(statement) if offset >= DEFERRED_JOIN_OFFSET and _is_plain(statement) else None
+    if key is not None:
+        ids = statement.with_only_columns(key, maintain_column_froms=True).limit(per_page).offset(offset)
+        page_statement = statement.where(key.in_(ids))
+    else:
+        page_statement = statement.limit(per_page).offset(offset)
     result = db.session.execute(page_statement)
     items = list(result.scalars()) if scalars else list(result)
     return {"items": items, "page": page, "per_page": per_page, "total": total}

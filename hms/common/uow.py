@@ -14,12 +14,15 @@ joins it; the outer one commits.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,6 +110,62 @@ def integrity_error(error: IntegrityError) -> Exception:
     return error
 
 
+class _SQLiteWriterQueue:
+    """SQLite writers of this machine wait in a queue (a thread lock, then an flock on a file beside the database)
+    instead of in SQLite's busy handler.
+
+    The busy handler polls with sleeps that grow to 100 ms: under load a writer that arrives just after another
+    began slept far longer than the other's transaction lasted, and bookings queued for seconds. A blocking flock
+    wakes the next writer the moment the lock is released, across gunicorn workers and Celery alike; the thread
+    lock does the same for the threads of one process (an flock is shared by all threads of a process). SQLite's
+    own lock still decides; this only makes the wait for it short and fair.
+    """
+
+    def __init__(self) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = threading.local()
+        self._files: dict[tuple[int, str], int] = {}
+
+    def _descriptor(self, path: str) -> int:
+        # Per process: a forked child (Celery prefork) must not share its parent's open file, or their flocks
+        # would not exclude each other.
+        key = (os.getpid(), path)
+        descriptor = self._files.get(key)
+        if descriptor is None:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._files[key] = descriptor
+        return descriptor
+
+    @contextmanager
+    def hold(self, database: str | None) -> Iterator[None]:
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        with self._thread_lock:
+            depth = getattr(self._depth, "value", 0)
+            self._depth.value = depth + 1
+            descriptor = self._descriptor(database + "-writer.lock")
+            try:
+                if depth == 0:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                self._depth.value = depth
+                if depth == 0:
+                    fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+_writers = _SQLiteWriterQueue()
+
+
+def _writer_queue(session: Session) -> Any:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return _writers.hold(engine.url.database)
+
+
 @contextmanager
 def unit_of_work(*, lock_patient_id: int | None = None) -> Iterator[Session]:
     """Run the block as one transaction: commit once if it succeeds, roll everything back if anything fails."""
@@ -117,6 +176,11 @@ def unit_of_work(*, lock_patient_id: int | None = None) -> Iterator[Session]:
         return
     if session.new or session.dirty or session.deleted or _has_written(session):
         raise UncommittedCallerWork("unit_of_work() entered with the caller's uncommitted changes pending")
+    with _writer_queue(session):
+        yield from _run(session, lock_patient_id=lock_patient_id)
+
+
+def _run(session: Session, *, lock_patient_id: int | None) -> Iterator[Session]:
     session.info[_ACTIVE] = True
     try:
         _begin(session, lock_patient_id=lock_patient_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.orm import joinedload
 
 from hms.accounts import service as accounts
@@ -57,7 +57,15 @@ def admin_list_patients(*, page: int, per_page: int, q: str | None = None, inclu
     if not include_archived:
         statement = statement.where(Patient.archived_at.is_(None))
     if q:
-        statement = statement.where(_contains(Patient.full_name, User.email, User.username, Patient.phone, text=q))
+        # One OR per table, so that PostgreSQL can use each table's trigram indexes (migration 0021); an OR
+        # across the join would scan every patient.
+        matching = union(
+            select(Patient.id).where(_contains(Patient.full_name, Patient.phone, text=q)),
+            select(Patient.id)
+            .join(User, Patient.user_id == User.id)
+            .where(_contains(User.email, User.username, text=q)),
+        )
+        statement = statement.where(Patient.id.in_(matching))
     return _page_of_dicts(statement, page=page, per_page=per_page, to_dict=patient_dict)
 
 

@@ -25,6 +25,27 @@ class HealthRead(Schema):
     broker = fields.Nested(DependencyRead)
 
 
+LIVE = {"status": "ok"}
+
+
+@blp.route("/health/live", methods=["GET"])
+@blp.doc(
+    security=[],
+    responses={
+        "200": {
+            "description": "The process answers",
+            "content": {
+                "application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}
+            },
+        }
+    },
+)
+def live():
+    """Liveness: a constant answer that touches no dependency (a load balancer's "is the process up?", and the
+    framework's ceiling in `make bench`). Readiness, with the real checks, is GET /api/health."""
+    return LIVE
+
+
 @blp.route("/health", methods=["GET"])
 @blp.response(200, HealthRead)
 @blp.alt_response(503, schema=HealthRead, description="The database is unreachable")

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from hms.audit.service import record
 from hms.common.clock import utcnow_naive
@@ -133,11 +134,11 @@ def book(
     A patient's own booking obeys the booking cap and horizon; an admin booking for a patient may exceed the cap.
     """
 
-    def run() -> Appointment:
-        patient = db.session.get(Patient, patient_id)
+    def run() -> dict[str, Any]:
+        patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        doctor = db.session.get(Doctor, doctor_id)
+        doctor = db.session.get(Doctor, doctor_id, options=[joinedload(Doctor.user), joinedload(Doctor.department)])
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
         if not by_admin:
@@ -158,12 +159,13 @@ def book(
             f"Your appointment with {doctor.display_name} on {_when(appointment)} is confirmed.",
             appointment,
         )
-        return appointment
+        # The answer comes from the rows at hand (no reload after the commit): a new booking has no treatment.
+        return appointment_dict(appointment, has_treatment=False)
 
     with unit_of_work(lock_patient_id=patient_id):
-        appointment = run()
+        result = run()
     _invalidate_days([(doctor_id, day)])
-    return appointment_dict(_load(appointment.id))
+    return result
 
 
 def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: str | None) -> None:
@@ -258,7 +260,7 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
     role = actor.role
     freed: dict[str, Any] = {}
 
-    def run() -> Appointment:
+    def run() -> dict[str, Any]:
         appointment = _load(appointment_id, *_owner_condition(role, actor))
         if appointment.status != BOOKED:
             raise Conflict(
@@ -299,12 +301,13 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
                 details={"reason": reason},
             )
         freed.update(doctor_id=appointment.doctor_id, day=appointment.date)
-        return appointment
+        db.session.flush()
+        return appointment_dict(appointment)  # from the row at hand, as flushed: no reload after the commit
 
     with unit_of_work(lock_patient_id=_own_patient_id(actor) if role == "patient" else None):
-        appointment = run()
+        result = run()
     _invalidate_days([(freed["doctor_id"], freed["day"])])
-    return appointment_dict(_load(appointment.id))
+    return result
 
 
 def set_status(*, doctor: Doctor, appointment_id: int, status: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hms.common.cache import get_or_set, invalidate, slots_namespace
+from hms.common.cache import get_or_set, get_or_set_if, invalidate, slots_namespace
 from hms.common.clock import today_local
 from hms.common.db import is_sqlite
 from hms.common.errors import NotFound
@@ -186,14 +186,41 @@ def _patient_conflicts(slots: list[dict[str, Any]], *, patient_id: int, doctor_i
         slot["conflict"] = conflict
 
 
+def _known_day_state(doctor_id: int, day: date) -> dict[str, Any]:
+    """The cached state of an existing doctor's day; 404 for an unknown doctor.
+
+    The state itself says whether the doctor exists, so a cached read needs no database at all (it used to load
+    the doctor's row on every read). "Unknown" is never cached: a doctor created later is found at once.
+    """
+
+    def load() -> dict[str, Any]:
+        state = _load_states(doctor_ids=[doctor_id], date_from=day, date_to=day).get((doctor_id, day))
+        return state if state is not None else {"missing": True}
+
+    state = get_or_set_if(slots_namespace(doctor_id, day), "state", load, keep=lambda state: not state.get("missing"))
+    if state.get("missing"):
+        raise NotFound(f"Doctor {doctor_id} was not found.")
+    return state
+
+
+def public_slots(*, doctor_id: int, day: date) -> dict[str, Any]:
+    """The anonymous slot view, already in its JSON form (strings, no schema round trip): the hottest read."""
+    state = _known_day_state(doctor_id, day)
+    return {
+        "date": day.isoformat(),
+        "slots": [
+            {"start": _hhmm(slot["start"]), "end": _hhmm(slot["end"]), "available": slot["available"]}
+            for slot in _slots(state, day=day, horizon_days=_horizon())
+        ],
+    }
+
+
 def get_slots(*, doctor_id: int, day: date, patient_id: int | None = None) -> dict[str, Any]:
     """Public slots of a doctor's day; the raw day is cached, the time-dependent part is applied on every read.
 
     For a signed-in patient each slot also says whether the booking rules would refuse it for them (`conflict`).
     """
-    if db.session.get(Doctor, doctor_id) is None:
-        raise NotFound(f"Doctor {doctor_id} was not found.")
-    state = get_or_set(slots_namespace(doctor_id, day), "state", lambda: _day_state(doctor_id, day))
+    state = _known_day_state(doctor_id, day)
     slots = _slots(state, day=day, horizon_days=_horizon())
     if patient_id is not None:
         _patient_conflicts(slots, patient_id=patient_id, doctor_id=doctor_id, day=day)

@@ -3,7 +3,10 @@ waitlist and calendars, and the admin's appointment management."""
 
 from __future__ import annotations
 
-from flask import Response
+import hashlib
+import json
+
+from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
@@ -64,8 +67,32 @@ def public_settings():
 @blp.arguments(SlotsArgs, location="query")
 @blp.response(200, SlotsRead)
 def doctor_slots(args, doctor_id: int):
-    """A doctor's slots on a date, each marked available or not (and, for a signed-in patient, any conflict)."""
-    return slots.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=optional_patient_id())
+    """A doctor's slots on a date, each marked available or not (and, for a signed-in patient, any conflict).
+
+    Anonymous answers carry an ETag and `Cache-Control: public, max-age=SLOTS_MAX_AGE`: a browser or proxy may
+    reuse one for a few seconds and then revalidates it (304 while nothing changed). A booking invalidates the
+    server's cached day at once; only that short max-age can show a slot as free that was just taken, and
+    booking it then answers 409 slot_taken. Answers to a signed-in patient stay personal (no-store).
+    """
+    patient_id = optional_patient_id()
+    if patient_id is None:
+        return _cacheable_json(slots.public_slots(doctor_id=doctor_id, day=args["date"]), SLOTS_MAX_AGE)
+    return slots.get_slots(doctor_id=doctor_id, day=args["date"], patient_id=patient_id)
+
+
+SLOTS_MAX_AGE = 5
+
+
+def _cacheable_json(body: dict, max_age: int) -> Response:
+    """A JSON answer with an ETag and a short public max-age, answered 304 when the client's copy is current."""
+    content = json.dumps(body, separators=(",", ":")).encode()
+    response = current_app.response_class(content, mimetype="application/json")
+    response.set_etag(hashlib.blake2b(content, digest_size=12).hexdigest())
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    # A signed-in request (the SPA adds its token) must not be answered from this anonymous copy.
+    response.headers["Vary"] = "Authorization"
+    response.make_conditional(request)
+    return response
 
 
 @blp.route("/doctors/<int:doctor_id>/availability-summary", methods=["GET"])

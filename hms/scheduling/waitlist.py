@@ -117,11 +117,11 @@ def leave_waitlist(*, patient_id: int, entry_id: int) -> None:
 
 
 def _notify_waitlist(doctor_id: int, day: date) -> list[int]:
-    """When a doctor's day has a bookable slot again, tell the first waiting patients (inside the transaction)."""
+    """When a doctor's day has a bookable slot again, tell the first waiting patients (inside the transaction).
+
+    The waitlist is read first: most days have nobody waiting, and then the day's state is never loaded.
+    """
     db.session.flush()
-    state = _day_state(doctor_id, day)
-    if not any(slot["available"] for slot in _slots(state, day=day, horizon_days=_horizon())):
-        return []
     entries = (
         db.session.execute(
             select(WaitlistEntry)
@@ -136,6 +136,11 @@ def _notify_waitlist(doctor_id: int, day: date) -> list[int]:
         .scalars()
         .all()
     )
+    if not entries:
+        return []
+    state = _day_state(doctor_id, day)
+    if not any(slot["available"] for slot in _slots(state, day=day, horizon_days=_horizon())):
+        return []
     doctor = get_or_404(Doctor, doctor_id)
     for entry in entries:
         patient = get_or_404(Patient, entry.patient_id)

@@ -1,0 +1,243 @@
+"""Issue 21: the SQL statements of a booking, a cancel and each list page, pinned (counts, not timings).
+
+A list page is one statement for the token and its user (with their profile), one count on the base table with
+the list's filters (no joins to people or departments, no per-row EXISTS), and one page query; a deep page picks
+its ids from the index first (a deferred join). Statements are counted on the request's thread;
+BEGIN/COMMIT/ROLLBACK/PRAGMA are not statements here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from hms.common import pagination
+from hms.extensions import db
+from tests.conftest import fresh
+from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
+
+NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE", "SELECT PG_ADVISORY")
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The statements the current thread sends while the block runs."""
+    statements: list[str] = []
+    thread = threading.current_thread()
+
+    def on_statement(_connection, _cursor, statement, *_args):
+        if threading.current_thread() is thread and not statement.lstrip().upper().startswith(NOT_COUNTED):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", on_statement)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_statement)
+
+
+def _counts(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.upper().startswith("SELECT COUNT(")]
+
+
+@pytest.fixture
+def hospital(frozen_clock):
+    frozen_clock("2026-11-24 08:00")
+    doctor = DoctorFactory()
+    patient = PatientFactory()
+    day = date(2026, 11, 25)
+    appointments = [
+        AppointmentFactory(
+            doctor=doctor,
+            patient=PatientFactory(),
+            date=day + timedelta(days=n // 8),
+            start_time=time(9 + n % 8, 0),
+            end_time=time(9 + n % 8, 30),
+        )
+        for n in range(30)
+    ]
+    AppointmentFactory(doctor=doctor, patient=patient, date=day, start_time=time(18, 0), end_time=time(18, 30))
+    return {"doctor": doctor, "patient": patient, "admin": AdminFactory(), "appointments": appointments}
+
+
+def _get(client, url, headers=None):
+    response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_admin_appointment_list_page(client, auth, hospital):
+    with counted() as statements:
+        body = _get(client, "/api/admin/appointments?page=1&per_page=10", auth(hospital["admin"]))
+    assert body["total"] == 31 and len(body["items"]) == 10
+    assert len(statements) == 3, statements  # the user with "is the token revoked?", the count, the page
+    (count,) = _counts(statements)
+    assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
+
+
+def test_a_deep_page_picks_its_ids_first_and_matches_the_plain_page(client, auth, hospital, monkeypatch):
+    headers = auth(hospital["admin"])
+    monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 10**9)
+    plain = _get(client, "/api/admin/appointments?page=3&per_page=7", headers)
+    monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 1)
+    with counted() as statements:
+        deferred = _get(client, "/api/admin/appointments?page=3&per_page=7", headers)
+    assert [item["id"] for item in deferred["items"]] == [item["id"] for item in plain["items"]]
+    assert deferred == plain
+    assert len(statements) == 3, statements
+    assert "IN (SELECT APPOINTMENTS.ID" in statements[-1].upper(), statements[-1]
+
+
+def test_a_page_past_the_end_costs_no_page_query(client, auth, hospital):
+    with counted() as statements:
+        body = _get(client, "/api/admin/appointments?page=50&per_page=10", auth(hospital["admin"]))
+    assert body["items"] == [] and body["total"] == 31
+    assert len(statements) == 2, statements
+
+
+def test_admin_patient_search_page(client, auth, hospital):
+    with counted() as statements:
+        body = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=5", auth(hospital["admin"]))
+    assert body["total"] == 31 and len(body["items"]) == 5
+    assert len(statements) == 3, statements
+    (count,) = _counts(statements)
+    assert "UNION" in count.upper(), count  # one OR per table: each table's (trigram) indexes can be used
+
+
+def test_doctor_day_page(client, auth, hospital):
+    with counted() as statements:
+        body = _get(client, "/api/doctor/appointments?date=2026-11-25&per_page=50", auth(hospital["doctor"].user))
+    assert body["total"] == 9
+    assert len(statements) == 3, statements  # the user with their doctor profile and the token check, count, page
+    (count,) = _counts(statements)
+    assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
+
+
+def test_patient_appointment_page(client, auth, hospital):
+    with counted() as statements:
+        body = _get(client, "/api/patient/appointments?page=1&per_page=20", auth(hospital["patient"].user))
+    assert body["total"] == 1
+    assert len(statements) == 3, statements  # the user with their patient profile and the token check, count, page
+    (count,) = _counts(statements)
+    assert "JOIN" not in count.upper() and "EXISTS" not in count.upper(), count
+
+
+def test_large_totals_are_remembered_briefly_and_small_ones_are_exact(client, auth, hospital, monkeypatch):
+    headers = auth(hospital["admin"])
+    _get(client, "/api/admin/appointments?page=1&per_page=10", headers)
+    with counted() as statements:
+        _get(client, "/api/admin/appointments?page=2&per_page=10", headers)
+    assert len(_counts(statements)) == 1  # 31 rows: counted again
+    monkeypatch.setattr(pagination, "CACHED_TOTAL_MIN", 30)
+    _get(client, "/api/admin/appointments?page=1&per_page=10", headers)
+    with counted() as statements:
+        body = _get(client, "/api/admin/appointments?page=2&per_page=10", headers)
+    assert _counts(statements) == [] and body["total"] == 31
+
+
+# ---- booking, cancel and the slot read -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bookable(frozen_clock):
+    frozen_clock("2026-11-24 08:00")
+    doctor = DoctorFactory()
+    AvailabilityFactory(doctor_id=doctor.id, date=date(2026, 11, 25), start_time=time(9, 0), end_time=time(11, 0))
+    return {"doctor": doctor, "patient": PatientFactory()}
+
+
+def _book(client, auth, bookable, start="09:00"):
+    return client.post(
+        "/api/patient/appointments",
+        json={"doctor_id": bookable["doctor"].id, "date": "2026-11-25", "start_time": start, "reason": "check-up"},
+        headers=auth(bookable["patient"].user),
+    )
+
+
+def _writes(statements: list[str]) -> list[str]:
+    """`INSERT table` / `UPDATE table` / `DELETE table` of each write, in order."""
+    found = (re.match(r"(INSERT INTO|UPDATE|DELETE FROM) (\w+)", s, re.IGNORECASE) for s in statements)
+    return [f"{m.group(1).split()[0].upper()} {m.group(2)}" for m in found if m]
+
+
+def is_sqlite_test() -> bool:
+    with fresh():
+        return db.engine.dialect.name == "sqlite"
+
+
+def test_a_booking_costs_eleven_statements_and_answers_without_reloading(client, auth, bookable):
+    with counted() as statements:
+        response = _book(client, auth, bookable)
+    assert response.status_code == 201, response.get_json()
+    # the user with their profile and the token check; in the write transaction: the patient with their user
+    # (SQLite reloads it: the request's read transaction ended; PostgreSQL instead locks the patient's row and the
+    # doctor's), the doctor with user and department, the booking cap, the day's state (windows, doctor,
+    # bookings, blocks), the patient's own bookings that day, the appointment and its outbox message. Nothing
+    # after the commit.
+    assert len(statements) == (11 if is_sqlite_test() else 12), statements
+    assert _writes(statements) == ["INSERT appointments", "INSERT notifications"]
+    assert not any("treatments" in s for s in statements)
+    again = client.get(
+        f"/api/patient/appointments/{response.get_json()['id']}", headers=auth(bookable["patient"].user)
+    ).get_json()
+    assert response.get_json() == again  # the answer built from the rows at hand is what a read gives
+
+
+def test_a_cancel_costs_nine_statements_and_answers_what_a_read_gives(client, auth, bookable):
+    appointment_id = _book(client, auth, bookable).get_json()["id"]
+    headers = auth(bookable["patient"].user)
+    with counted() as statements:
+        response = client.post(f"/api/patient/appointments/{appointment_id}/cancel", json={}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    # the user and token check; in the transaction: the user again (the read-only transaction ended), the
+    # appointment with its people, two outbox messages and the update, the doctor's user, the waitlist (nobody
+    # waits: the day's state is not loaded), whether a treatment exists.
+    assert len(statements) == 9, statements
+    assert sorted(_writes(statements)) == ["INSERT notifications", "INSERT notifications", "UPDATE appointments"]
+    again = client.get(f"/api/patient/appointments/{appointment_id}", headers=headers).get_json()
+    assert response.get_json() == again
+
+
+def test_a_cached_anonymous_slot_read_sends_no_statement(client, bookable):
+    url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
+    first = client.get(url)
+    with counted() as statements:
+        second = client.get(url)
+    assert second.status_code == 200 and second.get_json() == first.get_json()
+    assert statements == []
+
+
+def test_slot_answers_revalidate_with_their_etag_until_a_booking_changes_them(client, auth, bookable):
+    url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
+    first = client.get(url)
+    assert first.headers["Cache-Control"] == "public, max-age=5"
+    assert first.headers["Vary"] == "Authorization"
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert _book(client, auth, bookable).status_code == 201
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    nine = next(slot for slot in after.get_json()["slots"] if slot["start"] == "09:00")
+    assert nine["available"] is False
+
+
+def test_a_patients_slot_answer_stays_personal(client, auth, bookable):
+    response = client.get(
+        f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25", headers=auth(bookable["patient"].user)
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert all("conflict" in slot for slot in response.get_json()["slots"])
+
+
+def test_an_unknown_doctor_is_404_and_not_remembered(client):
+    assert client.get("/api/doctors/999999/slots?date=2026-11-25").status_code == 404
+    doctor = DoctorFactory()
+    assert client.get(f"/api/doctors/{doctor.id}/slots?date=2026-11-25").status_code == 200
