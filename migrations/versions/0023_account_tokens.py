@@ -1,7 +1,7 @@
 """account tokens: one-time links for password reset and e-mail verification (stored as hashes)
 
-Revision ID: 0022_account_tokens
-Revises: 0021_auth_sessions
+Revision ID: 0023_account_tokens
+Revises: 0022_auth_sessions
 Create Date: 2026-12-01 15:20:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-01 15:20:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_account_tokens"
-down_revision = "0021_auth_sessions"
+revision = "0023_account_tokens"
+down_revision = "0022_auth_sessions"
 branch_labels = None
 depends_on = None
 

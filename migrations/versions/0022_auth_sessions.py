@@ -1,7 +1,7 @@
 """auth sessions: refresh-token families with rotation, idle and absolute lifetimes
 
-Revision ID: 0021_auth_sessions
-Revises: 0020_doctor_names
+Revision ID: 0022_auth_sessions
+Revises: 0021_performance_indexes
 Create Date: 2026-12-01 15:10:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-01 15:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_auth_sessions"
-down_revision = "0020_doctor_names"
+revision = "0022_auth_sessions"
+down_revision = "0021_performance_indexes"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 Staff addresses were issued by the hospital: they count as verified. Patients' addresses were never checked
 (anyone could register with anyone's address), so patients verify theirs before clinical content is mailed.
 
-Revision ID: 0023_verified_email
-Revises: 0022_account_tokens
+Revision ID: 0024_verified_email
+Revises: 0023_account_tokens
 Create Date: 2026-12-01 15:30:00
 
 """
@@ -12,8 +12,8 @@ Create Date: 2026-12-01 15:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_verified_email"
-down_revision = "0022_account_tokens"
+revision = "0024_verified_email"
+down_revision = "0023_account_tokens"
 branch_labels = None
 depends_on = None
 
