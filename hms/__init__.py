@@ -72,7 +72,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         JWT_SECRET_KEY=settings.jwt_secret,
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
-        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         API_TITLE="Hospital Management System API",

@@ -24,6 +24,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = _env(name)
     if value is None:
@@ -63,8 +68,11 @@ class Settings:
     reminder_hour: int = 8
     export_ttl_days: int = 7
     jwt_secret: str = ""
-    access_token_minutes: int = 30
-    refresh_token_days: int = 14
+    access_token_minutes: int = 10
+    session_idle_minutes: float = 30.0
+    patient_session_idle_minutes: float = 60.0
+    session_hours: float = 12.0
+    refresh_grace_seconds: int = 10
     admin_password: str | None = None
     demo_data: bool = False
     smtp_host: str | None = None
@@ -86,6 +94,8 @@ class Settings:
     rate_limit_refresh: str = "120 per minute"
     rate_limit_change_password: str = "10 per hour"
     rate_limit_exports: str = "30 per hour"
+    rate_limit_password_reset: str = "10 per hour"
+    password_reset_per_hour: int = 3
     max_active_bookings: int = 5
     calendar_feed_details: bool = False
     api_docs: bool | None = None
@@ -123,8 +133,11 @@ class Settings:
             reminder_hour=_env_int("HMS_REMINDER_HOUR", 8),
             export_ttl_days=_env_int("HMS_EXPORT_TTL_DAYS", 7),
             jwt_secret=_env("HMS_JWT_SECRET", "") or "",
-            access_token_minutes=_env_int("HMS_ACCESS_TOKEN_MINUTES", 30),
-            refresh_token_days=_env_int("HMS_REFRESH_TOKEN_DAYS", 14),
+            access_token_minutes=_env_int("HMS_ACCESS_TOKEN_MINUTES", 10),
+            session_idle_minutes=_env_float("HMS_SESSION_IDLE_MINUTES", 30.0),
+            patient_session_idle_minutes=_env_float("HMS_PATIENT_SESSION_IDLE_MINUTES", 60.0),
+            session_hours=_env_float("HMS_SESSION_HOURS", 12.0),
+            refresh_grace_seconds=_env_int("HMS_REFRESH_GRACE_SECONDS", 10),
             admin_password=_env("HMS_ADMIN_PASSWORD"),
             demo_data=_env_bool("HMS_DEMO_DATA", False),
             smtp_host=_env("HMS_SMTP_HOST"),
@@ -146,6 +159,8 @@ class Settings:
             rate_limit_refresh=_env("HMS_RATE_LIMIT_REFRESH", "120 per minute") or "",
             rate_limit_change_password=_env("HMS_RATE_LIMIT_CHANGE_PASSWORD", "10 per hour") or "",
             rate_limit_exports=_env("HMS_RATE_LIMIT_EXPORTS", "30 per hour") or "",
+            rate_limit_password_reset=_env("HMS_RATE_LIMIT_PASSWORD_RESET", "10 per hour") or "",
+            password_reset_per_hour=_env_int("HMS_PASSWORD_RESET_PER_HOUR", 3),
             max_active_bookings=_env_int("HMS_MAX_ACTIVE_BOOKINGS", 5),
             calendar_feed_details=_env_bool("HMS_CALENDAR_FEED_DETAILS", False),
             api_docs=_env_optional_bool("HMS_API_DOCS"),
@@ -185,6 +200,10 @@ class Settings:
             self.argon2_time_cost < 3 or self.argon2_memory_kib < 65536 or self.argon2_parallelism < 1
         ):
             raise RuntimeError("production keeps argon2id at time cost >= 3 and memory >= 64 MiB")
+        if not (self.session_idle_minutes > 0 and self.patient_session_idle_minutes > 0 and self.session_hours > 0):
+            raise ValueError(
+                "HMS_SESSION_IDLE_MINUTES, HMS_PATIENT_SESSION_IDLE_MINUTES and HMS_SESSION_HOURS must be > 0"
+            )
         if self.smtp_tls is None:
             self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
         if self.api_docs is None:

@@ -125,9 +125,18 @@ class User(Model):
     tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the owner proved the address is theirs (a link mailed to it); None: no clinical content is mailed to it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A self-registered account that has not opened its verification link yet cannot sign in (so registration
+    # cannot be used to learn whether an address has an account: see accounts.verification).
+    awaiting_verification: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     doctor: Mapped[Doctor | None] = relationship(back_populates="user", uselist=False)
     patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Department(Model):
@@ -610,3 +619,47 @@ class QueueToken(Model):
     patient: Mapped[Patient] = relationship()
     doctor: Mapped[Doctor] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
+
+
+class AuthSession(Model):
+    """One signed-in device: the family of refresh tokens handed out since a sign-in.
+
+    Only the hash of the current refresh token is kept; its generation counts rotations, so an older token of
+    the family (signed by us, so not a guess) presented again is a replay, and ends the whole family. Access
+    tokens carry the session id, so ending a session ends its access tokens at once.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class AccountToken(Model):
+    """A one-time link mailed to a user: a password reset or an e-mail verification.
+
+    The link's token is an HMAC (under a key outside the database) of the row's purpose and id, so neither this
+    table nor the outbox row that mails it holds a usable token; only its SHA-256 is stored, for the lookup.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow_naive, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))

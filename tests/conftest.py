@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_jwt_extended import create_access_token
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
@@ -258,9 +257,13 @@ def frozen_clock():
 
 
 def bearer(user) -> dict[str, str]:
-    """Authorization header for a user, as a logged-in client would send it."""
+    """Authorization header for a user, as a logged-in client would send it: a session of its own, whose
+    access token names it (common.auth refuses access tokens without a live session)."""
+    from hms.accounts import sessions
+    from hms.models import User
+
     with the_app().app_context():
-        return {"Authorization": f"Bearer {create_access_token(identity=user)}"}
+        return {"Authorization": f"Bearer {sessions.start(db.session.get(User, user.id))['access_token']}"}
 
 
 @pytest.fixture

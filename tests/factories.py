@@ -7,7 +7,7 @@ moment a request changes the row: read results back through `fresh()` or the API
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 import factory
 from argon2 import PasswordHasher
@@ -69,6 +69,8 @@ class UserFactory(_Base):
     role = "patient"
     is_active = True
     must_change_password = False
+    # an established account: its address was verified (tests of unverified addresses pass None)
+    email_verified_at = factory.LazyFunction(lambda: datetime(2026, 1, 1))
 
 
 class AdminFactory(UserFactory):

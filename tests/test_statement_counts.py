@@ -74,8 +74,9 @@ def _get(client, url, headers=None):
 
 
 def test_admin_appointment_list_page(client, auth, hospital):
+    headers = auth(hospital["admin"])  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        body = _get(client, "/api/admin/appointments?page=1&per_page=10", auth(hospital["admin"]))
+        body = _get(client, "/api/admin/appointments?page=1&per_page=10", headers)
     assert body["total"] == 31 and len(body["items"]) == 10
     assert len(statements) == 3, statements  # the user with "is the token revoked?", the count, the page
     (count,) = _counts(statements)
@@ -96,15 +97,17 @@ def test_a_deep_page_picks_its_ids_first_and_matches_the_plain_page(client, auth
 
 
 def test_a_page_past_the_end_costs_no_page_query(client, auth, hospital):
+    headers = auth(hospital["admin"])  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        body = _get(client, "/api/admin/appointments?page=50&per_page=10", auth(hospital["admin"]))
+        body = _get(client, "/api/admin/appointments?page=50&per_page=10", headers)
     assert body["items"] == [] and body["total"] == 31
     assert len(statements) == 2, statements
 
 
 def test_admin_patient_search_page(client, auth, hospital):
+    headers = auth(hospital["admin"])  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        body = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=5", auth(hospital["admin"]))
+        body = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=5", headers)
     assert body["total"] == 31 and len(body["items"]) == 5
     assert len(statements) == 3, statements
     (count,) = _counts(statements)
@@ -112,8 +115,9 @@ def test_admin_patient_search_page(client, auth, hospital):
 
 
 def test_doctor_day_page(client, auth, hospital):
+    headers = auth(hospital["doctor"].user)  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        body = _get(client, "/api/doctor/appointments?date=2026-11-25&per_page=50", auth(hospital["doctor"].user))
+        body = _get(client, "/api/doctor/appointments?date=2026-11-25&per_page=50", headers)
     assert body["total"] == 9
     assert len(statements) == 3, statements  # the user with their doctor profile and the token check, count, page
     (count,) = _counts(statements)
@@ -121,8 +125,9 @@ def test_doctor_day_page(client, auth, hospital):
 
 
 def test_patient_appointment_page(client, auth, hospital):
+    headers = auth(hospital["patient"].user)  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        body = _get(client, "/api/patient/appointments?page=1&per_page=20", auth(hospital["patient"].user))
+        body = _get(client, "/api/patient/appointments?page=1&per_page=20", headers)
     assert body["total"] == 1
     assert len(statements) == 3, statements  # the user with their patient profile and the token check, count, page
     (count,) = _counts(statements)
@@ -153,11 +158,11 @@ def bookable(frozen_clock):
     return {"doctor": doctor, "patient": PatientFactory()}
 
 
-def _book(client, auth, bookable, start="09:00"):
+def _book(client, auth, bookable, start="09:00", headers=None):
     return client.post(
         "/api/patient/appointments",
         json={"doctor_id": bookable["doctor"].id, "date": "2026-11-25", "start_time": start, "reason": "check-up"},
-        headers=auth(bookable["patient"].user),
+        headers=headers or auth(bookable["patient"].user),
     )
 
 
@@ -173,8 +178,9 @@ def is_sqlite_test() -> bool:
 
 
 def test_a_booking_costs_eleven_statements_and_answers_without_reloading(client, auth, bookable):
+    headers = auth(bookable["patient"].user)  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
-        response = _book(client, auth, bookable)
+        response = _book(client, auth, bookable, headers=headers)
     assert response.status_code == 201, response.get_json()
     # the user with their profile and the token check; in the write transaction: the patient with their user
     # (SQLite reloads it: the request's read transaction ended; PostgreSQL instead locks the patient's row and the

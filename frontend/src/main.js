@@ -27,11 +27,16 @@ setSessionHandlers({
   },
 })
 
-// Refresh the stored user (role, block state, must_change_password) before the first navigation.
+// The session survives a reload only through the HttpOnly refresh cookie: restore it (and the user's role,
+// block state, must_change_password) before the first navigation.
 const auth = useAuthStore()
+auth.onSignedOutElsewhere(() => {
+  if (started) router.push({ name: 'login' })
+})
 // The hospital's clock and limits (GET /api/settings) before the first page shows a date.
 const settings = useHospitalStore().load().catch(() => {})
-const ready = Promise.all([settings, auth.accessToken ? auth.fetchMe().catch(() => {}) : Promise.resolve()])
+const session = auth.restore().then((ok) => (ok ? auth.fetchMe().catch(() => {}) : null))
+const ready = Promise.all([settings, session])
 ready.finally(() => {
   app.use(router)
   app.mount('#app')

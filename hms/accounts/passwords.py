@@ -9,6 +9,18 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, has_app_context
 
 MIN_LENGTH = 8
+# How many of the most common passwords are refused: zxcvbn's bundled list (ranked by frequency in leaked
+# password sets), read from the installed package, so nothing is fetched from the network.
+COMMON_LIMIT = 10_000
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_LIMIT])
+
+
 # The demo hospital's published passwords (README; hms.demo gives them to its accounts). Production never accepts
 # them: a sign-in with one must change it, and start-up refuses staff accounts that hold one (hms.demo.guard).
 DEMO_ADMIN_PASSWORD = "admin123"
@@ -45,11 +57,23 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_problems(password: str, *, username: str | None = None) -> list[str]:
-    """Human-readable reasons a password is refused; empty when it is acceptable."""
+def password_problems(password: str, *, username: str | None = None, email: str | None = None) -> list[str]:
+    """Human-readable reasons a password is refused; empty when it is acceptable.
+
+    A password that contains the username or the e-mail address (or its part before the @, when that part is
+    long enough to mean something) is the first thing a guesser tries.
+    """
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Password must be at least {MIN_LENGTH} characters long.")
-    if username and password.strip().lower() == username.strip().lower():
-        problems.append("Password must not be the same as the username.")
+    lowered = password.lower()
+    if lowered in common_passwords():
+        problems.append("This password is one of the most common ones; choose one that is harder to guess.")
+    if username and username.strip() and username.strip().lower() in lowered:
+        problems.append("Password must not contain the username.")
+    if email and email.strip():
+        address = email.strip().lower()
+        local = address.split("@", 1)[0]
+        if address in lowered or (len(local) >= 3 and local in lowered):
+            problems.append("Password must not contain the e-mail address.")
     return problems

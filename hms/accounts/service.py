@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hms.accounts import reset, sessions, verification
 from hms.accounts.passwords import KNOWN_DEMO_PASSWORDS, hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -23,6 +23,8 @@ from hms.extensions import cache, db
 from hms.models import LoginThrottle, Role, User
 
 DEFAULT_ADMIN_EMAIL = "admin@hospital.local"
+# Changing an address (the directory's edits call this) makes it unverified until its link is opened.
+set_email = verification.set_email
 log = logging.getLogger(__name__)
 
 
@@ -52,8 +54,8 @@ def check_unique(*, username: str | None = None, email: str | None = None, exclu
         raise Duplicate("An account with these details already exists.", fields=taken)
 
 
-def check_password(*, password: str, username: str | None, field: str = "password") -> None:
-    problems = password_problems(password, username=username)
+def check_password(*, password: str, username: str | None, email: str | None = None, field: str = "password") -> None:
+    problems = password_problems(password, username=username, email=email)
     if current_app.config["HMS"].is_production and _is_demo_password(password):
         problems.append("This password is published with the demo data; choose another.")
     if problems:
@@ -64,7 +66,7 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
     """Add a user after the uniqueness and password rules; the caller commits."""
     username, email = username.strip(), email.strip().lower()
     check_unique(username=username, email=email)
-    check_password(password=password, username=username)
+    check_password(password=password, username=username, email=email)
     user = User(
         username=username,
         email=email,
@@ -74,12 +76,15 @@ def create_user(*, username: str, email: str, password: str, role: str, must_cha
         must_change_password=must_change_password,
     )
     db.session.add(user)
+    verification.on_created(user)
     return user
 
 
-def end_sessions(user: User) -> None:
-    """Make every token issued so far invalid (tokens carry their issue time in microseconds, see common.auth)."""
+def end_sessions(user: User, *, reason: str = "password_changed") -> None:
+    """End every session and make every token issued so far invalid (tokens carry their issue time in
+    microseconds, see common.auth); the caller commits."""
     user.tokens_valid_after = issued_moment()
+    sessions.end_all(user.id, reason=reason)
 
 
 def set_active(*, user: User, active: bool) -> None:
@@ -89,7 +94,7 @@ def set_active(*, user: User, active: bool) -> None:
     if active:
         clear_sign_in_locks(user_id=user.id)
         return
-    end_sessions(user)
+    end_sessions(user, reason="blocked")
     if user.doctor is not None:
         user.doctor.calendar_token = None
 
@@ -98,11 +103,8 @@ def set_active(*, user: User, active: bool) -> None:
 
 
 def issue_tokens(user: User) -> dict[str, Any]:
-    return {
-        "access_token": create_access_token(identity=user),
-        "refresh_token": create_refresh_token(identity=user),
-        "user": user,
-    }
+    """A new session: the access token for the body, the refresh token in its cookie (see sessions)."""
+    return sessions.start(user)
 
 
 def _ip_failure_key(ip: str | None) -> str:
@@ -210,7 +212,9 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
     now = clock.utcnow_naive()
     _check_not_locked(account=account, ip=address, now=now)
     verified = verify_password(user.password_hash if user else None, password)
-    if user is None or not verified:
+    # A self-registered account whose address is not confirmed yet answers like a wrong password (and counts
+    # like one): otherwise signing in would tell whether registering with an address created an account.
+    if user is None or not verified or user.awaiting_verification:
         lock = _count_failure(account=account, user=user, ip=address, now=now)
         raise lock or Unauthorized("The username or password is not correct.", code="invalid_credentials")
     if not user.is_active:
@@ -264,26 +268,16 @@ def unlock(*, user_id: int) -> dict[str, Any]:
     return sign_in_locks(user_id=user_id)
 
 
-def refresh(*, user: User) -> dict[str, Any]:
-    """A new access token for the holder of a valid refresh token."""
-    return {"access_token": create_access_token(identity=user)}
-
-
 def _expiry(payload: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(payload.get("exp") or time.time() + 86400), UTC).replace(tzinfo=None)
 
 
-def logout(*, user: User, access_payload: dict[str, Any], refresh_token: str | None = None) -> None:
-    """Revoke the presented access token, and the caller's refresh token when they hand it in (one commit)."""
-    payload: dict[str, Any] | None
-    try:
-        payload = decode_token(refresh_token, allow_expired=True) if refresh_token else None
-    except Exception:  # a malformed or foreign token: nothing to revoke, the sign-out still succeeds
-        payload = None
+def logout(*, access_payload: dict[str, Any]) -> None:
+    """End the session of the presented access token (its refresh token dies with it) and revoke the token."""
     with unit_of_work():
         revoke_token(jti=access_payload["jti"], expires_at=_expiry(access_payload))
-        if payload and payload.get("type") == "refresh" and str(payload.get("sub")) == str(user.id):
-            revoke_token(jti=payload["jti"], expires_at=_expiry(payload))
+        sessions.end(access_payload.get("sid"), reason="signed_out")
+    sessions.clear_refresh_cookie()
 
 
 def change_password(*, user: User, current_password: str, new_password: str, ip: str | None) -> dict[str, Any]:
@@ -301,7 +295,7 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
             "The current password is not correct.",
             fields={"current_password": ["The current password is not correct."]},
         )
-    check_password(password=new_password, username=user.username, field="new_password")
+    check_password(password=new_password, username=user.username, email=user.email, field="new_password")
     if verify_password(user.password_hash, new_password):
         raise ValidationFailed(
             "Choose a password different from the current one.",
@@ -312,6 +306,7 @@ def change_password(*, user: User, current_password: str, new_password: str, ip:
         user.must_change_password = False
         end_sessions(user)
         record(action="password_changed", entity="user", entity_id=user.id, actor=user)
+        reset.queue_password_changed(user)
     return issue_tokens(user)
 
 
@@ -323,6 +318,7 @@ def user_dict(user: User) -> dict[str, Any]:
         "role": user.role,
         "is_active": user.is_active,
         "must_change_password": user.must_change_password,
+        "email_verified": user.email_verified_at is not None,
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,
     }

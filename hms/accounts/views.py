@@ -3,18 +3,22 @@ answer with a person's record)."""
 
 from __future__ import annotations
 
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask import request
+from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
-from hms.accounts import service
+from hms.accounts import reset, service, sessions, verification
 from hms.accounts.schemas import (
-    AccessTokenRead,
     ChangePasswordArgs,
     LoginArgs,
-    LogoutArgs,
     LogoutRead,
+    MessageRead,
+    PasswordResetArgs,
+    PasswordResetConfirmArgs,
+    SessionsRead,
     SignInLocksRead,
     TokensRead,
+    VerifyEmailArgs,
 )
 from hms.common.api import documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
@@ -24,6 +28,26 @@ from hms.models import Role
 
 # The name "accounts" is load-bearing: common.auth.PASSWORD_CHANGE_EXEMPT names these endpoints.
 blp = Blueprint("accounts", __name__, url_prefix="/api/auth", description="Sign-in and sessions")
+
+
+@blp.route("/verify-email", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(400, 429))
+@blp.arguments(VerifyEmailArgs)
+@blp.response(200, MessageRead)
+def verify_email(data):
+    """Confirm an e-mail address with the token of the link mailed to it."""
+    return verification.confirm(token=data["token"])
+
+
+@blp.route("/verify-email/resend", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(**documents_errors(429))
+@login_required
+@blp.response(202, MessageRead)
+def resend_verification():
+    """Mail me a new link to confirm my e-mail address."""
+    return verification.resend(user=current_user)
 
 
 @blp.route("/login", methods=["POST"])
@@ -37,22 +61,48 @@ def login(data):
 
 @blp.route("/refresh", methods=["POST"])
 @limiter.limit(setting_limit("rate_limit_refresh"))
-@blp.doc(security=[{"bearerAuth": []}], **documents_errors(401, 429))
-@jwt_required(refresh=True)
-@blp.response(200, AccessTokenRead)
+@blp.doc(security=[], **documents_errors(401, 429))
+@blp.response(200, TokensRead)
 def refresh():
-    """A new access token; send the refresh token as the Bearer token."""
-    return service.refresh(user=current_user)
+    """A new access token for the session of the `hms_refresh` cookie, which is rotated (set anew) each time.
+
+    No Bearer token: the browser sends the HttpOnly cookie. A refresh token used twice ends its session.
+    The optional header `X-HMS-Idle-Seconds` says how long the user has been inactive (a background refresh
+    then does not count as use of the session).
+    """
+    return sessions.refresh(request.cookies.get(sessions.REFRESH_COOKIE), idle_seconds=_idle_seconds())
+
+
+def _idle_seconds() -> int | None:
+    """The SPA's X-HMS-Idle-Seconds header (how long its user has been inactive); anything else is ignored."""
+    value = request.headers.get("X-HMS-Idle-Seconds", "")
+    return min(int(value), 7 * 86400) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @blp.route("/logout", methods=["POST"])
 @login_required
-@blp.arguments(LogoutArgs)
 @blp.response(200, LogoutRead)
-def logout(data):
-    """Revoke the presented access token (and the refresh token, when given in the body)."""
-    service.logout(user=current_user, access_payload=get_jwt(), refresh_token=data.get("refresh_token"))
+def logout():
+    """End this session: the access token is revoked and the refresh cookie cleared and made useless."""
+    service.logout(access_payload=get_jwt())
     return {"message": "Signed out."}
+
+
+@blp.route("/sessions", methods=["GET"])
+@login_required
+@blp.response(200, SessionsRead)
+def list_sessions():
+    """My sessions that are still usable: device, address, when started and last used; `current` is this one."""
+    return sessions.list_own(user=current_user, current_session_id=get_jwt().get("sid"))
+
+
+@blp.route("/sessions/<int:session_id>", methods=["DELETE"])
+@login_required
+@blp.doc(**documents_errors(404))
+@blp.response(204)
+def revoke_session(session_id: int):
+    """End one of my sessions (signs that device out at once)."""
+    sessions.revoke_own(user=current_user, session_id=session_id)
 
 
 @blp.route("/change-password", methods=["POST"])
@@ -69,6 +119,26 @@ def change_password(data):
         new_password=data["new_password"],
         ip=client_ip(),
     )
+
+
+@blp.route("/password-reset", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(429))
+@blp.arguments(PasswordResetArgs)
+@blp.response(202, MessageRead)
+def request_password_reset(data):
+    """Mail a one-time link to choose a new password. The answer is the same whether or not the address is known."""
+    return reset.request_reset(email=data["email"], ip=client_ip())
+
+
+@blp.route("/password-reset/confirm", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_password_reset"))
+@blp.doc(security=[], **documents_errors(400, 429))
+@blp.arguments(PasswordResetConfirmArgs)
+@blp.response(200, MessageRead)
+def confirm_password_reset(data):
+    """Set a new password with the link's token; every session of the account ends."""
+    return reset.confirm_reset(token=data["token"], new_password=data["new_password"])
 
 
 admin_blp = Blueprint("accounts_admin", __name__, url_prefix="/api/admin/users", description="Sign-in locks")

@@ -15,13 +15,20 @@ from sqlalchemy.orm import joinedload
 
 from hms.common.errors import Forbidden, NotFound, error_response
 from hms.extensions import db, jwt
-from hms.models import Appointment, AppointmentStatus, Doctor, Patient, RevokedToken, User
+from hms.models import Appointment, AppointmentStatus, AuthSession, Doctor, Patient, RevokedToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
 
 # Endpoints a user who must change their password may still call.
-PASSWORD_CHANGE_EXEMPT = {"profile.me", "accounts.change_password", "accounts.logout", "accounts.refresh"}
+PASSWORD_CHANGE_EXEMPT = {
+    "profile.me",
+    "accounts.change_password",
+    "accounts.logout",
+    "accounts.refresh",
+    "accounts.list_sessions",
+    "accounts.revoke_session",
+}
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -144,15 +151,25 @@ def _user_and_revoked(payload: dict) -> bool:
     """Is the token revoked? Asked together with loading its user (and their patient or doctor profile): one
     statement instead of three per authenticated request. The user waits in `g` for the user lookup."""
     jti = payload["jti"]
+    sid = _sid(payload)
+    # The token's session (issue 14) comes along in the same statement.
     row = db.session.execute(
-        select(User, exists().where(RevokedToken.jti == jti).label("revoked"))
+        select(User, exists().where(RevokedToken.jti == jti).label("revoked"), AuthSession)
+        .outerjoin(AuthSession, (AuthSession.id == (sid or 0)) & (AuthSession.user_id == User.id))
         .options(joinedload(User.patient), joinedload(User.doctor))
         .where(User.id == int(payload["sub"]))
     ).one_or_none()
     if row is None:
         return is_token_revoked(jti)
-    setattr(g, _IDENTITY, (payload["sub"], row[0]))
+    setattr(g, _IDENTITY, (payload["sub"], row[0], sid, row[2]))
     return bool(row[1])
+
+
+def _sid(payload: dict) -> int | None:
+    sid = payload.get("sid")
+    if not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid < 2**31:
+        return None
+    return sid
 
 
 def well_formed(payload: dict) -> bool:
@@ -180,6 +197,18 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+def _session_alive(user: User, payload: dict, stashed: tuple | None) -> bool:
+    """An access token works only while the session it was issued for (claim `sid`) has not ended, gone idle
+    or run out: revoking a session, signing out and the idle timeout take effect at once, not at token expiry."""
+    from hms.common.session_rules import real_now, why_ended
+
+    sid = _sid(payload)
+    if sid is None:
+        return False
+    session = stashed[3] if stashed and stashed[2] == sid else db.session.get(AuthSession, sid)
+    return why_ended(session, user, real_now()) is None
+
+
 def init_jwt(app: Flask) -> None:
     """Wire Flask-JWT-Extended to our users, blocklist and error format."""
 
@@ -203,6 +232,8 @@ def init_jwt(app: Flask) -> None:
             issued = payload.get(ISSUED_CLAIM, payload["iat"] * 1_000_000)
             if issued < _microseconds(user.tokens_valid_after):
                 return None
+        if not _session_alive(user, payload, stashed):
+            return None
         return user
 
     @jwt.token_in_blocklist_loader

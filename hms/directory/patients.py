@@ -79,7 +79,8 @@ def admin_get_patient(*, patient_id: int) -> dict[str, Any]:
 
 def add_patient(data: dict[str, Any]) -> Patient:
     """A patient's login (through accounts' rules) and record with the given profile fields, flushed so it has an
-    id; the caller audits and commits (the admin's create_patient, and self-registration in profiles.py)."""
+    id; the caller audits and commits (the admin's create_patient; self-registration, which must answer alike
+    for a taken address, goes through accounts.verification.register, see profiles.register)."""
     user = accounts.create_user(
         username=data["username"], email=data["email"], password=data["password"], role=Role.PATIENT.value
     )

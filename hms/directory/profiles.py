@@ -7,26 +7,32 @@ from __future__ import annotations
 from typing import Any
 
 from hms.accounts import service as accounts
+from hms.accounts import verification
 from hms.audit.service import record
 from hms.common import cache as hms_cache
-from hms.common import clock
 from hms.common.errors import NotFound
-from hms.common.uow import unit_of_work
 from hms.directory.doctors import update_doctor
-from hms.directory.patients import add_patient, update_patient
-from hms.directory.records import doctor_dict, patient_dict
-from hms.models import User
+from hms.directory.patients import update_patient
+from hms.directory.records import PATIENT_PROFILE_FIELDS, doctor_dict, patient_dict
+from hms.extensions import db
+from hms.models import Patient, User
 
 
 def register(*, data: dict[str, Any]) -> dict[str, Any]:
-    """Self-registration: a patient account with its profile, signed in at once."""
-    with unit_of_work():
-        patient = add_patient(data)
-        user = patient.user
-        user.last_login_at = clock.utcnow_naive()
+    """Self-registration: "check your e-mail", whether or not the address has an account (accounts.verification
+    decides, and creates the login); a new login gets its patient record here, in the same unit of work."""
+
+    def create_record(user: User) -> None:
+        patient = Patient(
+            user=user, full_name=data["full_name"], **{k: data[k] for k in PATIENT_PROFILE_FIELDS if k in data}
+        )
+        db.session.add(patient)
+        db.session.flush()
         record(action="account_registered", entity="patient", entity_id=patient.id, actor=user)
+
+    answer = verification.register(data=data, create_profile=create_record)
     hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
-    return accounts.issue_tokens(user)
+    return answer
 
 
 def me(*, user: User) -> dict[str, Any]:

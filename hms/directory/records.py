@@ -59,6 +59,7 @@ def doctor_dict(doctor: Doctor) -> dict[str, Any]:
         "user_id": doctor.user_id,
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified_at is not None,
         "full_name": doctor.full_name,
         "display_name": doctor.display_name,
         "department_id": doctor.department_id,
@@ -86,6 +87,7 @@ def patient_dict(patient: Patient) -> dict[str, Any]:
         "user_id": patient.user_id,
         "username": user.username,
         "email": user.email,
+        "email_verified": user.email_verified_at is not None,
         "full_name": patient.full_name,
         **{name: getattr(patient, name) for name in PATIENT_PROFILE_FIELDS},
         "is_active": user.is_active and patient.archived_at is None,
@@ -134,9 +136,8 @@ def _delete_user_rows(user: User) -> None:
 def apply_profile_edit(person: Doctor | Patient, data: dict[str, Any], fields: tuple[str, ...]) -> None:
     """An edit of a doctor's or patient's record: a new email must be free (ignoring case) and is stored lowered,
     then each given field of `fields` (and the name) is set. The caller audits and commits."""
-    if "email" in data:
-        accounts.check_unique(email=data["email"], exclude_user_id=person.user_id)
-        person.user.email = data["email"].strip().lower()
+    if "email" in data:  # a new address is unverified until its link is opened (accounts.verification)
+        accounts.set_email(user=person.user, email=data["email"])
     for name in ("full_name", *fields):
         if name in data:
             setattr(person, name, data[name])

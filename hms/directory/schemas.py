@@ -139,6 +139,7 @@ class PatientRead(Schema):
     user_id = fields.Integer()
     username = fields.String()
     email = fields.String()
+    email_verified = fields.Boolean()
     full_name = fields.String()
     date_of_birth = fields.Date(allow_none=True)
     gender = fields.String(allow_none=True)

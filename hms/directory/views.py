@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from hms.accounts.schemas import TokensRead
+from hms.accounts.schemas import MessageRead
 from hms.common.api import documents_errors
 from hms.common.auth import login_required, roles_required
 from hms.common.pagination import page_of
@@ -257,9 +257,10 @@ profile_blp = Blueprint(
 @limiter.limit(setting_limit("rate_limit_register"))
 @profile_blp.doc(**documents_errors(429))
 @profile_blp.arguments(RegisterArgs)
-@profile_blp.response(201, TokensRead)
+@profile_blp.response(202, MessageRead)
 def register(data):
-    """Register as a patient; answers with tokens, so the new patient is signed in."""
+    """Register as a patient. The answer is "check your e-mail" whether or not the address already has an
+    account; the account signs in once the link mailed to the address is opened."""
     return profiles.register(data=data)
 
 

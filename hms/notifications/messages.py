@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
+from hms.common import links
 from hms.extensions import db
 from hms.models import Appointment, Notification, User
 
@@ -74,14 +75,53 @@ def _context(row: Notification) -> dict:
         "hospital": str(settings.extra.get("hospital_name", "Hospital Management System")),
         "portal_url": settings.public_url.rstrip("/"),
         "html_body": html_body,
+        "link": _account_link(payload),
     }
 
 
+# Account mails that may go to an unverified address: they carry no clinical content and are how it gets verified.
+ACCOUNT_KINDS = frozenset({"verify_email", "password_reset", "password_changed", "registration_attempt"})
+
+
+def mail_may_carry_details(user: User | None, recipient: str | None) -> bool:
+    """May an e-mail to `recipient` carry appointment or clinical details? Only to the user's confirmed address."""
+    return user is not None and user.email_verified_at is not None and (recipient or "").lower() == user.email.lower()
+
+
+def _needs_verification(row: Notification) -> bool:
+    if row.kind in ACCOUNT_KINDS or row.user_id is None:
+        return False
+    return not mail_may_carry_details(db.session.get(User, row.user_id), row.recipient)
+
+
+def _account_link(payload: dict) -> str | None:
+    """A one-time account link (password reset, e-mail verification) is made only now, as the message is sent:
+    the outbox row holds the token row's id, never the token (hms.accounts.tokens)."""
+    if "account_token_id" not in payload:
+        return None
+    return links.url(int(payload["account_token_id"]), str(payload.get("link_purpose", "reset")))
+
+
 def render(row: Notification) -> RenderedMessage:
-    """The subject, text, HTML, chat and SMS forms of one outbox row, from the templates of its kind."""
+    """The subject, text, HTML, chat and SMS forms of one outbox row, from the templates of its kind.
+
+    An e-mail to an address its owner has not confirmed carries no appointment or clinical detail: it is
+    rendered as "verify your address" (issue 14; hms.accounts.verification), decided at sending time.
+    """
     context = _context(row)
-    text = _template(row.kind, "txt").render(context)
-    html = context["html_body"] or _template(row.kind, "html").render(context)
+    kind = row.kind
+    if row.channel == "email" and _needs_verification(row):
+        kind = "verify_first"
+        context |= {
+            "subject": "You have a message from the hospital: please confirm your e-mail address",
+            "body": "",
+            "appointment": None,
+            "doctor": None,
+            "department": None,
+            "html_body": None,
+        }
+    text = _template(kind, "txt").render(context)
+    html = context["html_body"] or _template(kind, "html").render(context)
     chat = f"*{context['subject']}*\n{context['body']}".strip()
     sms = f"{context['subject']}: {context['body']}".strip()
     return RenderedMessage(subject=context["subject"], text=text, html=html, chat=chat, sms=sms)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_jwt_extended import create_refresh_token
 from sqlalchemy import select
 
 from hms.models import Patient, User
@@ -14,7 +13,7 @@ def login(client, username: str, password: str = PASSWORD, **kwargs):
     return client.post("/api/auth/login", json={"username": username, "password": password}, **kwargs)
 
 
-def test_register_creates_a_signed_in_patient_with_profile(client):
+def test_register_creates_a_patient_who_signs_in_once_the_address_is_confirmed(client):
     response = client.post(
         "/api/auth/register",
         json={
@@ -26,26 +25,37 @@ def test_register_creates_a_signed_in_patient_with_profile(client):
             "blood_group": "O+",
         },
     )
-    assert response.status_code == 201
-    body = response.get_json()
+    assert response.status_code == 202
+    assert "Check your e-mail" in response.get_json()["message"]
+    assert login(client, "sita", "long-enough-1").status_code == 401  # not before the link is opened
+    confirm_latest_link(client, "sita@example.org")
+    body = login(client, "sita", "long-enough-1").get_json()
     assert body["user"]["role"] == "patient"
     assert body["user"]["email"] == "sita@example.org"
+    assert body["user"]["email_verified"] is True
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
     assert me["patient"]["full_name"] == "Sita Devi"
     assert me["patient"]["date_of_birth"] == "1988-02-03"
     assert me["doctor"] is None
 
 
-def test_register_refuses_taken_username_and_email_ignoring_case(client):
+def confirm_latest_link(client, email: str) -> None:
+    from tests.accounts.test_verification import link_token
+
+    assert client.post("/api/auth/verify-email", json={"token": link_token(email)}).status_code == 200
+
+
+def test_register_refuses_a_taken_username_ignoring_case_whatever_the_email(client):
     UserFactory(username="ravi", email="ravi@example.org")
-    response = client.post(
-        "/api/auth/register",
-        json={"username": "RAVI", "email": "Ravi@example.org", "password": "long-enough-1", "full_name": "R"},
-    )
-    assert response.status_code == 409
-    error = response.get_json()["error"]
-    assert error["code"] == "duplicate"
-    assert set(error["fields"]) == {"username", "email"}
+    for email in ("Ravi@example.org", "someone.new@example.org"):
+        response = client.post(
+            "/api/auth/register",
+            json={"username": "RAVI", "email": email, "password": "long-enough-1", "full_name": "R"},
+        )
+        assert response.status_code == 409
+        error = response.get_json()["error"]
+        assert error["code"] == "duplicate"
+        assert set(error["fields"]) == {"username"}
 
 
 def test_register_refuses_short_password_and_password_equal_to_username(client):
@@ -84,7 +94,7 @@ def test_login_by_username_or_email_in_any_case_returns_tokens_and_records_last_
         response = login(client, identifier)
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
-        assert body["access_token"] and body["refresh_token"]
+        assert body["access_token"] and "refresh_token" not in body  # the refresh token is only in its cookie
         assert body["user"] == {**body["user"], "id": user.id, "username": "meera", "role": "patient"}
     assert fetch(User, user.id).last_login_at is not None
 
@@ -119,39 +129,39 @@ def test_me_shows_a_doctor_profile_with_department(client, auth):
     assert me["patient"] is None
 
 
-def test_refresh_token_gives_a_new_access_token_but_access_token_cannot_refresh(client, app):
+def test_the_refresh_cookie_gives_a_new_access_token_and_a_bearer_token_cannot_refresh(client):
     user = UserFactory()
     tokens = login(client, user.username).get_json()
-    refreshed = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    refreshed = client.post("/api/auth/refresh")
     assert refreshed.status_code == 200
     new_access = refreshed.get_json()["access_token"]
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {new_access}"}).status_code == 200
+    client.delete_cookie("hms_refresh", path="/api/auth/refresh")
     wrong_kind = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert wrong_kind.status_code == 401
 
 
-def test_logout_revokes_the_access_token_and_the_given_refresh_token(client):
+def test_logout_revokes_the_access_token_and_ends_the_session_of_its_refresh_cookie(client):
     user = UserFactory()
     tokens = login(client, user.username).get_json()
+    cookie = client.get_cookie("hms_refresh", path="/api/auth/refresh").value
     access = {"Authorization": f"Bearer {tokens['access_token']}"}
-    response = client.post("/api/auth/logout", headers=access, json={"refresh_token": tokens["refresh_token"]})
+    response = client.post("/api/auth/logout", headers=access)
     assert response.status_code == 200
+    assert client.get_cookie("hms_refresh", path="/api/auth/refresh") is None  # cleared
     again = client.get("/api/auth/me", headers=access)
     assert again.status_code == 401
     assert again.get_json()["error"]["code"] == "token_revoked"
-    refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
-    assert refresh.status_code == 401
+    client.set_cookie("hms_refresh", cookie, path="/api/auth/refresh")
+    assert client.post("/api/auth/refresh").status_code == 401
 
 
-def test_logout_without_body_and_with_a_foreign_refresh_token_still_signs_out(client, auth):
-    user, other = UserFactory(), UserFactory()
-    with fresh():
-        foreign = create_refresh_token(identity=other)
-    assert client.post("/api/auth/logout", headers=auth(user)).status_code == 200
-    headers = auth(user)
-    assert client.post("/api/auth/logout", headers=headers, json={"refresh_token": foreign}).status_code == 200
-    other_refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {foreign}"})
-    assert other_refresh.status_code == 200
+def test_logout_ends_only_its_own_session(client, auth):
+    user = UserFactory()
+    mine, other = auth(user), auth(user)
+    assert client.post("/api/auth/logout", headers=mine).status_code == 200
+    assert client.get("/api/auth/me", headers=mine).status_code == 401
+    assert client.get("/api/auth/me", headers=other).status_code == 200
 
 
 def test_change_password_keeps_this_session_and_ends_the_others(client, auth):

@@ -41,3 +41,21 @@ def test_a_hash_made_with_strong_parameters_still_verifies_under_cheap_ones():
     assert extract_parameters(strong_hash).memory_cost == 65536
     with fresh():
         assert verify_password(strong_hash, "a long passphrase") is True
+
+
+def test_the_most_common_passwords_are_refused_from_a_bundled_list():
+    from hms.accounts.passwords import COMMON_LIMIT, common_passwords, password_problems
+
+    assert len(common_passwords()) == COMMON_LIMIT
+    for weak in ("password", "Password1", "qwertyuiop", "iloveyou", "password123", "12345678"):
+        assert any("most common" in p for p in password_problems(weak)), weak
+    assert password_problems("correct-horse-battery-9") == []
+
+
+def test_a_password_containing_the_username_or_email_is_refused():
+    from hms.accounts.passwords import password_problems
+
+    assert any("username" in p for p in password_problems("xx-meera.k-2026", username="Meera.K"))
+    assert any("e-mail" in p for p in password_problems("meera.k@example.org!", email="meera.k@example.org"))
+    assert any("e-mail" in p for p in password_problems("my-meerak-secret", email="meerak@example.org"))
+    assert password_problems("a-quite-unrelated-9", username="meera", email="meera@example.org") == []

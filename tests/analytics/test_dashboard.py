@@ -233,7 +233,7 @@ def test_the_dashboard_counts_a_doctor_or_patient_the_admin_just_added_or_blocke
         "/api/auth/register",
         json={"username": "meera", "email": "meera@example.org", "password": "long-enough-1", "full_name": "Meera"},
     )
-    assert registered.status_code == 201, registered.get_json()
+    assert registered.status_code == 202, registered.get_json()  # "check your e-mail" (issue 14)
     assert stats()["patients"] == before["patients"] + 1
 
     patient_id = client.get("/api/admin/patients", headers=admin_headers).get_json()["items"][0]["id"]

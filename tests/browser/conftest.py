@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,12 @@ if not CHROMIUM.exists():
 LIVE_SERVER: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrate a fresh SQLite database, load the demo data, and serve the app as `make run` does."""
+@contextmanager
+def serve(instance: Path, extra_env: dict[str, str] | None = None, *, worker: bool = False) -> Iterator[str]:
+    """Migrate a fresh SQLite database in `instance`, load the demo data, and serve the app as `make run` does
+    (with a Celery worker on the embedded SQLite broker when `worker`, so queued e-mails are really sent)."""
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: run `make frontend` (make test does it) before the browser tests")
-    instance = tmp_path_factory.mktemp("browser-instance")
     port = free_port()
     env = {
         **os.environ,
@@ -56,14 +57,39 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{instance / 'hms.sqlite3'}",
         "HMS_PORT": str(port),
         "FLASK_APP": "hms",
+        # the browser tests register more patients from 127.0.0.1 in an hour than a person would
+        "HMS_RATE_LIMIT_REGISTER": "100 per hour",
+        **(extra_env or {}),
     }
     env.pop("REDIS_URL", None)
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "flask"), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([str(bin_dir / "flask"), "demo-data"], env=env, check=True, capture_output=True, cwd=ROOT)
-    LIVE_SERVER["database"] = instance / "hms.sqlite3"
+    celery = None
+    if worker:
+        log = open(instance / "worker.log", "wb")  # noqa: SIM115
+        command = [str(bin_dir / "celery"), "-A", "hms.celery_app", "worker", "--pool=solo", "--loglevel=WARNING"]
+        celery = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()  # the child holds its own copy
     gunicorn = str(bin_dir / "gunicorn")
-    with gunicorn_server(env, port=port, log_path=instance / "server.log", threads=8, command=gunicorn) as base_url:
+    try:
+        with gunicorn_server(env, port=port, log_path=instance / "server.log", threads=8, command=gunicorn) as url:
+            yield url
+    finally:
+        if celery is not None:
+            celery.terminate()
+            try:
+                celery.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                celery.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the demo hospital, served as `make run` does; e-mails go to its mailbox folder."""
+    instance = tmp_path_factory.mktemp("browser-instance")
+    LIVE_SERVER["database"] = instance / "hms.sqlite3"
+    with serve(instance) as base_url:
         yield base_url
 
 

@@ -39,6 +39,38 @@ def api_token(base_url: str, username: str, password: str) -> str:
     return response.json()["access_token"]
 
 
+def confirm_address(username: str) -> None:
+    """Stand in for opening the verification link mailed at registration (the main live server runs no worker,
+    so no mail leaves it; test_password_reset follows a real mailed link): mark the address confirmed."""
+    import sqlite3
+
+    from .conftest import LIVE_SERVER
+
+    with sqlite3.connect(LIVE_SERVER["database"]) as connection:
+        updated = connection.execute(
+            "UPDATE users SET email_verified_at = CURRENT_TIMESTAMP, awaiting_verification = 0 WHERE username = ?",
+            (username,),
+        ).rowcount
+    assert updated == 1, username
+
+
+def end_other_sessions(base_url: str, username: str, password: str) -> None:
+    """Sign in through the API and end every other session of the user (the browser's among them)."""
+    token = api_token(base_url, username, password)
+    client = api(base_url, token)
+    for item in client.get("/auth/sessions").json()["items"]:
+        if not item["current"]:
+            assert client.delete(f"/auth/sessions/{item['id']}").status_code == 204
+
+
+def no_token_in_web_storage(page: Page) -> None:
+    """Issue 14: nothing of the session (no token, no user) in localStorage or sessionStorage."""
+    stored = page.evaluate(
+        """() => [localStorage, sessionStorage].flatMap(s => Object.keys(s).map(k => k + '=' + s.getItem(k)))"""
+    )
+    assert not [item for item in stored if "hms." in item or "eyJ" in item or "token" in item.lower()], stored
+
+
 def api(base_url: str, token: str | None = None):
     """A requests session against the live server's /api with a bearer token."""
     session = requests.Session()
@@ -54,6 +86,9 @@ def api(base_url: str, token: str | None = None):
 
         def put(self, path, **kw):
             return session.put(f"{base_url}/api{path}", timeout=10, **kw)
+
+        def delete(self, path, **kw):
+            return session.delete(f"{base_url}/api{path}", timeout=10, **kw)
 
     return _Api()
 

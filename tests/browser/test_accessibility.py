@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
-from .helpers import api, api_token, find_free_slot, hospital_today, items, login, settled, unique
+from .helpers import api, api_token, confirm_address, find_free_slot, hospital_today, items, login, settled, unique
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 ROUTER = ROOT / "frontend" / "src" / "router" / "index.js"
@@ -164,6 +164,31 @@ def password_errors(page: Page) -> None:
     expect(page.locator(".invalid-feedback").first).to_be_visible()
 
 
+def register_done(page: Page) -> None:
+    page.goto("/register")
+    name = unique("axe")
+    page.get_by_test_id("register-username").fill(name)
+    page.get_by_test_id("register-email").fill(f"{name}@example.org")
+    page.get_by_test_id("register-password").fill("long-enough-pass-1")
+    page.get_by_test_id("register-confirm").fill("long-enough-pass-1")
+    page.get_by_test_id("register-full-name").fill("Axe Patient")
+    page.get_by_test_id("register-submit").click()
+    expect(page.get_by_test_id("register-done")).to_be_visible()
+
+
+def forgot_sent(page: Page) -> None:
+    page.get_by_test_id("forgot-email").fill("nobody@example.org")
+    page.get_by_test_id("forgot-submit").click()
+    expect(page.get_by_test_id("reset-requested")).to_be_visible()
+
+
+def reset_refused(page: Page) -> None:
+    page.get_by_test_id("reset-new").fill("long-enough-new-1")
+    page.get_by_test_id("reset-confirm").fill("long-enough-new-1")
+    page.get_by_test_id("reset-submit").click()
+    expect(page.get_by_test_id("reset-error")).to_be_visible()
+
+
 def wizard_no_slots(page: Page, ctx: dict) -> None:
     """The date step with a day the doctor does not work: shown with no free slots, and it cannot be chosen."""
     wizard_to("date")(page, ctx)
@@ -177,6 +202,18 @@ PUBLIC = [
     Check("login", "wrong password", wrong_login),
     Check("register", "page", visit("/register")),
     Check("register", "field errors", register_errors),
+    Check("forgot-password", "page", visit("/forgot-password")),
+    Check(
+        "forgot-password",
+        "sent",
+        then(visit("/forgot-password"), lambda page: forgot_sent(page)),
+    ),
+    Check("verify-email", "no token", visit("/verify-email", ready='[data-testid="verify-error"]')),
+    Check("verify-email", "refused", visit("/verify-email#token=1.x", ready='[data-testid="verify-error"]')),
+    Check("register", "done", lambda page, ctx: register_done(page)),
+    Check("reset-password", "no token", visit("/reset-password", ready='[data-testid="reset-error"]')),
+    Check("reset-password", "form", visit("/reset-password#token=1.x", ready='[data-testid="reset-form"]')),
+    Check("reset-password", "refused", then(visit("/reset-password#token=1.x"), lambda page: reset_refused(page))),
     Check("not-found", "page", visit("/no-such-page")),
 ]
 
@@ -260,6 +297,7 @@ ADMIN = [
     Check("admin-audit", "page", visit("/admin/audit")),
     Check("admin-password", "page", visit("/admin/password")),
     Check("admin-password", "errors", lambda page, ctx: password_errors(page)),
+    Check("admin-sessions", "page", visit("/admin/sessions", ready='[data-testid="session-current"]')),
 ]
 
 DOCTOR = [
@@ -286,6 +324,7 @@ DOCTOR = [
     Check("doctor-calendar", "page", visit("/doctor/calendar")),
     Check("doctor-profile", "page", visit("/doctor/profile", ready='[data-testid="profile-form"]')),
     Check("doctor-password", "page", visit("/doctor/password")),
+    Check("doctor-sessions", "page", visit("/doctor/sessions", ready='[data-testid="session-current"]')),
 ]
 
 NEW_DOCTOR = [
@@ -349,6 +388,7 @@ PATIENT = [
     ),
     Check("patient-profile", "page", visit("/patient/profile", ready='[data-testid="profile-form"]')),
     Check("patient-password", "page", visit("/patient/password")),
+    Check("patient-sessions", "page", visit("/patient/sessions", ready='[data-testid="session-current"]')),
 ]
 
 NEW_PATIENT = [
@@ -469,7 +509,8 @@ def new_patient(base_url: str) -> tuple[str, str]:
             "full_name": "New Patient",
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
+    confirm_address(username)
     return username, "s3cret-pass"
 
 

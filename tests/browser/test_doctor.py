@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, hospital_today, items, login, nav, unique
+from .helpers import api, api_token, confirm_address, hospital_today, items, login, nav, unique
 
 
 def success_toast(page, text: str):
@@ -142,7 +142,8 @@ def test_doctor_records_treatment_and_completes_a_started_visit(page, live_serve
             "full_name": patient_name,
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
+    confirm_address(username)
     doctor = api(live_server, api_token(live_server, "dr.asha", "doctor123"))
     doctor_id = doctor.get("/doctor/profile").json()["id"]
     yesterday = (hospital_today() - timedelta(days=1)).isoformat()

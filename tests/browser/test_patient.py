@@ -6,7 +6,17 @@ import re
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, find_free_slot, items, login, settled, unique
+from .helpers import (
+    api,
+    api_token,
+    confirm_address,
+    find_free_slot,
+    items,
+    login,
+    no_token_in_web_storage,
+    settled,
+    unique,
+)
 
 
 def open_slot_step(page, department_id: int, doctor_id: int, day: str) -> None:
@@ -21,7 +31,7 @@ def test_register_book_hidden_from_others_then_cancel(new_page, live_server):
     department_id, doctor_id, day, start, doctor_name = find_free_slot(live_server)
     username = unique("pat")
 
-    # 1. registers through the form and lands in the patient portal
+    # 1. registers through the form, confirms the address, signs in and lands in the patient portal
     page = new_page()
     page.goto("/register")
     page.get_by_test_id("register-username").fill(username)
@@ -30,7 +40,10 @@ def test_register_book_hidden_from_others_then_cancel(new_page, live_server):
     page.get_by_test_id("register-confirm").fill("s3cret-pass")
     page.get_by_test_id("register-full-name").fill("Browser Test Patient")
     page.get_by_test_id("register-submit").click()
-    expect(page).to_have_url(re.compile(r"/patient/?$"))
+    expect(page.get_by_test_id("register-done")).to_contain_text("Check your e-mail")
+    no_token_in_web_storage(page)
+    confirm_address(username)
+    login(page, username, "s3cret-pass", lands_on="/patient")
     expect(page.get_by_test_id("nav-user")).to_contain_text("Browser Test Patient")
 
     # 2. books through the wizard

@@ -19,7 +19,10 @@ def test_finding_9_the_exact_password_chosen_at_registration_signs_in(client):
         "/api/auth/register",
         json={"username": "spacey", "email": "spacey@example.org", "password": password, "full_name": " Spacey "},
     )
-    assert registered.status_code == 201
+    assert registered.status_code == 202
+    from tests.accounts.test_auth import confirm_latest_link
+
+    confirm_latest_link(client, "spacey@example.org")
     assert client.post("/api/auth/login", json={"username": "spacey", "password": password}).status_code == 200
     trimmed = client.post("/api/auth/login", json={"username": "spacey", "password": password.strip()})
     assert trimmed.status_code == 401

@@ -12,7 +12,7 @@ from hms import create_app
 from hms.accounts.passwords import hash_password
 from hms.config import Settings
 from hms.models import User
-from tests.conftest import fetch_all, make_settings
+from tests.conftest import fetch_all, fresh, make_settings
 from tests.factories import UserFactory
 
 STRONG = "s" * 48
@@ -119,7 +119,11 @@ def test_finding_10_a_token_without_exp_or_iat_gets_401(app, client):
     now = int(time.time())
     no_exp = forged(app, sub=str(user.id), iat=now, nbf=now, jti="b", type="access", fresh=False)
     no_iat = forged(app, sub=str(user.id), nbf=now, exp=now + 600, jti="c", type="access", fresh=False)
-    good = forged(app, sub=str(user.id), iat=now, nbf=now, exp=now + 600, jti="d", type="access", fresh=False)
+    with fresh() as session:  # access tokens also name a live session (issue 14)
+        from hms.accounts import sessions
+
+        sid = sessions.start(session.get(User, user.id))["session"]["id"]
+    good = forged(app, sub=str(user.id), iat=now, nbf=now, exp=now + 600, jti="d", type="access", fresh=False, sid=sid)
     assert client.get("/api/auth/me", headers=no_exp).status_code == 401
     assert client.get("/api/auth/me", headers=no_iat).status_code == 401
     assert client.get("/api/auth/me", headers=good).status_code == 200

@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { useAuthStore } from '@/stores/auth'
 
-/** The one HTTP client of the SPA: base URL /api, bearer token, one refresh-and-retry on 401. */
+/** The one HTTP client of the SPA: base URL /api, bearer token (kept in memory), one refresh-and-retry on 401. */
 const api = axios.create({ baseURL: '/api', headers: { Accept: 'application/json' } })
 
 let onSessionExpired = () => {}
@@ -13,7 +13,7 @@ export function setSessionHandlers({ expired, passwordChange }) {
   if (passwordChange) onPasswordChangeRequired = passwordChange
 }
 
-const NO_REFRESH = ['/auth/login', '/auth/refresh', '/auth/register', '/auth/logout']
+const NO_REFRESH = ['/auth/login', '/auth/refresh', '/auth/register']
 
 api.interceptors.request.use((config) => {
   const auth = useAuthStore()
@@ -23,28 +23,6 @@ api.interceptors.request.use((config) => {
   return config
 })
 
-let refreshing = null
-
-/** One refresh at a time: concurrent 401s wait for the same promise. */
-function refreshAccessToken() {
-  const auth = useAuthStore()
-  if (!refreshing) {
-    refreshing = axios
-      .post('/api/auth/refresh', null, {
-        headers: { Authorization: `Bearer ${auth.refreshToken}`, Accept: 'application/json' },
-      })
-      .then((res) => {
-        auth.setAccessToken(res.data.access_token)
-        if (res.data.refresh_token) auth.setRefreshToken(res.data.refresh_token)
-        return res.data.access_token
-      })
-      .finally(() => {
-        refreshing = null
-      })
-  }
-  return refreshing
-}
-
 api.interceptors.response.use(
   (res) => res,
   async (error) => {
@@ -53,10 +31,11 @@ api.interceptors.response.use(
     const auth = useAuthStore()
     const url = config.url || ''
     if (response.status === 401 && !config._retried && !NO_REFRESH.some((p) => url.startsWith(p))) {
-      if (auth.refreshToken) {
+      if (auth.isAuthenticated) {
         config._retried = true
         try {
-          const token = await refreshAccessToken()
+          // the refresh token is an HttpOnly cookie: the browser sends it, this script never sees it
+          const token = await auth.refresh()
           config.headers.Authorization = `Bearer ${token}`
           return api(config)
         } catch {

@@ -6,11 +6,15 @@ const admin = (name, path, loader, extra = {}) => ({ path: `/admin${path}`, name
 const doctor = (name, path, loader, extra = {}) => ({ path: `/doctor${path}`, name: `doctor-${name}`, component: loader, meta: { role: 'doctor', ...extra } })
 const patient = (name, path, loader, extra = {}) => ({ path: `/patient${path}`, name: `patient-${name}`, component: loader, meta: { role: 'patient', ...extra } })
 const ChangePassword = () => import('@/auth/ChangePasswordPage.vue')
+const Sessions = () => import('@/auth/SessionsPage.vue')
 
 const routes = [
   { path: '/', name: 'landing', component: () => import('@/directory/LandingPage.vue'), meta: { title: 'Departments and doctors' } },
   { path: '/login', name: 'login', component: () => import('@/auth/LoginPage.vue'), meta: { guest: true, title: 'Sign in' } },
   { path: '/register', name: 'register', component: () => import('@/auth/RegisterPage.vue'), meta: { guest: true, title: 'Register' } },
+  { path: '/forgot-password', name: 'forgot-password', component: () => import('@/auth/ForgotPasswordPage.vue'), meta: { guest: true, title: 'Forgot password' } },
+  { path: '/verify-email', name: 'verify-email', component: () => import('@/auth/VerifyEmailPage.vue'), meta: { title: 'Confirm your e-mail address' } },
+  { path: '/reset-password', name: 'reset-password', component: () => import('@/auth/ResetPasswordPage.vue'), meta: { title: 'Choose a new password' } },
 
   admin('dashboard', '', () => import('@/admin/AdminDashboard.vue'), { title: 'Admin dashboard' }),
   admin('departments', '/departments', () => import('@/admin/DepartmentsPage.vue'), { title: 'Departments' }),
@@ -23,6 +27,7 @@ const routes = [
   admin('exports', '/exports', () => import('@/admin/ExportsPage.vue'), { title: 'Exports' }),
   admin('audit', '/audit', () => import('@/admin/AuditPage.vue'), { title: 'Audit log' }),
   admin('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  admin('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   doctor('dashboard', '', () => import('@/doctor/DoctorDashboard.vue'), { title: 'Doctor dashboard' }),
   doctor('appointments', '/appointments', () => import('@/doctor/AppointmentsPage.vue'), { title: 'Appointments' }),
@@ -34,6 +39,7 @@ const routes = [
   doctor('calendar', '/calendar', () => import('@/doctor/CalendarPage.vue'), { title: 'Calendar feed' }),
   doctor('profile', '/profile', () => import('@/doctor/ProfilePage.vue'), { title: 'My profile' }),
   doctor('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  doctor('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   patient('dashboard', '', () => import('@/patient/PatientDashboard.vue'), { title: 'My dashboard' }),
   patient('doctors', '/doctors', () => import('@/patient/FindDoctorPage.vue'), { title: 'Find a doctor' }),
@@ -44,6 +50,7 @@ const routes = [
   patient('invoices', '/invoices', () => import('@/patient/InvoicesPage.vue'), { title: 'My invoices' }),
   patient('profile', '/profile', () => import('@/patient/ProfilePage.vue'), { title: 'My profile' }),
   patient('password', '/password', ChangePassword, { title: 'Change password', password: true }),
+  patient('sessions', '/sessions', Sessions, { title: 'Where you are signed in' }),
 
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/components/NotFound.vue'), meta: { title: 'Not found' } },
 ]
