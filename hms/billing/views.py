@@ -6,7 +6,7 @@ from flask import Response
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from hms.billing import service
+from hms.billing import invoices, payments, revenue
 from hms.billing.schemas import (
     BillableVisitRead,
     BillingSummaryRead,
@@ -43,7 +43,7 @@ def _pdf(content: bytes, name: str) -> Response:
 @admin_blp.response(200, page_of(InvoiceSummaryRead))
 def list_invoices(args):
     """Every invoice, newest first (filter by status, patient, number or name)."""
-    return service.list_invoices(**args)
+    return invoices.list_invoices(**args)
 
 
 @admin_blp.route("/invoices", methods=["POST"])
@@ -52,7 +52,7 @@ def list_invoices(args):
 @admin_blp.response(201, InvoiceRead)
 def create_invoice(data):
     """Bill a completed visit: consultation fee, extra lines, tax; numbered in its financial year (audited)."""
-    return service.create_invoice(user=current_user, **data)
+    return invoices.create_invoice(user=current_user, **data)
 
 
 @admin_blp.route("/invoices/billable", methods=["GET"])
@@ -61,7 +61,7 @@ def create_invoice(data):
 @admin_blp.response(200, page_of(BillableVisitRead))
 def billable(args):
     """Completed visits that have no invoice yet."""
-    return service.billable_visits(**args)
+    return revenue.billable_visits(**args)
 
 
 @admin_blp.route("/invoices/<int:invoice_id>", methods=["GET"])
@@ -69,7 +69,7 @@ def billable(args):
 @admin_blp.response(200, InvoiceRead)
 def get_invoice(invoice_id: int):
     """One invoice with its lines and payments."""
-    return service.get_invoice(invoice_id=invoice_id)
+    return invoices.get_invoice(invoice_id=invoice_id)
 
 
 @admin_blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
@@ -78,7 +78,7 @@ def get_invoice(invoice_id: int):
 @admin_blp.response(201, InvoiceRead)
 def add_payment(data, invoice_id: int):
     """Record money received (at most the balance); partial payments add up (audited)."""
-    return service.record_payment(user=current_user, invoice_id=invoice_id, kind=PaymentKind.PAYMENT.value, **data)
+    return payments.record_payment(user=current_user, invoice_id=invoice_id, kind=PaymentKind.PAYMENT.value, **data)
 
 
 @admin_blp.route("/invoices/<int:invoice_id>/refunds", methods=["POST"])
@@ -87,7 +87,7 @@ def add_payment(data, invoice_id: int):
 @admin_blp.response(201, InvoiceRead)
 def add_refund(data, invoice_id: int):
     """Give money back (at most what was paid); the status follows (audited)."""
-    return service.record_payment(user=current_user, invoice_id=invoice_id, kind=PaymentKind.REFUND.value, **data)
+    return payments.record_payment(user=current_user, invoice_id=invoice_id, kind=PaymentKind.REFUND.value, **data)
 
 
 @admin_blp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
@@ -96,7 +96,7 @@ def add_refund(data, invoice_id: int):
 @admin_blp.response(200, InvoiceRead)
 def void(data, invoice_id: int):
     """Void an invoice that holds no money; it keeps its number and history (audited)."""
-    return service.void_invoice(user=current_user, invoice_id=invoice_id, **data)
+    return invoices.void_invoice(user=current_user, invoice_id=invoice_id, **data)
 
 
 @admin_blp.route("/invoices/<int:invoice_id>/invoice.pdf", methods=["GET"])
@@ -104,7 +104,7 @@ def void(data, invoice_id: int):
 @admin_blp.doc(responses=PDF_RESPONSE)
 def admin_invoice_pdf(invoice_id: int) -> Response:
     """An invoice as a PDF (audited)."""
-    return _pdf(*service.invoice_pdf(invoice_id=invoice_id))
+    return _pdf(*invoices.invoice_pdf(invoice_id=invoice_id))
 
 
 @admin_blp.route("/billing/summary", methods=["GET"])
@@ -113,7 +113,7 @@ def admin_invoice_pdf(invoice_id: int) -> Response:
 @admin_blp.response(200, BillingSummaryRead)
 def billing_summary(args):
     """Receivables, and revenue invoiced and collected per day, department and doctor (default: 30 days)."""
-    return service.summary(**args)
+    return revenue.summary(**args)
 
 
 @patient_blp.route("/invoices", methods=["GET"])
@@ -122,7 +122,7 @@ def billing_summary(args):
 @patient_blp.response(200, page_of(InvoiceSummaryRead))
 def my_invoices(args):
     """My invoices, newest first."""
-    return service.list_invoices(patient_id=current_patient().id, **args)
+    return invoices.list_invoices(patient_id=current_patient().id, **args)
 
 
 @patient_blp.route("/invoices/<int:invoice_id>", methods=["GET"])
@@ -130,7 +130,7 @@ def my_invoices(args):
 @patient_blp.response(200, InvoiceRead)
 def my_invoice(invoice_id: int):
     """One of my invoices with its lines and payments."""
-    return service.get_invoice(invoice_id=invoice_id, patient_id=current_patient().id)
+    return invoices.get_invoice(invoice_id=invoice_id, patient_id=current_patient().id)
 
 
 @patient_blp.route("/invoices/<int:invoice_id>/invoice.pdf", methods=["GET"])
@@ -138,7 +138,7 @@ def my_invoice(invoice_id: int):
 @patient_blp.doc(responses=PDF_RESPONSE)
 def my_invoice_pdf(invoice_id: int) -> Response:
     """One of my invoices as a PDF (audited)."""
-    return _pdf(*service.invoice_pdf(invoice_id=invoice_id, patient_id=current_patient().id))
+    return _pdf(*invoices.invoice_pdf(invoice_id=invoice_id, patient_id=current_patient().id))
 
 
 blueprints: list[Blueprint] = [admin_blp, patient_blp]

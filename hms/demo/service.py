@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from hms.accounts.passwords import hash_password
 from hms.audit.service import record
-from hms.billing.service import issue_invoice, status_for
+from hms.billing.invoices import issue_invoice, status_for
 from hms.common import clock
 from hms.common.cache import invalidate
 from hms.common.uow import unit_of_work

@@ -112,7 +112,7 @@ def test_numbers_start_again_in_each_financial_year(client, admin, frozen_clock)
 
 def test_an_invoice_that_rolls_back_gives_its_number_back(app, client, admin, frozen_clock, monkeypatch):
     frozen_clock(NOW)
-    from hms.billing import service
+    from hms.billing import invoices
 
     first, second = _visit(), _visit()
 
@@ -121,9 +121,9 @@ def test_an_invoice_that_rolls_back_gives_its_number_back(app, client, admin, fr
 
     admin_user = AdminFactory()
     with fresh():
-        monkeypatch.setattr(service, "record", failing_record)
+        monkeypatch.setattr(invoices, "record", failing_record)
         with pytest.raises(RuntimeError):
-            service.create_invoice(user=admin_user, appointment_id=first.id, lines=[])
+            invoices.create_invoice(user=admin_user, appointment_id=first.id, lines=[])
         monkeypatch.undo()
     assert fetch_all(select(Invoice)) == []
     assert fetch_all(select(InvoiceCounter)) == []
@@ -307,7 +307,7 @@ def test_billable_visits_lists_completed_visits_without_a_live_invoice(client, a
 
 
 def test_financial_year_of_a_date(app):
-    from hms.billing.service import financial_year, invoice_number
+    from hms.billing.invoices import financial_year, invoice_number
 
     assert financial_year(date(2027, 3, 31), 4) == 2026
     assert financial_year(date(2027, 4, 1), 4) == 2027

@@ -1,4 +1,4 @@
-"""Invoices, payments and refunds, and the revenue figures the admin sees.
+"""Invoices: their numbers from the financial year's counter, issuing, voiding, reading and the PDF copy.
 
 Money is held in integer minor units (paise, cents): sums are exact, and tax is rounded once, half up, on the
 invoice's subtotal. An invoice's number comes from a counter row of its financial year, incremented in the
@@ -8,7 +8,7 @@ invoice that rolls back gives its number back, so numbers have no gaps and no du
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from hms.audit.service import record
 from hms.common.clock import now_local, today_local, utcnow_naive
-from hms.common.errors import Conflict, NotFound, ValidationFailed
+from hms.common.errors import Conflict, NotFound
 from hms.common.money import money, percent_of, to_minor
 from hms.common.pagination import paginate
 from hms.common.templates import document_templates
@@ -29,22 +29,20 @@ from hms.extensions import db
 from hms.models import (
     Appointment,
     AppointmentStatus,
-    Department,
     Doctor,
     Invoice,
     InvoiceCounter,
     InvoiceLine,
     InvoicePayment,
     InvoiceStatus,
-    PaymentKind,
-    PaymentMethod,
     User,
 )
 from hms.reports.pdf import html_to_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
 OPEN_STATUSES = (InvoiceStatus.UNPAID.value, InvoiceStatus.PARTLY_PAID.value)
-MAX_SUMMARY_DAYS = 366
 
 
 def _settings() -> Settings:
@@ -267,72 +265,6 @@ def create_invoice(*, user: User, appointment_id: int, lines: list[dict[str, Any
     return get_invoice(invoice_id=invoice_id)
 
 
-def record_payment(
-    *,
-    user: User,
-    invoice_id: int,
-    kind: str,
-    method: str,
-    amount_minor: int,
-    reference: str | None = None,
-    note: str | None = None,
-) -> dict[str, Any]:
-    """A payment (at most the balance) or a refund (at most what was paid); the status follows. Audited."""
-    reference = (reference or "").strip() or None
-    if method == PaymentMethod.INSURANCE.value and not reference:
-        raise ValidationFailed(
-            "An insurance payment needs the claim or policy reference.",
-            fields={"reference": ["Enter the insurance claim or policy reference."]},
-        )
-    with unit_of_work():
-        invoice = _invoice(invoice_id, lock=True)
-        if invoice.status == InvoiceStatus.VOID.value:
-            raise Conflict(f"Invoice {invoice.number} is void.", code="invoice_void")
-        balance = invoice.total_minor - invoice.paid_minor
-        if kind == PaymentKind.PAYMENT.value:
-            if amount_minor > balance:
-                raise Conflict(
-                    f"This is more than the balance due ({balance} minor units).",
-                    code="exceeds_balance",
-                    fields={"amount_minor": [f"At most {balance}."]},
-                )
-            invoice.paid_minor += amount_minor
-        else:
-            if amount_minor > invoice.paid_minor:
-                raise Conflict(
-                    f"This is more than was paid ({invoice.paid_minor} minor units).",
-                    code="exceeds_paid",
-                    fields={"amount_minor": [f"At most {invoice.paid_minor}."]},
-                )
-            invoice.paid_minor -= amount_minor
-        payment = InvoicePayment(
-            kind=kind,
-            method=method,
-            amount_minor=amount_minor,
-            reference=reference,
-            note=note,
-            received_on=today_local(),
-            recorded_by_user_id=user.id,
-        )
-        invoice.payments.append(payment)
-        invoice.status = status_for(invoice)
-        db.session.flush()
-        record(
-            action=f"invoice.{kind}",
-            entity="invoice",
-            entity_id=invoice.id,
-            patient_id=invoice.patient_id,
-            details={
-                "number": invoice.number,
-                "payment_id": payment.id,
-                "method": method,
-                "amount_minor": amount_minor,
-                "status": invoice.status,
-            },
-        )
-    return get_invoice(invoice_id=invoice_id)
-
-
 def void_invoice(*, user: User, invoice_id: int, reason: str) -> dict[str, Any]:
     """Void an invoice that holds no money: it keeps its number, lines and payments (history), audited."""
     with unit_of_work():
@@ -340,10 +272,7 @@ def void_invoice(*, user: User, invoice_id: int, reason: str) -> dict[str, Any]:
         if invoice.status == InvoiceStatus.VOID.value:
             raise Conflict(f"Invoice {invoice.number} is already void.", code="invoice_void")
         if invoice.paid_minor > 0:
-            raise Conflict(
-                "Refund what was paid before voiding this invoice.",
-                code="invoice_has_payments",
-            )
+            raise Conflict("Refund what was paid before voiding this invoice.", code="invoice_has_payments")
         invoice.status = InvoiceStatus.VOID.value
         invoice.voided_at = utcnow_naive()
         invoice.voided_by_user_id = user.id
@@ -363,12 +292,7 @@ def get_invoice(*, invoice_id: int, patient_id: int | None = None) -> dict[str, 
 
 
 def list_invoices(
-    *,
-    page: int = 1,
-    per_page: int = 20,
-    patient_id: int | None = None,
-    status: str | None = None,
-    q: str | None = None,
+    *, page: int = 1, per_page: int = 20, patient_id: int | None = None, status: str | None = None, q: str | None = None
 ) -> dict[str, Any]:
     """Newest first; filtered by patient, status or a number / patient name search."""
     statement: Select = select(Invoice).options(*_with_people())
@@ -386,124 +310,6 @@ def list_invoices(
     result = paginate(statement.order_by(Invoice.id.desc()), page=page, per_page=per_page)
     result["items"] = [invoice_dict(invoice, detail=False) for invoice in result["items"]]
     return result
-
-
-def billable_visits(*, page: int = 1, per_page: int = 20) -> dict[str, Any]:
-    """Completed visits without a live invoice, newest first: the front desk's to-do list."""
-    billed = select(Invoice.appointment_id).where(Invoice.status != InvoiceStatus.VOID.value)
-    statement = (
-        select(Appointment)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.doctor))
-        .where(Appointment.status == AppointmentStatus.COMPLETED.value, Appointment.id.not_in(billed))
-        .order_by(Appointment.date.desc(), Appointment.start_time.desc(), Appointment.id.desc())
-    )
-    result = paginate(statement, page=page, per_page=per_page)
-    result["items"] = [
-        {
-            "appointment_id": appointment.id,
-            "date": appointment.date,
-            "start_time": appointment.start_time,
-            "patient_id": appointment.patient_id,
-            "patient_name": appointment.patient.full_name,
-            "doctor_id": appointment.doctor_id,
-            "doctor_name": appointment.doctor.display_name,
-            "consultation_minor": to_minor(appointment.doctor.consultation_fee),
-        }
-        for appointment in result["items"]
-    ]
-    return result
-
-
-def summary(*, date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
-    """Receivables now, and revenue over a period: invoiced (by issue date, void excluded) and collected
-    (payments less refunds, by the day received), per day, department and doctor."""
-    date_to = date_to or today_local()
-    date_from = date_from or (date_to - timedelta(days=29))
-    if date_from > date_to:
-        raise ValidationFailed(fields={"date_from": ["The start must not be after the end."]})
-    if (date_to - date_from).days >= MAX_SUMMARY_DAYS:
-        raise ValidationFailed(fields={"date_from": [f"Choose at most {MAX_SUMMARY_DAYS} days."]})
-    live = Invoice.status != InvoiceStatus.VOID.value
-    receivables, open_count = db.session.execute(
-        select(func.coalesce(func.sum(Invoice.total_minor - Invoice.paid_minor), 0), func.count()).where(
-            Invoice.status.in_(OPEN_STATUSES)
-        )
-    ).one()
-    issued = (Invoice.issued_on >= date_from, Invoice.issued_on <= date_to, live)
-    signed = InvoicePayment.signed_minor
-    received = (InvoicePayment.received_on >= date_from, InvoicePayment.received_on <= date_to)
-
-    invoiced_by_day: dict[date, int] = dict(
-        db.session.execute(
-            select(Invoice.issued_on, func.sum(Invoice.total_minor)).where(*issued).group_by(Invoice.issued_on)
-        ).all()
-    )
-    collected_by_day: dict[date, int] = dict(
-        db.session.execute(
-            select(InvoicePayment.received_on, func.sum(signed)).where(*received).group_by(InvoicePayment.received_on)
-        ).all()
-    )
-    by_day = [
-        {
-            "date": day,
-            "invoiced_minor": int(invoiced_by_day.get(day, 0) or 0),
-            "collected_minor": int(collected_by_day.get(day, 0) or 0),
-        }
-        for day in (date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1))
-    ]
-
-    def grouped(key: Any, label: Any, join_target: Any, on: Any) -> list[dict[str, Any]]:
-        invoiced = {
-            row[0]: (row[1], int(row[2] or 0))
-            for row in db.session.execute(
-                select(key, label, func.sum(Invoice.total_minor))
-                .select_from(Invoice)
-                .outerjoin(join_target, on)
-                .where(*issued)
-                .group_by(key, label)
-            ).all()
-        }
-        collected = {
-            row[0]: (row[1], int(row[2] or 0))
-            for row in db.session.execute(
-                select(key, label, func.sum(signed))
-                .select_from(InvoicePayment)
-                .join(Invoice, InvoicePayment.invoice_id == Invoice.id)
-                .outerjoin(join_target, on)
-                .where(*received)
-                .group_by(key, label)
-            ).all()
-        }
-        keys = set(invoiced) | set(collected)
-        rows = [
-            {
-                "id": ident,
-                "name": (invoiced.get(ident) or collected.get(ident) or (None, 0))[0],
-                "invoiced_minor": invoiced.get(ident, (None, 0))[1],
-                "collected_minor": collected.get(ident, (None, 0))[1],
-            }
-            for ident in keys
-        ]
-        return sorted(rows, key=lambda row: (-row["collected_minor"], -row["invoiced_minor"], str(row["name"])))
-
-    by_department = grouped(Invoice.department_id, Department.name, Department, Invoice.department_id == Department.id)
-    by_doctor = grouped(Invoice.doctor_id, Doctor.full_name, Doctor, Invoice.doctor_id == Doctor.id)
-    for row in by_doctor:
-        row["name"] = Doctor(full_name=row["name"]).display_name if row["name"] else None
-    for row in by_department:
-        row["name"] = row["name"] or "No department"
-    return {
-        "currency": _settings().currency,
-        "date_from": date_from,
-        "date_to": date_to,
-        "receivables_minor": int(receivables),
-        "open_invoices": int(open_count),
-        "invoiced_minor": sum(day["invoiced_minor"] for day in by_day),
-        "collected_minor": sum(day["collected_minor"] for day in by_day),
-        "by_day": by_day,
-        "by_department": by_department,
-        "by_doctor": by_doctor,
-    }
 
 
 def invoice_pdf(*, invoice_id: int, patient_id: int | None = None) -> tuple[bytes, str]:
