@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from hms.common.fields import Date, Int, Line, PageArgs, Text, Timestamp
 from hms.models import VisitType
-from hms.scheduling.schemas import AppointmentRead
+from hms.scheduling.schemas.appointments import AppointmentRead
 
 VISIT_TYPES = tuple(v.value for v in VisitType)
 

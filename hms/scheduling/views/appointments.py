@@ -8,7 +8,7 @@ from flask_jwt_extended import current_user
 from hms.common.auth import current_doctor, current_patient, roles_required
 from hms.common.pagination import page_of
 from hms.scheduling import booking, queries
-from hms.scheduling.schemas import (
+from hms.scheduling.schemas.appointments import (
     AdminAppointmentArgs,
     AdminAppointmentCreate,
     AdminCancelCreate,

@@ -10,12 +10,12 @@ from flask import Response, current_app, request
 
 from hms.common.auth import current_doctor, optional_patient_id, roles_required
 from hms.scheduling import availability, rules, slots
-from hms.scheduling.schemas import (
+from hms.scheduling.schemas.appointments import SettingsRead
+from hms.scheduling.schemas.availability import (
     AvailabilityArgs,
     AvailabilityRead,
     AvailabilityTemplate,
     AvailabilityUpdate,
-    SettingsRead,
     SlotsArgs,
     SlotsRead,
     SummaryArgs,

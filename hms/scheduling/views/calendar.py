@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hms.common.auth import current_doctor, current_patient, roles_required
 from hms.scheduling import calendar
-from hms.scheduling.schemas import CalendarRead
+from hms.scheduling.schemas.calendar import CalendarRead
 from hms.scheduling.views.blueprint import DOCTOR, PATIENT, _ics, blp
 
 

@@ -7,7 +7,8 @@ from flask_jwt_extended import current_user
 
 from hms.common.auth import current_doctor, roles_required
 from hms.scheduling import followups
-from hms.scheduling.schemas import AppointmentRead, FollowUpBooking, FollowUpProposal, FollowUpProposed, SeriesCreate
+from hms.scheduling.schemas.appointments import AppointmentRead
+from hms.scheduling.schemas.followups import FollowUpBooking, FollowUpProposal, FollowUpProposed, SeriesCreate
 from hms.scheduling.views.blueprint import blp
 
 

@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user
 
 from hms.common.auth import current_doctor, current_patient, roles_required
 from hms.scheduling import leave
-from hms.scheduling.schemas import LeaveCreate, LeaveNotice, LeaveRead, LeaveRecorded, LeaveToday
+from hms.scheduling.schemas.leave import LeaveCreate, LeaveNotice, LeaveRead, LeaveRecorded, LeaveToday
 from hms.scheduling.views.blueprint import blp
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hms.common.auth import current_patient, roles_required
 from hms.common.pagination import page_of
 from hms.scheduling import waitlist as waitlist_service
-from hms.scheduling.schemas import WaitlistArgs, WaitlistCreate, WaitlistRead
+from hms.scheduling.schemas.waitlist import WaitlistArgs, WaitlistCreate, WaitlistRead
 from hms.scheduling.views.blueprint import PATIENT, blp
 
 
