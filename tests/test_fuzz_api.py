@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hms.demo.service import load_demo_data
+from hms.demo.loader import load_demo_data
 from tests.processes import app_server
 
 pytestmark = pytest.mark.fuzz

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from hms.demo.service import load_demo_data
+from hms.demo.loader import load_demo_data
 
 
 @click.command("demo-data")

@@ -9,7 +9,7 @@ from datetime import time as dt_time
 from sqlalchemy import func, select
 
 from hms.accounts.service import ensure_admin
-from hms.demo.service import load_demo_data
+from hms.demo.loader import load_demo_data
 from hms.models import Appointment, AvailabilityWindow, Department, Doctor, Patient, Treatment, User
 from tests.conftest import fetch_all, fetch_value, fresh
 

@@ -315,7 +315,7 @@ def test_financial_year_of_a_date(app):
 
 
 def test_the_demo_hospital_has_invoices_in_every_status_numbered_without_gaps(client, frozen_clock):
-    from hms.demo.service import load_demo_data
+    from hms.demo.loader import load_demo_data
 
     frozen_clock("2026-11-24 09:30")
     with fresh():

@@ -142,7 +142,7 @@ def test_the_desk_is_for_admins(client):
 
 
 def test_the_demo_morning_has_checked_in_visits_and_an_emergency_on_top(client, frozen_clock):
-    from hms.demo.service import load_demo_data
+    from hms.demo.loader import load_demo_data
     from hms.models import DoctorLeave, User
     from tests.conftest import fetch_value, fresh
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hms.demo.service import load_demo_data
+from hms.demo.loader import load_demo_data
 from hms.fhir.registry import RESOURCES
 from hms.models import User
 from tests.conftest import bearer, fetch_all, fresh

@@ -137,7 +137,7 @@ def test_a_token_without_an_id_gets_401(app, client):
 
 
 def test_demo_data_is_never_loaded_in_production(app, monkeypatch):
-    from hms.demo.service import load_demo_data
+    from hms.demo.loader import load_demo_data
 
     monkeypatch.setattr(app.config["HMS"], "env", "production")
     with app.app_context(), pytest.raises(RuntimeError, match="never loaded"):
