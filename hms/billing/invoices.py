@@ -1,10 +1,10 @@
-"""Invoices: their numbers from the financial year's counter, issuing, voiding, reading and the PDF copy.
+"""Invoices: issuing one for a completed visit (its number from the financial year's counter row), voiding,
+reading, listing and the PDF copy; money in integer minor units, tax rounded once, half up, on the subtotal."""
 
-Money is held in integer minor units (paise, cents): sums are exact, and tax is rounded once, half up, on the
-invoice's subtotal. An invoice's number comes from a counter row of its financial year, incremented in the
-invoice's own unit of work: the row stays locked until the commit, so concurrent invoices queue for it, and an
-invoice that rolls back gives its number back, so numbers have no gaps and no duplicates.
-"""
+# Why the counter row: an invoice's number comes from a counter row of its financial year, incremented in the
+# invoice's own unit of work. The row stays locked until the commit, so concurrent invoices queue for it, and an
+# invoice that rolls back gives its number back, so numbers have no gaps and no duplicates. Money is held in
+# integer minor units (paise, cents), so sums are exact.
 
 from __future__ import annotations
 
