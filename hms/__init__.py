@@ -11,8 +11,9 @@ from flask import Flask, abort, send_from_directory
 
 from hms.config import Settings
 
-# Domain packages, in the order their blueprints register. Each has views.py with `blueprints`,
-# and may have cli.py with `commands` (click commands added under `flask hms ...`).
+# Domain packages, in the order their blueprints register. Each has views (views.py, or a views/ package whose
+# __init__ imports its area modules) with `blueprints`, and may have cli.py with `commands` (click commands added
+# under `flask hms ...`).
 DOMAIN_PACKAGES = (
     "health",
     "accounts",
