@@ -74,6 +74,8 @@ class Settings:
     session_hours: float = 12.0
     refresh_grace_seconds: int = 10
     admin_password: str | None = None
+    # Administrators must enrol two-factor sign-in before anything else; None: on in production only.
+    admin_totp_required: bool | None = None
     demo_data: bool = False
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -139,6 +141,7 @@ class Settings:
             session_hours=_env_float("HMS_SESSION_HOURS", 12.0),
             refresh_grace_seconds=_env_int("HMS_REFRESH_GRACE_SECONDS", 10),
             admin_password=_env("HMS_ADMIN_PASSWORD"),
+            admin_totp_required=_env_optional_bool("HMS_ADMIN_TOTP_REQUIRED"),
             demo_data=_env_bool("HMS_DEMO_DATA", False),
             smtp_host=_env("HMS_SMTP_HOST"),
             smtp_port=_env_int("HMS_SMTP_PORT", 25),
@@ -206,6 +209,8 @@ class Settings:
             )
         if self.smtp_tls is None:
             self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
+        if self.admin_totp_required is None:
+            self.admin_totp_required = self.is_production
         if self.api_docs is None:
             self.api_docs = not self.is_production
         if not self.jwt_secret:
