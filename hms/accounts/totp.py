@@ -31,7 +31,7 @@ from hms.common import clock
 from hms.common.errors import Conflict, Forbidden, ValidationFailed
 from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import Role, TotpRecoveryCode, User
+from hms.models import TotpRecoveryCode, User
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
@@ -73,8 +73,8 @@ def enabled(user: User) -> bool:
 
 
 def required(user: User) -> bool:
-    """Whether this user must enrol before doing anything else (administrators, when the setting says so)."""
-    return bool(current_app.config["HMS"].admin_totp_required) and user.role == Role.ADMIN.value
+    """Whether this user must use two-factor sign-in (HMS_ADMIN_TOTP_REQUIRED, HMS_DOCTOR_TOTP_REQUIRED)."""
+    return user.role in current_app.config["HMS"].totp_required_roles
 
 
 def status(*, user: User) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def disable(*, user: User, code: str) -> None:
     if not enabled(user):
         raise Conflict("Two-factor sign-in is not on.")
     if required(user):
-        raise Forbidden("Administrators must keep two-factor sign-in on.", code="totp_required")
+        raise Forbidden("Your role must keep two-factor sign-in on.", code="totp_required")
     with unit_of_work():
         if use_code(user, code) is None:
             raise ValidationFailed("The code is not correct.", fields={"code": ["The code is not correct."]})

@@ -30,12 +30,12 @@ PASSWORD_CHANGE_EXEMPT = {
     "accounts.revoke_session",
 }
 
-# Endpoints an administrator who must enrol two-factor sign-in (HMS_ADMIN_TOTP_REQUIRED) may still call.
+# Endpoints a user who must enrol two-factor sign-in (HMS_ADMIN_TOTP_REQUIRED, HMS_DOCTOR_TOTP_REQUIRED) may still call.
 TOTP_ENROL_EXEMPT = PASSWORD_CHANGE_EXEMPT | {"accounts.totp_status", "accounts.totp_enrol", "accounts.totp_confirm"}
 
 
 def _must_enrol_totp(user: User) -> bool:
-    return user.role == "admin" and bool(current_app.config["HMS"].admin_totp_required) and user.totp_enabled_at is None
+    return user.totp_enabled_at is None and user.role in current_app.config["HMS"].totp_required_roles
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

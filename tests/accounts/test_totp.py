@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hms.models import AuditEvent, AuthSession, TotpRecoveryCode, User
 from tests.conftest import bearer, fetch, fetch_all
-from tests.factories import PASSWORD, AdminFactory, UserFactory
+from tests.factories import PASSWORD, AdminFactory, DoctorFactory, UserFactory
 
 T0 = "2026-11-24 10:00:00"
 
@@ -198,3 +198,14 @@ def test_an_admin_without_totp_is_sent_to_enrolment_first_when_required(client, 
 def test_the_policy_is_off_by_default_outside_production(client):
     admin = AdminFactory()
     assert client.get(f"/api/admin/users/{admin.id}/sign-in-locks", headers=bearer(admin)).status_code == 200
+
+
+def test_doctors_must_enrol_only_when_the_flag_says_so(client, app, frozen_clock, monkeypatch):
+    doctor = DoctorFactory()
+    headers = bearer(doctor.user)
+    assert client.get("/api/doctor/appointments", headers=headers).status_code == 200
+    monkeypatch.setattr(app.config["HMS"], "doctor_totp_required", True)
+    blocked = client.get("/api/doctor/appointments", headers=headers)
+    assert blocked.status_code == 403 and blocked.get_json()["error"]["code"] == "totp_enrolment_required"
+    enrol(client, doctor.user, frozen_clock)
+    assert client.get("/api/doctor/appointments", headers=headers).status_code == 200

@@ -22,7 +22,7 @@ export const ERROR_SENTENCES = {
   account_locked: 'Too many failed sign-ins: this account is locked for a while. Please try again later.',
   password_change_required: 'Please choose a new password before you continue.',
   totp_enrolment_required: 'Please turn on two-factor sign-in before you continue.',
-  totp_required: 'Administrators must keep two-factor sign-in on.',
+  totp_required: 'Your account must keep two-factor sign-in on.',
   challenge_invalid: 'The sign-in took too long. Please enter your password again.',
   invalid_code: 'The code is not correct. Enter the current code from your app, or a recovery code.',
   slot_taken: 'Someone has just taken this time. Please choose another one.',
