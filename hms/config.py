@@ -74,6 +74,10 @@ class Settings:
     session_hours: float = 12.0
     refresh_grace_seconds: int = 10
     admin_password: str | None = None
+    # Administrators must enrol two-factor sign-in before anything else; None: on in production only.
+    admin_totp_required: bool | None = None
+    # Doctors too (off unless set).
+    doctor_totp_required: bool = False
     demo_data: bool = False
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -139,6 +143,8 @@ class Settings:
             session_hours=_env_float("HMS_SESSION_HOURS", 12.0),
             refresh_grace_seconds=_env_int("HMS_REFRESH_GRACE_SECONDS", 10),
             admin_password=_env("HMS_ADMIN_PASSWORD"),
+            admin_totp_required=_env_optional_bool("HMS_ADMIN_TOTP_REQUIRED"),
+            doctor_totp_required=_env_bool("HMS_DOCTOR_TOTP_REQUIRED", False),
             demo_data=_env_bool("HMS_DEMO_DATA", False),
             smtp_host=_env("HMS_SMTP_HOST"),
             smtp_port=_env_int("HMS_SMTP_PORT", 25),
@@ -206,6 +212,8 @@ class Settings:
             )
         if self.smtp_tls is None:
             self.smtp_tls = bool(self.smtp_host) and not is_loopback(self.smtp_host)
+        if self.admin_totp_required is None:
+            self.admin_totp_required = self.is_production
         if self.api_docs is None:
             self.api_docs = not self.is_production
         if not self.jwt_secret:
@@ -238,6 +246,13 @@ class Settings:
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def totp_required_roles(self) -> frozenset[str]:
+        """The roles that must turn on two-factor sign-in before anything else."""
+        return frozenset(
+            role for role, on in (("admin", self.admin_totp_required), ("doctor", self.doctor_totp_required)) if on
+        )
 
     @property
     def is_production(self) -> bool:

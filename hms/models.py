@@ -130,6 +130,11 @@ class User(Model):
     # A self-registered account that has not opened its verification link yet cannot sign in (so registration
     # cannot be used to learn whether an address has an account: see accounts.verification).
     awaiting_verification: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Two-factor sign-in (accounts.totp): the secret encrypted with a key outside the database; it counts only
+    # once totp_enabled_at is set (a code confirmed it). totp_last_step: the last time-step accepted (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     doctor: Mapped[Doctor | None] = relationship(back_populates="user", uselist=False)
     patient: Mapped[Patient | None] = relationship(back_populates="user", uselist=False)
@@ -137,6 +142,17 @@ class User(Model):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class TotpRecoveryCode(Model):
+    """One of the ten single-use codes that replace a lost authenticator: only their hash is kept."""
+
+    __tablename__ = "totp_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Department(Model):

@@ -9,6 +9,7 @@ deterministic (fixed seed, no example database) and small enough for CI; `make f
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,10 @@ def _token(base: str, username: str, password: str) -> str:
     return response.json()["access_token"]
 
 
+CPYTHON_AST_RACE = "SystemError: AST constructor recursion depth mismatch"
+FAILED_CASES = re.compile(r"\d+ failed")  # the summary's "Test cases: N generated, M passed, K failed"
+
+
 def _schemathesis(base: str, token: str, workdir: Path, *selection: str) -> subprocess.CompletedProcess[str]:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
@@ -91,6 +96,10 @@ def test_schemathesis_finds_nothing_as_admin_doctor_or_patient(demo_server, tmp_
         not_here = SESSION_ENDING if EVERY_ROLE else f"{SESSION_ENDING}|{others}"
         for selection in (("--exclude-path-regex", not_here), ("--include-path-regex", SESSION_ENDING)):
             result = _schemathesis(base, tokens[role], tmp_path, *selection)
+            if result.returncode != 0 and CPYTHON_AST_RACE in result.stdout and not FAILED_CASES.search(result.stdout):
+                # Schemathesis' two worker threads can race inside CPython 3.11's ast module (hypothesis describes
+                # its strategies with ast.parse). That is the tool crashing, not the API answering badly: run again.
+                result = _schemathesis(base, tokens[role], tmp_path, *selection)
             if result.returncode != 0:
                 findings.append(f"---- as {role} ({' '.join(selection)}):\n{result.stdout[-6000:]}{result.stderr}")
     server_errors = [line for line in log_path.read_text().splitlines() if "Traceback" in line or "ERROR" in line]

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from hms.accounts import reset, sessions, verification
+from hms.accounts import reset, sessions, totp, verification
 from hms.accounts.passwords import KNOWN_DEMO_PASSWORDS, hash_password, password_problems, verify_password
 from hms.audit.service import record
 from hms.common import clock
@@ -219,12 +219,58 @@ def login(*, identifier: str, password: str, ip: str | None) -> dict[str, Any]:
         raise lock or Unauthorized("The username or password is not correct.", code="invalid_credentials")
     if not user.is_active:
         raise Forbidden("This account has been blocked. Please contact the hospital.", code="account_blocked")
+    if totp.enabled(user):
+        # The failures are not forgotten yet: a correct password must not reset the count of wrong codes.
+        return {"totp_required": True, "challenge": totp.challenge(user)}
+    return _finish_sign_in(user=user, account=account, address=address, password=password, now=now)
+
+
+def _finish_sign_in(*, user: User, account: str, address: str, password: str | None, now: datetime) -> dict[str, Any]:
     with unit_of_work():
         _forget_failures(account=account, ip=address)
-        if current_app.config["HMS"].is_production and _is_demo_password(password):
+        if password is not None and current_app.config["HMS"].is_production and _is_demo_password(password):
             user.must_change_password = True  # a published password is never usable in production
         user.last_login_at = now
     return issue_tokens(user)
+
+
+def login_with_code(*, challenge: str, code: str, ip: str | None) -> dict[str, Any]:
+    """The second step of a two-factor sign-in: the password's challenge and a code (or a recovery code).
+
+    Wrong codes count like wrong passwords against the account and address, and lock the pair the same way.
+    """
+    address, now = ip or "unknown", clock.utcnow_naive()
+    user = totp.challenge_user(challenge)
+    if user is None:
+        raise Unauthorized("The sign-in has expired. Please enter your password again.", code="challenge_invalid")
+    account = _account_key(user, user.username)
+    _check_not_locked(account=account, ip=address, now=now)
+    if not user.is_active:
+        raise Forbidden("This account has been blocked. Please contact the hospital.", code="account_blocked")
+    with unit_of_work():
+        used = totp.use_code(user, code)
+    if used is None:
+        lock = _count_failure(account=account, user=user, ip=address, now=now)
+        raise lock or Unauthorized("The code is not correct.", code="invalid_code")
+    return _finish_sign_in(user=user, account=account, address=address, password=None, now=now)
+
+
+def disable_totp(*, user: User, password: str, code: str, ip: str | None) -> None:
+    """Turn two-factor sign-in off: needs the password and a code; a wrong password counts like a failed sign-in."""
+    address, account, now = ip or "unknown", _account_key(user, user.username), clock.utcnow_naive()
+    _check_not_locked(account=account, ip=address, now=now)
+    if not verify_password(user.password_hash, password):
+        lock = _count_failure(account=account, user=user, ip=address, now=now)
+        raise lock or ValidationFailed(
+            "The password is not correct.", fields={"password": ["The password is not correct."]}
+        )
+    try:
+        totp.disable(user=user, code=code)
+    except ValidationFailed:
+        lock = _count_failure(account=account, user=user, ip=address, now=now)
+        if lock is not None:
+            raise lock from None
+        raise
 
 
 def _is_demo_password(password: str) -> bool:
@@ -319,6 +365,8 @@ def user_dict(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "must_change_password": user.must_change_password,
         "email_verified": user.email_verified_at is not None,
+        "totp_enabled": totp.enabled(user),
+        "totp_required": totp.required(user),
         "created_at": user.created_at,
         "last_login_at": user.last_login_at,
     }

@@ -7,17 +7,23 @@ from flask import request
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
-from hms.accounts import reset, service, sessions, verification
+from hms.accounts import reset, service, sessions, totp, verification
 from hms.accounts.schemas import (
     ChangePasswordArgs,
     LoginArgs,
+    LoginCodeArgs,
     LogoutRead,
     MessageRead,
     PasswordResetArgs,
     PasswordResetConfirmArgs,
+    RecoveryCodesRead,
     SessionsRead,
     SignInLocksRead,
     TokensRead,
+    TotpCodeArgs,
+    TotpDisableArgs,
+    TotpEnrolRead,
+    TotpStatusRead,
     VerifyEmailArgs,
 )
 from hms.common.api import documents_errors
@@ -57,6 +63,56 @@ def resend_verification():
 def login(data):
     """Sign in with username or email and password."""
     return service.login(identifier=data["username"], password=data["password"], ip=client_ip())
+
+
+@blp.route("/login/totp", methods=["POST"])
+@blp.doc(security=[], **documents_errors(401, 403, 429))
+@blp.arguments(LoginCodeArgs)
+@blp.response(200, TokensRead)
+def login_totp(data):
+    """Finish a two-factor sign-in: the login's `challenge` and a code from the app (or a recovery code)."""
+    return service.login_with_code(challenge=data["challenge"], code=data["code"], ip=client_ip())
+
+
+@blp.route("/totp", methods=["GET"])
+@login_required
+@blp.response(200, TotpStatusRead)
+def totp_status():
+    """Whether my two-factor sign-in is on (or must be), and how many recovery codes are left."""
+    return totp.status(user=current_user)
+
+
+@blp.route("/totp/enrol", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_change_password"))
+@blp.doc(**documents_errors(409, 429))
+@login_required
+@blp.response(200, TotpEnrolRead)
+def totp_enrol():
+    """Start enrolment: a new secret for the authenticator app, shown this once (with a QR code)."""
+    return totp.enrol(user=current_user)
+
+
+@blp.route("/totp/confirm", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_change_password"))
+@blp.doc(**documents_errors(409, 422, 429))
+@login_required
+@blp.arguments(TotpCodeArgs)
+@blp.response(200, RecoveryCodesRead)
+def totp_confirm(data):
+    """Turn two-factor sign-in on with a code from the app; answers the ten recovery codes, shown this once."""
+    return totp.confirm(user=current_user, code=data["code"])
+
+
+@blp.route("/totp/disable", methods=["POST"])
+@limiter.limit(setting_limit("rate_limit_change_password"))
+@blp.doc(**documents_errors(409, 422, 429))
+@login_required
+@blp.arguments(TotpDisableArgs)
+@blp.response(200, MessageRead)
+def totp_disable(data):
+    """Turn two-factor sign-in off: needs my password and a code (or a recovery code)."""
+    service.disable_totp(user=current_user, password=data["password"], code=data["code"], ip=client_ip())
+    return {"message": "Two-factor sign-in is off."}
 
 
 @blp.route("/refresh", methods=["POST"])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 from sqlalchemy.orm import joinedload
@@ -30,6 +30,13 @@ PASSWORD_CHANGE_EXEMPT = {
     "accounts.revoke_session",
 }
 
+# Endpoints a user who must enrol two-factor sign-in (HMS_ADMIN_TOTP_REQUIRED, HMS_DOCTOR_TOTP_REQUIRED) may still call.
+TOTP_ENROL_EXEMPT = PASSWORD_CHANGE_EXEMPT | {"accounts.totp_status", "accounts.totp_enrol", "accounts.totp_confirm"}
+
+
+def _must_enrol_totp(user: User) -> bool:
+    return user.totp_enabled_at is None and user.role in current_app.config["HMS"].totp_required_roles
+
 
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Require a valid access token of an active user with one of `roles` (any role when none is given)."""
@@ -41,6 +48,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             user: User = current_user
             if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_EXEMPT:
                 raise Forbidden("You must change your password first.", code="password_change_required")
+            if _must_enrol_totp(user) and request.endpoint not in TOTP_ENROL_EXEMPT:
+                raise Forbidden("You must turn on two-factor sign-in first.", code="totp_enrolment_required")
             if roles and user.role not in roles:
                 raise Forbidden("Your role does not allow this.")
             return fn(*args, **kwargs)

@@ -325,6 +325,14 @@ DOCTOR = [
     Check("doctor-profile", "page", visit("/doctor/profile", ready='[data-testid="profile-form"]')),
     Check("doctor-password", "page", visit("/doctor/password")),
     Check("doctor-sessions", "page", visit("/doctor/sessions", ready='[data-testid="session-current"]')),
+    Check(
+        "doctor-sessions",
+        "two-factor enrolment (QR code, key, code field)",
+        then(
+            visit("/doctor/sessions", ready='[data-testid="totp-start"]'),
+            click("totp-start", shows='[data-testid="totp-qr"] svg'),
+        ),
+    ),
 ]
 
 NEW_DOCTOR = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, find_free_slot, items, login, settled, unique
+from .helpers import api, api_token, confirm_address, find_free_slot, items, login, settled, unique
 
 
 def test_a_doctor_records_leave_and_the_booked_patient_sees_the_notice_and_reschedules(new_page, live_server):
@@ -22,7 +22,8 @@ def test_a_doctor_records_leave_and_the_booked_patient_sees_the_notice_and_resch
             "full_name": "Leela Nair",
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
+    confirm_address(username)
     patient = api(live_server, api_token(live_server, username, "s3cret-pass"))
     booked = patient.post("/patient/appointments", json={"doctor_id": doctor_id, "date": day, "start_time": start})
     assert booked.status_code == 201, booked.text

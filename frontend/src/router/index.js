@@ -61,13 +61,17 @@ const router = createRouter({
   scrollBehavior: (to, from, saved) => saved || { top: 0 },
 })
 
-/** Role guard: sign-in for portal routes, own portal only, forced password change first. */
+/** Role guard: sign-in for portal routes, own portal only, forced password change, then two-factor enrolment first. */
 router.beforeEach((to) => {
   const auth = useAuthStore()
   const home = HOME_BY_ROLE[auth.role] || '/'
   if (auth.isAuthenticated && auth.mustChangePassword) {
     const passwordPage = `/${auth.role}/password`
     return to.path === passwordPage ? true : passwordPage
+  }
+  if (auth.isAuthenticated && auth.mustEnrolTotp) {
+    const enrolPage = `/${auth.role}/sessions`
+    return to.path === enrolPage ? true : enrolPage
   }
   if (to.meta.guest && auth.isAuthenticated) return home
   if (to.meta.role) {

@@ -34,6 +34,8 @@ export const useAuthStore = defineStore('auth', () => {
   const isAuthenticated = computed(() => !!accessToken.value && !!user.value)
   const role = computed(() => user.value?.role ?? null)
   const mustChangePassword = computed(() => !!user.value?.must_change_password)
+  // An admin who must turn on two-factor sign-in (HMS_ADMIN_TOTP_REQUIRED) before anything else.
+  const mustEnrolTotp = computed(() => !!user.value?.totp_required && !user.value?.totp_enabled)
   const home = computed(() => HOME_BY_ROLE[role.value] ?? '/')
   const displayName = computed(() => profile.value?.display_name || profile.value?.full_name || user.value?.username || '')
   const idleMs = computed(() => (session.value?.idle_seconds ?? 1800) * 1000)
@@ -111,8 +113,17 @@ export const useAuthStore = defineStore('auth', () => {
     if (broadcast) channel?.postMessage({ type: 'activity', at })
   }
 
+  /** The signed-in user, or `{ totp: true, challenge }` when the account asks for a two-factor code next. */
   async function login(username, password) {
     const { data } = await api.post('/auth/login', { username, password })
+    if (data.totp_required) return { totp: true, challenge: data.challenge }
+    setSession(data)
+    return data.user
+  }
+
+  /** The second step of a two-factor sign-in: the challenge of the password step and a code (or recovery code). */
+  async function loginWithCode(challenge, code) {
+    const { data } = await api.post('/auth/login/totp', { challenge, code })
     setSession(data)
     return data.user
   }
@@ -169,9 +180,9 @@ export const useAuthStore = defineStore('auth', () => {
 
   return {
     accessToken, user, profile, session, lastActivity, reportedActivity,
-    isAuthenticated, role, mustChangePassword, home, displayName, idleMs, idleDeadline,
+    isAuthenticated, role, mustChangePassword, mustEnrolTotp, home, displayName, idleMs, idleDeadline,
     setAccessToken, setUser, setSession, markMustChangePassword, clear,
     refresh, restore, noteActivity, onSignedOutElsewhere,
-    login, register, fetchMe, changePassword, logout,
+    login, loginWithCode, register, fetchMe, changePassword, logout,
   }
 })
