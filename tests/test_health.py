@@ -15,7 +15,7 @@ def test_health_is_ok_with_every_dependency(client):
     body = response.get_json()
     assert (body["status"], body["failing"]) == ("ok", [])
     assert body["database"]["ok"] and body["database"]["backend"] in ("sqlite", "postgresql")
-    assert body["cache"] == {"ok": True, "backend": "in-process"}
+    assert body["cache"] == {"ok": True, "backend": "sqlite-file"}
     assert body["broker"] == {"ok": True, "backend": "sqlite"}
 
 

@@ -1,9 +1,10 @@
 """Cache helpers with generation counters: a write bumps a namespace, and every process stops reading old keys.
 
 Keys are `<namespace>:<epoch>.<generation>:<key>`; invalidation is one atomic increment per namespace (Redis INCR,
-or the in-process cache's locked increment), so it works the same across processes with Redis and inside one
-process with the in-process cache. A generation counter that disappears (eviction, restart of Redis) restarts
-from the current time in milliseconds, never from 0, so values cached under an old generation cannot come back.
+or an UPSERT in the SQLite cache file that the web processes share without Redis, hms/common/sqlite_cache.py), so
+it works the same across processes either way. A generation counter that disappears (eviction, restart of Redis)
+restarts from the current time in milliseconds, never from 0, so values cached under an old generation cannot come
+back.
 
 The cache is an accelerator, never a point of failure: every call goes through the Redis circuit breaker
 (hms.common.redis_guard), and when Redis cannot be reached values are computed. An invalidation that fails

@@ -26,7 +26,7 @@ def _database() -> dict[str, Any]:
 
 
 def _cache() -> dict[str, Any]:
-    backend = "redis" if current_app.config["HMS"].redis_url else "in-process"
+    backend = "redis" if current_app.config["HMS"].redis_url else "sqlite-file"  # shared by the web processes
     try:
         token = secrets.token_hex(8)
 
