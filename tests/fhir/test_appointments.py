@@ -13,6 +13,7 @@ from hms.models import AuditEvent
 from tests.conftest import bearer, fetch_all
 from tests.factories import AdminFactory, AppointmentFactory, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.fhir.helpers import error_code, fhir, ids, outcome, validate
+from tests.races import at_once
 
 DAY = date(2026, 11, 25)
 NOW = "2026-11-24 08:00"
@@ -169,28 +170,16 @@ def test_a_body_that_is_not_json_is_a_400(client):
     assert outcome(response, 400)["expression"] == ["body"]
 
 
+def _outcome_code(response) -> str | None:
+    payload = validate(response.get_json())
+    if payload["resourceType"] != "OperationOutcome":
+        return None
+    return payload["issue"][0]["details"]["coding"][0]["code"]
+
+
 def _race(app, requests):
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def worker(index: int, body: dict, headers: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post("/fhir/Appointment", json=body, headers=headers)
-        payload = validate(response.get_json())
-        code = (
-            payload["issue"][0]["details"]["coding"][0]["code"]
-            if payload["resourceType"] == "OperationOutcome"
-            else None
-        )
-        results[index] = (response.status_code, code)
-
-    threads = [threading.Thread(target=worker, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    """FHIR bookings (body, headers) sent at the same moment; (status, OperationOutcome code) of each."""
+    return at_once(app, [("POST", "/fhir/Appointment", body, headers) for body, headers in requests], _outcome_code)
 
 
 def test_racers_for_one_slot_over_fhir_give_one_201_and_every_other_a_409_slot_taken(app, client, frozen_clock):

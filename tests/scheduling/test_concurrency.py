@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 from hms.extensions import db
 from hms.models import Appointment
 from tests.conftest import bearer, fetch, fetch_all
 from tests.factories import PatientFactory
+from tests.races import at_once
 from tests.scheduling.helpers import DAY, DAY_S, NOW, doctor_with_day
-
-
-def _race(app, requests):
-    """Run (method, url, json, headers) requests at the same moment; return (status, code) of each."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def worker(index: int, method: str, url: str, body: dict, headers: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.open(url, method=method, json=body, headers=headers)
-        payload = response.get_json() or {}
-        results[index] = (response.status_code, payload.get("error", {}).get("code"))
-
-    threads = [threading.Thread(target=worker, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _active_at(doctor_id: int, start: str) -> int:
@@ -48,7 +28,7 @@ def test_twenty_patients_racing_for_one_slot_give_one_201_and_nineteen_slot_take
     patients = [PatientFactory() for _ in range(20)]
     body = {"doctor_id": doctor.id, "date": DAY_S, "start_time": "09:00", "reason": "race"}
     requests = [("POST", "/api/patient/appointments", body, bearer(p.user)) for p in patients]
-    results = _race(app, requests)
+    results = at_once(app, requests)
     assert Counter(results) == Counter({(201, None): 1, (409, "slot_taken"): 19}), results
     assert _active_at(doctor.id, "09:00") == 1
 
@@ -61,7 +41,7 @@ def test_one_patient_booking_two_doctors_at_the_same_time_gets_one(app, frozen_c
         ("POST", "/api/patient/appointments", {"doctor_id": d.id, "date": DAY_S, "start_time": "09:00"}, headers)
         for d in (first, second)
     ] * 3
-    results = _race(app, requests)
+    results = at_once(app, requests)
     assert sorted(status for status, _code in results).count(201) == 1, results
     assert {code for status, code in results if status != 201} <= {
         "patient_busy",
@@ -95,7 +75,7 @@ def test_a_reschedule_racing_a_booking_onto_one_slot_never_leaves_two_appointmen
                 bearer(booker.user),
             ),
         ]
-        results = _race(app, requests)
+        results = at_once(app, requests)
         assert sorted(status for status, _ in results) in ([200, 409], [201, 409]), results
         assert _active_at(doctor.id, "10:30") == 1
         if results[0][0] == 409:
