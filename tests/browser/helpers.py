@@ -136,3 +136,28 @@ def nav(page: Page, testid: str) -> None:
     if not link.is_visible():
         page.get_by_test_id("nav-toggle").click()
     link.click()
+
+
+def new_doctor(base_url: str, prefix: str, full_name: str) -> tuple[int, str, str]:
+    """A doctor the admin has just added, past the forced change of the temporary password: (id, username,
+    password)."""
+    admin = api(base_url, api_token(base_url, "admin", "admin123"))
+    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
+    username = unique(prefix)
+    created = admin.post(
+        "/admin/doctors",
+        json={
+            "username": username,
+            "email": f"{username}@hospital.local",
+            "password": "Temp-pass-123",
+            "full_name": full_name,
+            "department_id": department_id,
+            "specialization": "General Physician",
+        },
+    )
+    assert created.status_code == 201, created.text
+    changed = api(base_url, api_token(base_url, username, "Temp-pass-123")).post(
+        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
+    )
+    assert changed.status_code == 200, changed.text
+    return created.json()["id"], username, "Own-pass-456"

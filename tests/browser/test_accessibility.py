@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
 from .helpers import api, api_token, confirm_address, find_free_slot, hospital_today, items, login, settled, unique
+from .helpers import new_doctor as add_doctor
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 ROUTER = ROOT / "frontend" / "src" / "router" / "index.js"
@@ -484,26 +485,8 @@ def closed_day(base_url: str, doctor_id: int) -> str:
 
 def new_doctor(base_url: str) -> tuple[str, str]:
     """A doctor with nothing yet (empty states), past the forced password change."""
-    admin = api(base_url, api_token(base_url, "admin", "admin123"))
-    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
-    username = unique("dr.axe")
-    created = admin.post(
-        "/admin/doctors",
-        json={
-            "username": username,
-            "email": f"{username}@hospital.local",
-            "password": "Temp-pass-123",
-            "full_name": "Dr. Empty Schedule",
-            "department_id": department_id,
-            "specialization": "General Physician",
-        },
-    )
-    assert created.status_code == 201, created.text
-    changed = api(base_url, api_token(base_url, username, "Temp-pass-123")).post(
-        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
-    )
-    assert changed.status_code == 200, changed.text
-    return username, "Own-pass-456"
+    _doctor_id, username, password = add_doctor(base_url, "dr.axe", "Dr. Empty Schedule")
+    return username, password
 
 
 def new_patient(base_url: str) -> tuple[str, str]:

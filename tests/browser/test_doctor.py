@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, confirm_address, hospital_today, items, login, nav, unique
+from .helpers import api, api_token, confirm_address, hospital_today, items, login, nav, new_doctor, unique
 
 
 def success_toast(page, text: str):
@@ -191,28 +191,11 @@ def test_doctor_records_treatment_and_completes_a_started_visit(page, live_serve
 def test_doctor_saves_their_profile_through_the_shared_person_form(page, live_server):
     """The doctor's "My profile" page: the same person form as the admin's dialog, without the department (the
     admin's decision, not sent)."""
+    doctor_id, username, password = new_doctor(live_server, "dr.prof", "Profile Test")
     admin = api(live_server, api_token(live_server, "admin", "admin123"))
-    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
-    username = unique("dr.prof")
-    created = admin.post(
-        "/admin/doctors",
-        json={
-            "username": username,
-            "email": f"{username}@hospital.local",
-            "password": "Temp-pass-123",
-            "full_name": "Profile Test",
-            "department_id": department_id,
-            "specialization": "General Physician",
-        },
-    )
-    assert created.status_code == 201, created.text
-    own = api(live_server, api_token(live_server, username, "Temp-pass-123"))
-    changed = own.post(
-        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
-    )
-    assert changed.status_code == 200, changed.text
+    department_id = admin.get(f"/admin/doctors/{doctor_id}").json()["department_id"]  # the admin's choice, kept
 
-    login(page, username, "Own-pass-456", lands_on="/doctor")
+    login(page, username, password, lands_on="/doctor")
     page.goto("/doctor/profile")
     form = page.get_by_test_id("profile-form")
     expect(form.get_by_test_id("profile-full-name")).to_have_value("Profile Test")
@@ -225,7 +208,7 @@ def test_doctor_saves_their_profile_through_the_shared_person_form(page, live_se
     form.get_by_test_id("profile-fee").fill("650")
     form.get_by_test_id("profile-save").click()
     expect(success_toast(page, "Profile saved")).to_be_visible()
-    mine = api(live_server, api_token(live_server, username, "Own-pass-456")).get("/doctor/profile").json()
+    mine = api(live_server, api_token(live_server, username, password)).get("/doctor/profile").json()
     assert (mine["about"], float(mine["consultation_fee"]), mine["department_id"]) == (
         "Sees adults and children.",
         650.0,

@@ -9,32 +9,13 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, items, login, nav, settled, unique
+from .helpers import api, api_token, login, nav, new_doctor, settled
 
 
 def _doctor_working_tonight(base_url: str) -> tuple[int, str, str, bool]:
     """A new doctor with a window from the next half hour to 23:30 today (when the day has one left)."""
-    admin = api(base_url, api_token(base_url, "admin", "admin123"))
-    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
-    username = unique("dr.desk")
-    created = admin.post(
-        "/admin/doctors",
-        json={
-            "username": username,
-            "email": f"{username}@hospital.local",
-            "password": "Temp-pass-123",
-            "full_name": "Dr. Desk Duty",
-            "department_id": department_id,
-            "specialization": "General Physician",
-        },
-    )
-    assert created.status_code == 201, created.text
-    doctor = api(base_url, api_token(base_url, username, "Temp-pass-123"))
-    changed = doctor.post(
-        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
-    )
-    assert changed.status_code == 200, changed.text
-    doctor = api(base_url, api_token(base_url, username, "Own-pass-456"))
+    doctor_id, username, password = new_doctor(base_url, "dr.desk", "Dr. Desk Duty")
+    doctor = api(base_url, api_token(base_url, username, password))
     now = datetime.now(ZoneInfo(os.environ.get("HMS_TIMEZONE") or "Asia/Kolkata"))
     start = (now + timedelta(minutes=30 - now.minute % 30 + 30)).replace(second=0, microsecond=0)
     has_slot = start.date() == now.date() and start.hour < 23
@@ -42,7 +23,7 @@ def _doctor_working_tonight(base_url: str) -> tuple[int, str, str, bool]:
         body = {"days": [{"date": now.date().isoformat(), "windows": [{"start": f"{start:%H:%M}", "end": "23:30"}]}]}
         saved = doctor.put("/doctor/availability", json=body)
         assert saved.status_code == 200, saved.text
-    return created.json()["id"], username, "Own-pass-456", has_slot
+    return doctor_id, username, password, has_slot
 
 
 def test_front_desk_books_a_walk_in_and_an_emergency_goes_on_top(new_page, live_server):
