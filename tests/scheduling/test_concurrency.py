@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hms.extensions import db
-from hms.models import Appointment
+from hms.models import Appointment, BlockedSlot
 from tests.conftest import bearer, fetch, fetch_all
 from tests.factories import PatientFactory
 from tests.races import at_once
@@ -80,3 +80,31 @@ def test_a_reschedule_racing_a_booking_onto_one_slot_never_leaves_two_appointmen
         assert _active_at(doctor.id, "10:30") == 1
         if results[0][0] == 409:
             assert fetch(Appointment, own["id"]).status == "booked"  # the loser keeps its old slot
+
+
+def test_a_doctor_blocking_a_slot_while_a_patient_books_it_never_leaves_both(app, frozen_clock):
+    """Either the block or the booking wins; a blocked slot with a booked visit in it is what neither may leave.
+    (On PostgreSQL the block takes the doctor's row exclusively and a booking shares it; SQLite has one writer.)"""
+    frozen_clock(NOW)
+    for _round in range(8):
+        doctor = doctor_with_day()
+        patient = PatientFactory()
+        requests = [
+            ("POST", "/api/doctor/availability/toggle", {"date": DAY_S, "start": "09:30"}, bearer(doctor.user)),
+            (
+                "POST",
+                "/api/patient/appointments",
+                {"doctor_id": doctor.id, "date": DAY_S, "start_time": "09:30"},
+                bearer(patient.user),
+            ),
+        ]
+        (block_status, block_code), (book_status, book_code) = at_once(app, requests)
+        # the block first (the booking is refused), or the booking first (the block is refused): never both
+        assert (block_status, book_status) in {(200, 409), (409, 201)}, (
+            block_status,
+            block_code,
+            book_status,
+            book_code,
+        )
+        blocked = fetch_all(db.select(BlockedSlot).filter_by(doctor_id=doctor.id, date=DAY))
+        assert not (blocked and _active_at(doctor.id, "09:30")), "a blocked slot holds a booked visit"
