@@ -14,7 +14,14 @@ from hms.common.auth import get_or_404
 from hms.common.errors import Conflict, Duplicate
 from hms.common.pagination import paginate
 from hms.common.uow import unit_of_work
-from hms.directory.records import NAMESPACE, _contains, _doctor_query, _listed_doctor_ids, doctor_dict
+from hms.directory.records import (
+    NAMESPACE,
+    _contains,
+    _doctor_query,
+    _listed_doctor_ids,
+    directory_changed,
+    doctor_dict,
+)
 from hms.directory.schemas import DepartmentDetail, DepartmentRead
 from hms.extensions import db
 from hms.models import (
@@ -100,7 +107,7 @@ def create_department(*, data: dict[str, Any]) -> dict[str, Any]:
         record(
             action="department_created", entity="department", entity_id=department.id, details={"name": department.name}
         )
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     return _department_out(department)
 
 
@@ -116,7 +123,7 @@ def update_department(*, department_id: int, data: dict[str, Any]) -> dict[str, 
         record(
             action="department_updated", entity="department", entity_id=department.id, details={"fields": sorted(data)}
         )
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     return _department_out(department)
 
 
@@ -136,5 +143,5 @@ def delete_department(*, department_id: int) -> dict[str, Any]:
             action="department_deleted", entity="department", entity_id=department.id, details={"name": department.name}
         )
         db.session.delete(department)
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     return {"deleted": True, "deactivated": False, "message": f"Department “{department.name}” deleted."}

@@ -26,6 +26,7 @@ from hms.directory.records import (
     _page_of_dicts,
     _user_has_history,
     apply_profile_edit,
+    directory_changed,
     doctor_dict,
 )
 from hms.directory.schemas import DoctorPublic
@@ -156,7 +157,7 @@ def create_doctor(*, data: dict[str, Any]) -> dict[str, Any]:
         db.session.add(doctor)
         db.session.flush()
         record(action="doctor_created", entity="doctor", entity_id=doctor.id, details={"username": user.username})
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     return doctor_dict(doctor)
 
 
@@ -184,7 +185,7 @@ def update_doctor(*, doctor_id: int, data: dict[str, Any]) -> dict[str, Any]:
             _check_no_booked_visits_ahead(doctor)
         apply_profile_edit(doctor, data, DOCTOR_PROFILE_FIELDS)
         record(action="doctor_updated", entity="doctor", entity_id=doctor.id, details={"fields": sorted(data)})
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     if slot_length_changes:
         invalidate_doctor_slots(doctor.id)
     db.session.refresh(doctor)
@@ -210,7 +211,7 @@ def set_doctor_active(
             )
         accounts.set_active(user=doctor.user, active=active)
         record(action="doctor_unblocked" if active else "doctor_blocked", entity="doctor", entity_id=doctor.id)
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     invalidate_doctor_slots(doctor.id)
     return {**doctor_dict(doctor), "settled_appointments": settled}
 
@@ -236,7 +237,7 @@ def delete_doctor(*, doctor_id: int, actor: User | None = None, bookings: str | 
             db.session.delete(doctor)
             db.session.flush()
             _delete_user_rows(user)
-    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+    directory_changed()
     invalidate_doctor_slots(doctor_id)
     if keep:
         return {

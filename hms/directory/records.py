@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from hms.accounts import service as accounts
+from hms.common import cache as hms_cache
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import (
@@ -23,6 +24,13 @@ from hms.models import (
 )
 
 NAMESPACE = "directory"
+
+
+def directory_changed() -> None:
+    """A doctor or department changed: the cached public directory and the dashboard's counts are both stale."""
+    hms_cache.invalidate(NAMESPACE, hms_cache.STATS_NAMESPACE)
+
+
 DOCTOR_PROFILE_FIELDS = (
     "department_id",
     "specialization",
