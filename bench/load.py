@@ -267,7 +267,6 @@ class Hospital:
     """What the scenarios need from the generated data: ids, tokens, free slots; and the post-run checks."""
 
     def __init__(self, app: Any) -> None:
-        from flask_jwt_extended import create_access_token
         from sqlalchemy import func, select
 
         from hms.common.clock import today_local
@@ -278,23 +277,59 @@ class Hospital:
         with app.app_context():
             self.today: date = today_local()
             admin_id = db.session.execute(select(User.id).where(User.role == "admin").limit(1)).scalar_one()
-            self.admin = create_access_token(identity=admin_id)
             doctors = db.session.execute(select(Doctor.id, Doctor.user_id).order_by(Doctor.id)).all()
             self.doctor_ids = [row.id for row in doctors]
-            self.doctor_tokens = [create_access_token(identity=row.user_id) for row in doctors[:50]]
             patients = db.session.execute(select(Patient.id, Patient.user_id).order_by(Patient.id)).all()
             self.patients = [(row.id, row.user_id) for row in patients]
             self.patient_names = list(
                 db.session.execute(select(Patient.full_name).order_by(Patient.id).limit(2000)).scalars()
             )
-            self.tokens: dict[int, str] = {}
-            self._token = create_access_token
             self.first_new_appointment = (db.session.execute(select(func.max(Appointment.id))).scalar() or 0) + 1
+        # Every token is issued before the clock starts: signing in is not what a scenario measures, and a
+        # session written by this process during a scenario would queue behind the server's writers.
+        users = [admin_id, *(row.user_id for row in doctors[:50]), *(user_id for _patient, user_id in self.patients)]
+        self.tokens: dict[int, str] = self._sign_in(users)
+        self.admin = self.tokens[admin_id]
+        self.doctor_tokens = [self.tokens[row.user_id] for row in doctors[:50]]
+
+    def _sign_in(self, user_ids: list[int]) -> dict[int, str]:
+        """An access token for each user, each naming a sign-in session of its own (claim `sid`), as the login
+        route issues them: the server refuses a token whose session does not exist. Sessions are inserted in
+        bulk rather than through the login route, which would spend minutes on password hashes."""
+        from flask_jwt_extended import create_access_token
+        from sqlalchemy import insert, select
+
+        from hms.common.session_rules import real_now
+        from hms.extensions import db
+        from hms.models import AuthSession
+
+        now = real_now()
+        rows = [
+            {
+                "user_id": user_id,
+                "refresh_hash": f"bench-{user_id}",
+                "generation": 0,
+                "created_at": now,
+                "last_used_at": now,
+                "expires_at": now + timedelta(hours=8),
+                "user_agent": "bench/load.py",
+            }
+            for user_id in user_ids
+        ]
+        with self.app.app_context():
+            for start in range(0, len(rows), 5000):
+                db.session.execute(insert(AuthSession), rows[start : start + 5000])
+            db.session.commit()
+            sessions = db.session.execute(
+                select(AuthSession.user_id, AuthSession.id).where(AuthSession.user_agent == "bench/load.py")
+            ).all()
+            newest = dict(sorted(sessions, key=lambda row: row[1]))  # the newest session of each user
+            return {
+                user_id: create_access_token(identity=user_id, additional_claims={"sid": newest[user_id]})
+                for user_id in user_ids
+            }
 
     def patient_token(self, user_id: int) -> str:
-        if user_id not in self.tokens:
-            with self.app.app_context():
-                self.tokens[user_id] = self._token(identity=user_id)
         return self.tokens[user_id]
 
     def invalidate(self, namespace: str) -> None:
@@ -507,6 +542,11 @@ def report(run: dict[str, Any]) -> str:
             f"{figures['p50']:>9.1f}{figures['p95']:>9.1f}{figures['p99']:>9.1f}{figures['max']:>9.1f}  "
             f"{figures['statuses']}" + (f"  UNEXPECTED {figures['unexpected']}" if figures["unexpected"] else "")
         )
+    lines += ["", "server CPU per request, ms (all processes' user+system time over the scenario / its requests):"]
+    for name, figures in run["scenarios"].items():
+        cpu = figures.get("server_cpu_ms", {})
+        parts = "  ".join(f"{kind} {value:6.2f}" for kind, value in cpu.items())
+        lines.append(f"  {name:<17}{sum(cpu.values()):7.2f}   {parts}")
     lines += ["", "ratios:"] + [f"  {name:<28}{value:8.3f}" for name, value in run["ratios"].items()]
     lines += ["", "targets of issue 21 (book+cancel: the p50 of the serial pair):"]
     for name, metric, sense, bound in TARGETS:
@@ -534,6 +574,45 @@ def gunicorn_master(server: subprocess.Popen) -> int | None:
         if parent == server.pid and "gunicorn" in cmdline:
             return int(entry.name)
     return None
+
+
+def server_cpu(server: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (the supervisor's tree), by kind: web, worker, beat.
+
+    Divided by a scenario's requests it gives the server's CPU per request, a figure that other jobs on the
+    machine stretch far less than latency or throughput (they take cores away; they do not add instructions).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry.name)] = int(fields[1])
+        kind = "web" if "gunicorn" in cmdline else "beat" if " beat" in cmdline.replace("\0", " ") else "worker"
+        if "supervise" in cmdline:
+            kind = "supervisor"
+        stats[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / tick)
+    tree = {server.pid}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    totals: dict[str, float] = {}
+    for pid in tree:
+        if pid in stats:
+            kind, seconds = stats[pid]
+            totals[kind] = totals.get(kind, 0.0) + seconds
+    return totals
 
 
 def start_profile(server: subprocess.Popen, seconds: float, output: Path) -> subprocess.Popen | None:
@@ -606,8 +685,16 @@ async def bench(
         if args.profile == scenario.name:
             profile_path = args.instance / f"profile-{scenario.name.replace(' ', '_')}.txt"
             profiler = start_profile(server, args.seconds, profile_path)
+        cpu_before = server_cpu(server)
         result = await run_scenario(port, scenario, clients=args.clients, seconds=args.seconds)
+        cpu_after = server_cpu(server)
         summary[scenario.name] = result.summary() | {"description": scenario.description}
+        done = max(1, len(result.latencies))
+        summary[scenario.name]["server_cpu_ms"] = {
+            kind: round(1000 * (cpu_after.get(kind, 0.0) - cpu_before.get(kind, 0.0)) / done, 2)
+            for kind in sorted(cpu_after)
+            if kind != "supervisor"
+        }
         if profiler is not None:
             _out, error = profiler.communicate(timeout=60)
             if profile_path.exists():
@@ -618,7 +705,7 @@ async def bench(
         figures = summary[scenario.name]
         print(
             f"  {scenario.name:<17}{figures['per_second']:9.1f} req/s  p50 {figures['p50']:.1f}  p99 "
-            f"{figures['p99']:.1f} ms  {figures['statuses']}",
+            f"{figures['p99']:.1f} ms  {figures['statuses']}  server CPU ms/request {figures['server_cpu_ms']}",
             flush=True,
         )
     return summary

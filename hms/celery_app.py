@@ -12,6 +12,8 @@ import logging
 import os
 import queue
 import threading
+import time
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery, Task
@@ -28,6 +30,10 @@ TASK_MODULES = ("hms.notifications.tasks", "hms.reports.tasks", "hms.exports.tas
 PENDING_NOTIFICATIONS = "hms_pending_notifications"
 PENDING_TASKS = "hms_pending_tasks"
 DELIVER_TASK = "hms.notifications.deliver_notification"
+DELIVER_BATCH_TASK = "hms.notifications.deliver_notifications"
+# The background publisher waits this long after a commit for others to publish their messages as one batch.
+PUBLISH_LINGER_SECONDS = 0.05
+PUBLISH_BATCH_LIMIT = 100
 
 # kombu's SQLAlchemy transport passes every transport option to create_engine(), so a polling_interval option
 # crashes it; the class attribute is the way to poll the embedded broker twice a second instead of once.
@@ -217,19 +223,53 @@ class BackgroundPublisher:
             item = self._queue.get()
             if item is None:
                 return
-            flask_app, task_name, args = item
+            items = [item, *self._linger()]
             try:
-                send_task_safely(task_name, *args, flask_app=flask_app)
+                for flask_app, task_name, args in coalesced(item for item in items if item is not None):
+                    send_task_safely(task_name, *args, flask_app=flask_app)
             finally:
                 with self._lock:
-                    self._pending -= 1
+                    self._pending -= len(items)
                     if self._pending == 0:
                         self._idle.notify_all()
+            if None in items:
+                return
+
+    def _linger(self) -> list[tuple[Flask, str, tuple[Any, ...]] | None]:
+        """What else is submitted within the linger: under load, the messages of many commits go out as one."""
+        items: list[tuple[Flask, str, tuple[Any, ...]] | None] = []
+        deadline = time.monotonic() + PUBLISH_LINGER_SECONDS
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                items.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+            if items[-1] is None:
+                break
+        return items
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is published (tests; process exit). False on timeout."""
         with self._lock:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+def coalesced(items: Iterable[tuple[Flask, str, tuple[Any, ...]]]) -> list[tuple[Flask, str, tuple[Any, ...]]]:
+    """The same work in fewer messages: the outbox ids of one app go out as batches (DELIVER_BATCH_TASK, each a
+    single message on the embedded broker instead of one per e-mail); every other task is sent as it came."""
+    batches: dict[Flask, list[int]] = {}
+    others: list[tuple[Flask, str, tuple[Any, ...]]] = []
+    for flask_app, task_name, args in items:
+        if task_name == DELIVER_TASK:
+            batches.setdefault(flask_app, []).append(int(args[0]))
+        else:
+            others.append((flask_app, task_name, args))
+    sent: list[tuple[Flask, str, tuple[Any, ...]]] = []
+    for flask_app, ids in batches.items():
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), PUBLISH_BATCH_LIMIT):
+            sent.append((flask_app, DELIVER_BATCH_TASK, (unique[start : start + PUBLISH_BATCH_LIMIT],)))
+    return sent + others
 
 
 publisher = BackgroundPublisher()

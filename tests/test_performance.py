@@ -149,14 +149,18 @@ def test_a_booking_answers_before_its_message_is_published_and_the_message_still
     with fresh() as session:
         outbox = list(session.execute(select(Notification.id)).scalars())
     assert outbox
-    assert sorted(args[0] for name, args, _ in published if name == celery_module.DELIVER_TASK) == sorted(outbox)
+    delivered = [i for name, args, _ in published if name == celery_module.DELIVER_BATCH_TASK for i in args[0]]
+    assert sorted(delivered) == sorted(outbox)
     assert {thread for _, _, thread in published} == {"hms-publisher"}
     with sqlite_broker_app.app_context():
         import sqlalchemy
 
         engine = sqlalchemy.create_engine(sqlite_broker_app.extensions["celery"].conf.broker_url.split("+", 1)[1])
         with engine.connect() as connection:
-            assert connection.execute(sqlalchemy.text("SELECT count(*) FROM kombu_message")).scalar_one() == len(outbox)
+            batches = [args for name, args, _ in published if name == celery_module.DELIVER_BATCH_TASK]
+            assert connection.execute(sqlalchemy.text("SELECT count(*) FROM kombu_message")).scalar_one() == len(
+                batches
+            )
         engine.dispose()
 
 

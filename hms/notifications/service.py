@@ -6,13 +6,15 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +24,7 @@ from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 60
@@ -152,7 +155,12 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def _write(statement: Any) -> int:
-    """Run one UPDATE in its own write transaction, retrying while SQLite is busy; the rows it changed.
+    """Run one UPDATE in its own write transaction, retrying while SQLite is busy; the rows it changed."""
+    return in_write_transaction(lambda: int(cast(CursorResult, db.session.execute(statement)).rowcount or 0))
+
+
+def in_write_transaction(work: Callable[[], T]) -> T:
+    """Run `work` in its own write transaction, retrying while SQLite is busy; what it returned.
 
     A worker that has sent a message must record it: losing the "sent" mark would send it again after the lease.
     BEGIN IMMEDIATE (unit_of_work) queues behind other writers instead of failing on a stale read snapshot.
@@ -160,14 +168,14 @@ def _write(statement: Any) -> int:
     for attempt in range(STATUS_WRITE_ATTEMPTS):
         try:
             with unit_of_work():
-                result = db.session.execute(statement)
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+                result = work()
+            return result
         except OperationalError:
             if attempt == STATUS_WRITE_ATTEMPTS - 1:
                 raise
             logger.warning("outbox write busy (attempt %s); retrying", attempt + 1)
             time.sleep(min(5.0, 0.05 * 2**attempt))
-    return 0  # pragma: no cover  (the loop returns or raises)
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
 def _claim(notification_id: int) -> bool:
@@ -220,35 +228,38 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         error = f"{type(exc).__name__}: {exc}"[:2000]
     attempts = (row.attempts or 0) + 1
     db.session.rollback()  # end the read snapshot; the outcome is written in a fresh write transaction
+    outcome, values = outcome_of(notification_id, attempts=attempts, error=error, permanent=permanent)
+    _record_outcome(notification_id, **values)
+    return outcome
+
+
+def outcome_of(
+    notification_id: int, *, attempts: int, error: str | None, permanent: bool
+) -> tuple[DeliveryOutcome, dict[str, Any]]:
+    """What one attempt means for its row: sent, failed for good (permanent, or out of attempts), or due again
+    after the backoff; and the column values that record it."""
     if error is None:
-        _record_outcome(
-            notification_id,
-            status=NotificationStatus.SENT.value,
-            attempts=attempts,
-            sent_at=utcnow_naive(),
-            error=None,
-            next_attempt_at=None,
-        )
-        return DeliveryOutcome("sent")
+        values = {
+            "status": NotificationStatus.SENT.value,
+            "attempts": attempts,
+            "sent_at": utcnow_naive(),
+            "error": None,
+            "next_attempt_at": None,
+        }
+        return DeliveryOutcome("sent"), values
     if permanent or attempts >= MAX_ATTEMPTS:
-        _record_outcome(
-            notification_id,
-            status=NotificationStatus.FAILED.value,
-            attempts=attempts,
-            error=error,
-            next_attempt_at=None,
-        )
         logger.error("Notification %s failed for good after %s attempts: %s", notification_id, attempts, error)
-        return DeliveryOutcome("failed")
+        values = {
+            "status": NotificationStatus.FAILED.value,
+            "attempts": attempts,
+            "error": error,
+            "next_attempt_at": None,
+        }
+        return DeliveryOutcome("failed"), values
     delay = backoff_seconds(attempts)
-    _record_outcome(
-        notification_id,
-        attempts=attempts,
-        error=error,
-        next_attempt_at=utcnow_naive() + timedelta(seconds=delay),
-    )
     logger.warning("Notification %s attempt %s failed (%s); retry in %.0f s", notification_id, attempts, error, delay)
-    return DeliveryOutcome("pending", retry_in=delay)
+    values = {"attempts": attempts, "error": error, "next_attempt_at": utcnow_naive() + timedelta(seconds=delay)}
+    return DeliveryOutcome("pending", retry_in=delay), values
 
 
 def due_for_dispatch(*, limit: int = 500) -> list[int]:

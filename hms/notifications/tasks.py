@@ -8,7 +8,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from hms.celery_app import send_task_safely
-from hms.notifications import service
+from hms.notifications import batch, service
 
 
 @shared_task(
@@ -27,6 +27,20 @@ def deliver_notification(self, notification_id: int) -> str:
         # If this publish fails too, the row is still pending and due: the sweep re-sends it.
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
+
+
+@shared_task(
+    name="hms.notifications.deliver_notifications",
+    bind=True,
+    soft_time_limit=240,
+    time_limit=270,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def deliver_notifications(self, notification_ids: list[int]) -> dict[str, int]:
+    """Send a batch of outbox rows (the embedded broker's publisher coalesces them); a row that must be retried
+    keeps its backoff in the row, and the outbox sweep sends it again when it is due."""
+    return batch.deliver_many([int(notification_id) for notification_id in notification_ids])
 
 
 @shared_task(name="hms.notifications.sweep_outbox", bind=True, soft_time_limit=50, time_limit=58)
