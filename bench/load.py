@@ -211,6 +211,7 @@ def server_environment(args: argparse.Namespace, instance: Path, port: int) -> d
         HMS_JWT_SECRET=JWT_SECRET,
         HMS_DEMO_DATA="0",
         WEB_WORKERS=str(args.workers),
+        WEB_THREADS=str(args.threads),
         PATH=f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
     )
     if args.server_root:
@@ -723,6 +724,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0, help="per scenario")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="WEB_WORKERS (default: cores)")
+    parser.add_argument("--threads", type=int, default=4, help="WEB_THREADS, threads of each web worker (default 4)")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--profile", help="run py-spy over the server during this scenario (e.g. slots)")
@@ -766,8 +768,8 @@ def main() -> None:
         asyncio.run(wait_until_live(port, server, log))
         backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
         title = (
-            f"make bench: {backend}{' + Redis' if args.redis_url else ' (no Redis)'}, {args.workers} web workers x 4"
-            f" threads, {args.clients} clients, {args.seconds:g} s a scenario; "
+            f"make bench: {backend}{' + Redis' if args.redis_url else ' (no Redis)'}, {args.workers} web workers"
+            f" x {args.threads} threads, {args.clients} clients, {args.seconds:g} s a scenario; "
             + (
                 f"{len(hospital.doctor_ids)} doctors, {len(hospital.patients)} patients, reused database"
                 if args.reuse

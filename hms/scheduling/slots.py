@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, time, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from hms.common.cache import get_or_set, get_or_set_if, invalidate, slots_namespace
 from hms.common.clock import today_local
@@ -88,26 +88,21 @@ def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_min
     }
 
 
-def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
-    """The raw (time-independent) state of doctors' days in four queries: doctors (with their leave), windows,
-    appointments, blocks.
-
-    With doctor_ids None, every active doctor with a window in the range is loaded.
-    """
-    window_query = select(
+@cache
+def _state_statements(every_doctor: bool) -> tuple[Select, Select, Select, Select]:
+    """The four statements of `_load_states`, built once and run with parameters (`ids` expands to the doctors'
+    ids): a booking reads its doctor's day, and building these per call cost more CPU than running them."""
+    date_from, date_to, ids = bindparam("date_from"), bindparam("date_to"), bindparam("ids", expanding=True)
+    windows = select(
         AvailabilityWindow.doctor_id,
         AvailabilityWindow.date,
         AvailabilityWindow.start_time,
         AvailabilityWindow.end_time,
     ).where(AvailabilityWindow.date.between(date_from, date_to))
-    if doctor_ids is not None:
-        window_query = window_query.where(AvailabilityWindow.doctor_id.in_(doctor_ids))
-    windows = db.session.execute(window_query).all()
-    ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
-    if not ids:
-        return {}
+    if not every_doctor:
+        windows = windows.where(AvailabilityWindow.doctor_id.in_(ids))
     # Each doctor with the leave that overlaps the range (usually none), in the same statement.
-    doctors = db.session.execute(
+    doctors = (
         select(
             Doctor.id,
             Doctor.slot_minutes,
@@ -123,7 +118,36 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
             & (DoctorLeave.end_date >= date_from),
         )
         .where(Doctor.id.in_(ids))
-    ).all()
+    )
+    appointments = select(
+        Appointment.id, Appointment.doctor_id, Appointment.date, Appointment.start_time, Appointment.end_time
+    ).where(
+        Appointment.doctor_id.in_(ids),
+        Appointment.date.between(date_from, date_to),
+        Appointment.status.in_(ACTIVE_STATUSES),
+    )
+    blocked = select(BlockedSlot.doctor_id, BlockedSlot.date, BlockedSlot.start_time).where(
+        BlockedSlot.doctor_id.in_(ids), BlockedSlot.date.between(date_from, date_to)
+    )
+    return windows, doctors, appointments, blocked
+
+
+def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
+    """The raw (time-independent) state of doctors' days in four queries: doctors (with their leave), windows,
+    appointments, blocks.
+
+    With doctor_ids None, every active doctor with a window in the range is loaded.
+    """
+    window_query, doctor_query, appointment_query, blocked_query = _state_statements(doctor_ids is None)
+    params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
+    if doctor_ids is not None:
+        params["ids"] = list(doctor_ids)
+    windows = db.session.execute(window_query, params).all()
+    ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
+    if not ids:
+        return {}
+    params["ids"] = ids
+    doctors = db.session.execute(doctor_query, params).all()
     states: dict[tuple[int, date], dict] = {}
     info = {row.id: (bool(row.active), row.slot_minutes) for row in doctors}
     day = date_from
@@ -134,24 +158,12 @@ def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date
     for row in windows:
         if (row.doctor_id, row.date) in states:
             states[(row.doctor_id, row.date)]["windows"].append([_minutes(row.start_time), _minutes(row.end_time)])
-    appointments = db.session.execute(
-        select(
-            Appointment.id, Appointment.doctor_id, Appointment.date, Appointment.start_time, Appointment.end_time
-        ).where(
-            Appointment.doctor_id.in_(ids),
-            Appointment.date.between(date_from, date_to),
-            Appointment.status.in_(ACTIVE_STATUSES),
-        )
-    ).all()
+    appointments = db.session.execute(appointment_query, params).all()
     for taken in appointments:
         states[(taken.doctor_id, taken.date)]["taken"].append(
             [_minutes(taken.start_time), _minutes(taken.end_time), taken.id]
         )
-    blocked = db.session.execute(
-        select(BlockedSlot.doctor_id, BlockedSlot.date, BlockedSlot.start_time).where(
-            BlockedSlot.doctor_id.in_(ids), BlockedSlot.date.between(date_from, date_to)
-        )
-    ).all()
+    blocked = db.session.execute(blocked_query, params).all()
     for block in blocked:
         states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
     for leave in doctors:
