@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -561,19 +561,24 @@ def report(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def gunicorn_master(server: subprocess.Popen) -> int | None:
-    """The gunicorn process among the supervisor's children (its workers are its own children)."""
+def _processes() -> Iterator[tuple[int, list[str], str]]:
+    """Every process of the machine: its pid, the fields of /proc/<pid>/stat after the name, its command line."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server.pid and "gunicorn" in cmdline:
-            return int(entry.name)
+        yield int(entry.name), stat.rsplit(")", 1)[1].split(), cmdline
+
+
+def gunicorn_master(server: subprocess.Popen) -> int | None:
+    """The gunicorn process among the supervisor's children (its workers are its own children)."""
+    for pid, fields, cmdline in _processes():
+        if int(fields[1]) == server.pid and "gunicorn" in cmdline:
+            return pid
     return None
 
 
@@ -586,20 +591,12 @@ def server_cpu(server: subprocess.Popen) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     stats: dict[int, tuple[str, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        parents[int(entry.name)] = int(fields[1])
-        kind = "web" if "gunicorn" in cmdline else "beat" if " beat" in cmdline.replace("\0", " ") else "worker"
+    for pid, fields, cmdline in _processes():
+        parents[pid] = int(fields[1])
+        kind = "web" if "gunicorn" in cmdline else "beat" if " beat" in cmdline else "worker"
         if "supervise" in cmdline:
             kind = "supervisor"
-        stats[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / tick)
+        stats[pid] = (kind, (int(fields[11]) + int(fields[12])) / tick)
     tree = {server.pid}
     changed = True
     while changed:
