@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 
 from hms.common.cache import get_or_set, get_or_set_if, invalidate, slots_namespace
 from hms.common.clock import today_local
@@ -92,7 +92,9 @@ def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_min
 def _state_statements(every_doctor: bool) -> tuple[Select, Select, Select, Select]:
     """The four statements of `_load_states`, built once and run with parameters (`ids` expands to the doctors'
     ids): a booking reads its doctor's day, and building these per call cost more CPU than running them."""
-    date_from, date_to, ids = bindparam("date_from"), bindparam("date_to"), bindparam("ids", expanding=True)
+    date_from: BindParameter[Any] = bindparam("date_from")
+    date_to: BindParameter[Any] = bindparam("date_to")
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
     windows = select(
         AvailabilityWindow.doctor_id,
         AvailabilityWindow.date,
