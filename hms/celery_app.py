@@ -179,14 +179,16 @@ def send_task_safely(task_name: str, *args: Any, flask_app: Flask | None = None)
 
 
 def publishes_in_background(flask_app: Flask) -> bool:
-    """The embedded broker (kombu's SQLAlchemy transport on a SQLite file) is published to off the request's path.
+    """Every real broker is published to off the request's path, in batches; memory:// (tests) in the request.
 
-    Publishing to it is a write transaction on broker.sqlite3 (a dozen statements, and a wait whenever the worker
-    is polling it): done in the request it held every booking for milliseconds after its commit, and queued
-    concurrent bookers behind one another. Redis publishes in a fraction of a millisecond through the circuit
-    breaker and stays in the request; memory:// (tests) too.
+    The embedded broker (kombu's SQLAlchemy transport on a SQLite file): publishing is a write transaction on
+    broker.sqlite3 (a dozen statements, and a wait whenever the worker is polling it), which held every booking
+    for milliseconds after its commit and queued concurrent bookers behind one another. Redis: a publish is cheap,
+    but one message per e-mail is not: the worker spends ~30 ms of CPU on a message delivered alone (claim,
+    lease, outcome, five lookups) and ~10 ms on one of a batch (hms.notifications.batch), CPU the web processes
+    share on a small machine. The Redis circuit breaker still guards the publisher thread.
     """
-    return str(celery_of(flask_app).conf.broker_url or "").startswith("sqlalchemy+")
+    return not str(celery_of(flask_app).conf.broker_url or "").startswith("memory://")
 
 
 class BackgroundPublisher:
