@@ -5,10 +5,11 @@ the per-patient cap and the integrity mapping of the one-booking-per-slot index 
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from hms.audit.service import record
@@ -84,13 +85,7 @@ def _place(
     if any(a_start < slot[1] and a_end > slot[0] for a_start, a_end, _id in state["taken"]):
         raise SlotTaken()
     end = _time(slot[1])
-    mine = db.session.execute(
-        select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
-            Appointment.patient_id == patient.id,
-            Appointment.date == day,
-            Appointment.status.in_(ACTIVE_STATUSES),
-        )
-    ).all()
+    mine = db.session.execute(_patients_day_statement(), {"patient_id": patient.id, "day": day}).all()
     if any(row.doctor_id == doctor.id for row in mine):
         raise Conflict(
             "You already have an appointment with this doctor on that day.", code="already_booked_with_doctor"
@@ -128,6 +123,30 @@ def _check_booking_cap(patient_id: int) -> None:
         )
 
 
+@cache
+def _booking_parties() -> tuple[Select, Select]:
+    """The patient (with their account) and the doctor (with account and department) a booking reads inside its
+    transaction. Built once and run with parameters: this is the hottest write path, and building the statements
+    and their cache keys per booking cost more CPU than the database spends on them."""
+    patient = select(Patient).options(joinedload(Patient.user)).where(Patient.id == bindparam("id"))
+    doctor = (
+        select(Doctor)
+        .options(joinedload(Doctor.user), joinedload(Doctor.department))
+        .where(Doctor.id == bindparam("id"))
+    )
+    return patient, doctor
+
+
+@cache
+def _patients_day_statement() -> Select:
+    """The patient's active appointments of a day (the one-a-doctor-a-day and overlap rules), built once."""
+    return select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+        Appointment.patient_id == bindparam("patient_id"),
+        Appointment.date == bindparam("day"),
+        Appointment.status.in_(ACTIVE_STATUSES),
+    )
+
+
 def book(
     *, patient_id: int, doctor_id: int, day: date, start: time, reason: str | None, by_admin: bool = False
 ) -> dict[str, Any]:
@@ -137,10 +156,11 @@ def book(
     """
 
     def run() -> dict[str, Any]:
-        patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
+        patient_query, doctor_query = _booking_parties()
+        patient = db.session.execute(patient_query, {"id": patient_id}).scalar_one_or_none()
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        doctor = db.session.get(Doctor, doctor_id, options=[joinedload(Doctor.user), joinedload(Doctor.department)])
+        doctor = db.session.execute(doctor_query, {"id": doctor_id}).scalar_one_or_none()
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
         if not by_admin:
