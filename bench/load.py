@@ -267,7 +267,6 @@ class Hospital:
     """What the scenarios need from the generated data: ids, tokens, free slots; and the post-run checks."""
 
     def __init__(self, app: Any) -> None:
-        from flask_jwt_extended import create_access_token
         from sqlalchemy import func, select
 
         from hms.common.clock import today_local
@@ -278,24 +277,33 @@ class Hospital:
         with app.app_context():
             self.today: date = today_local()
             admin_id = db.session.execute(select(User.id).where(User.role == "admin").limit(1)).scalar_one()
-            self.admin = create_access_token(identity=admin_id)
+            self.admin = self._signed_in(admin_id)
             doctors = db.session.execute(select(Doctor.id, Doctor.user_id).order_by(Doctor.id)).all()
             self.doctor_ids = [row.id for row in doctors]
-            self.doctor_tokens = [create_access_token(identity=row.user_id) for row in doctors[:50]]
+            self.doctor_tokens = [self._signed_in(row.user_id) for row in doctors[:50]]
             patients = db.session.execute(select(Patient.id, Patient.user_id).order_by(Patient.id)).all()
             self.patients = [(row.id, row.user_id) for row in patients]
             self.patient_names = list(
                 db.session.execute(select(Patient.full_name).order_by(Patient.id).limit(2000)).scalars()
             )
             self.tokens: dict[int, str] = {}
-            self._token = create_access_token
             self.first_new_appointment = (db.session.execute(select(func.max(Appointment.id))).scalar() or 0) + 1
 
     def patient_token(self, user_id: int) -> str:
         if user_id not in self.tokens:
             with self.app.app_context():
-                self.tokens[user_id] = self._token(identity=user_id)
+                self.tokens[user_id] = self._signed_in(user_id)
         return self.tokens[user_id]
+
+    @staticmethod
+    def _signed_in(user_id: int) -> str:
+        """An access token of a new sign-in session (issue 14: a token without a live session is refused with
+        401), made in the caller's application context as a login would make it."""
+        from hms.accounts import sessions
+        from hms.extensions import db
+        from hms.models import User
+
+        return str(sessions.start(db.session.get(User, user_id))["access_token"])
 
     def invalidate(self, namespace: str) -> None:
         from hms.common.cache import invalidate
