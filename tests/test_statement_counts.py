@@ -274,3 +274,28 @@ def test_an_unknown_doctor_is_404_and_not_remembered(client):
     assert client.get("/api/doctors/999999/slots?date=2026-11-25").status_code == 404
     doctor = DoctorFactory()
     assert client.get(f"/api/doctors/{doctor.id}/slots?date=2026-11-25").status_code == 200
+
+
+# ---- the admin dashboard ---------------------------------------------------------------------------------------
+
+
+def test_cold_dashboard_figures_are_one_statement_and_charts_five(client, auth, hospital):
+    from hms.common import cache as hms_cache
+
+    headers = auth(hospital["admin"])
+    with fresh():
+        hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
+    with counted() as statements:
+        stats = _get(client, "/api/admin/stats", headers)
+    assert stats["appointments_upcoming"] == 31 and stats["patients"] == 31
+    (figures,) = statements[1:]  # after the admin and the token check: every figure in one statement
+    # Active patients are the listed ones minus the blocked ones: no join of every patient to their user.
+    assert "JOIN USERS ON USERS.ID = PATIENTS.USER_ID WHERE USERS.IS_ACTIVE IS" not in figures.upper(), figures
+    with counted() as statements:
+        _get(client, "/api/admin/analytics", headers)
+    # per status and doctor, per day, departments, doctors' departments, new patients per week
+    assert len(statements[1:]) == 5, statements
+    with counted() as statements:
+        _get(client, "/api/admin/stats", headers)
+        _get(client, "/api/admin/analytics", headers)
+    assert len(statements) == 2, statements  # warm: the admin's own check each, the figures from the cache
