@@ -281,8 +281,9 @@ class Appointment(Model):
         ),
         Index("ix_appointment_doctor_date", "doctor_id", "date"),
         Index("ix_appointment_patient_date", "patient_id", "date"),
-        # Counts by status and date (and today's end times, for "upcoming") from the index alone (migration 0029).
-        Index("ix_appointment_status_date_end", "status", "date", "end_time"),
+        # The admin's list of one status in its order; counts by status and date (and today's end times, for
+        # "upcoming") from the index alone (migration 0029).
+        Index("ix_appointment_status_date_start", "status", "date", "start_time", "id", "end_time"),
         # The admin's list order (newest or soonest first); pages walk it instead of sorting (migration 0021,
         # which also adds PostgreSQL's trigram indexes for searching names, e-mails and phones).
         Index("ix_appointment_date_start", "date", "start_time", "id"),

@@ -54,9 +54,10 @@ def _count(*conditions: Any) -> Any:
 def _stats_statement(today: date) -> Select:
     """One statement of scalar counts, each a range of an index (EXPLAIN on 1M appointments: index-only scans).
 
-    Appointments: status IN (...) and date ranges of (status, date, end_time), end_time for today's "upcoming"
-    (migration 0029). Patients: those listed minus those whose login is blocked (the partial index of blocked
-    users); joining 50,000 patients to their users to count the active ones was most of the statement's time.
+    Appointments: status IN (...) and date ranges of (status, date, start_time, id, end_time), end_time for
+    today's "upcoming" (migration 0029). Patients: those listed minus those whose login is blocked (the partial
+    index of blocked users); joining 50,000 patients to their users to count the active ones was most of the
+    statement's time.
     """
     doctors = (
         select(func.count(Doctor.id))
