@@ -110,7 +110,11 @@ class PaymentKind(enum.StrEnum):
 
 class User(Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'doctor', 'patient')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'doctor', 'patient')", name="role"),
+        # The few blocked logins: the admin's count of active patients subtracts them (migration 0029).
+        Index("ix_users_blocked", "id", postgresql_where=text("NOT is_active"), sqlite_where=text("is_active = 0")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -277,7 +281,9 @@ class Appointment(Model):
         ),
         Index("ix_appointment_doctor_date", "doctor_id", "date"),
         Index("ix_appointment_patient_date", "patient_id", "date"),
-        Index("ix_appointment_status_date", "status", "date"),
+        # The admin's list of one status in its order; counts by status and date (and today's end times, for
+        # "upcoming") from the index alone (migration 0029).
+        Index("ix_appointment_status_date_start", "status", "date", "start_time", "id", "end_time"),
         # The admin's list order (newest or soonest first); pages walk it instead of sorting (migration 0021,
         # which also adds PostgreSQL's trigram indexes for searching names, e-mails and phones).
         Index("ix_appointment_date_start", "date", "start_time", "id"),

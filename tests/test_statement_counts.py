@@ -109,9 +109,36 @@ def test_admin_patient_search_page(client, auth, hospital):
     with counted() as statements:
         body = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=5", headers)
     assert body["total"] == 31 and len(body["items"]) == 5
-    assert len(statements) == 3, statements
+    assert len(statements) == 3, statements  # the admin and the token check, the page's ids with the total, the rows
+    ranked = statements[1].upper()
+    assert "UNION" in ranked, ranked  # one OR per table: each table's (trigram) indexes can be used
+    assert "COUNT(*) OVER ()" in ranked and "LIMIT" in ranked, ranked  # the total beside the page of ids
+    assert "JOIN PATIENTS" not in ranked.split("UNION")[0], ranked  # the union is not joined back to the patients
+
+
+def test_a_patient_search_page_past_the_end_counts_and_matches_the_plain_list(client, auth, hospital):
+    headers = auth(hospital["admin"])
+    every = _get(client, "/api/admin/patients?q=ravi&page=1&per_page=100", headers)
+    pages = [_get(client, f"/api/admin/patients?q=ravi&page={n}&per_page=7", headers) for n in range(1, 6)]
+    assert [item["id"] for page in pages for item in page["items"]] == [item["id"] for item in every["items"]]
+    assert {page["total"] for page in pages} == {31}
+    with counted() as statements:
+        past = _get(client, "/api/admin/patients?q=ravi&page=9&per_page=7", headers)
+    assert past["items"] == [] and past["total"] == 31
+    assert len(_counts(statements)) == 1, statements  # no row beside which to read the total: counted alone
+    with counted() as statements:
+        none = _get(client, "/api/admin/patients?q=nobody-has-this&page=1&per_page=7", headers)
+    assert none == {"items": [], "page": 1, "per_page": 7, "total": 0}
+    assert len(statements) == 2, statements  # nothing on the first page: the total is 0 without counting
+
+
+def test_the_patient_list_counts_the_patients_alone(client, auth, hospital):
+    headers = auth(hospital["admin"])
+    with counted() as statements:
+        body = _get(client, "/api/admin/patients?page=1&per_page=5", headers)
+    assert body["total"] == 31 and len(body["items"]) == 5
     (count,) = _counts(statements)
-    assert "UNION" in count.upper(), count  # one OR per table: each table's (trigram) indexes can be used
+    assert "JOIN" not in count.upper(), count
 
 
 def test_doctor_day_page(client, auth, hospital):
@@ -247,3 +274,28 @@ def test_an_unknown_doctor_is_404_and_not_remembered(client):
     assert client.get("/api/doctors/999999/slots?date=2026-11-25").status_code == 404
     doctor = DoctorFactory()
     assert client.get(f"/api/doctors/{doctor.id}/slots?date=2026-11-25").status_code == 200
+
+
+# ---- the admin dashboard ---------------------------------------------------------------------------------------
+
+
+def test_cold_dashboard_figures_are_one_statement_and_charts_five(client, auth, hospital):
+    from hms.common import cache as hms_cache
+
+    headers = auth(hospital["admin"])
+    with fresh():
+        hms_cache.invalidate(hms_cache.STATS_NAMESPACE)
+    with counted() as statements:
+        stats = _get(client, "/api/admin/stats", headers)
+    assert stats["appointments_upcoming"] == 31 and stats["patients"] == 31
+    (figures,) = statements[1:]  # after the admin and the token check: every figure in one statement
+    # Active patients are the listed ones minus the blocked ones: no join of every patient to their user.
+    assert "JOIN USERS ON USERS.ID = PATIENTS.USER_ID WHERE USERS.IS_ACTIVE IS" not in figures.upper(), figures
+    with counted() as statements:
+        _get(client, "/api/admin/analytics", headers)
+    # per status and doctor, per day, departments, doctors' departments, new patients per week
+    assert len(statements[1:]) == 5, statements
+    with counted() as statements:
+        _get(client, "/api/admin/stats", headers)
+        _get(client, "/api/admin/analytics", headers)
+    assert len(statements) == 2, statements  # warm: the admin's own check each, the figures from the cache

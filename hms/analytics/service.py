@@ -47,36 +47,42 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=hospital_tz()).astimezone(UTC).replace(tzinfo=None)
 
 
+def _count(*conditions: Any) -> Any:
+    return select(func.count()).select_from(Appointment).where(*conditions).scalar_subquery()
+
+
 def _stats_statement(today: date) -> Select:
+    """One statement of scalar counts, each a range of an index (EXPLAIN on 1M appointments: index-only scans).
+
+    Appointments: status IN (...) and date ranges of (status, date, start_time, id, end_time), end_time for
+    today's "upcoming" (migration 0029). Patients: those listed minus those whose login is blocked (the partial
+    index of blocked users); joining 50,000 patients to their users to count the active ones was most of the
+    statement's time.
+    """
     doctors = (
         select(func.count(Doctor.id))
         .join(User, User.id == Doctor.user_id)
         .where(User.is_active.is_(True), Doctor.archived_at.is_(None))
         .scalar_subquery()
     )
-    patients = (
+    listed_patients = select(func.count(Patient.id)).where(Patient.archived_at.is_(None)).scalar_subquery()
+    blocked_patients = (
         select(func.count(Patient.id))
         .join(User, User.id == Patient.user_id)
-        .where(User.is_active.is_(True), Patient.archived_at.is_(None))
+        .where(~User.is_active, Patient.archived_at.is_(None))
         .scalar_subquery()
     )
     departments = select(func.count(Department.id)).scalar_subquery()
     month_start = _month_start(today)
-    first_day = min(month_start, today)
-    live = Appointment.status != CANCELLED
-    appointments = select(
-        _count_if(and_(live, Appointment.date == today)).label("today"),
-        _count_if(rules.upcoming_condition()).label("upcoming"),
-        _count_if(and_(live, Appointment.date >= month_start, Appointment.date < _next_month(today))).label("month"),
-    ).where(Appointment.date >= first_day)
-    appointments_sq = appointments.subquery()
+    live = Appointment.status.in_(NOT_CANCELLED)
     return select(
         doctors.label("doctors"),
-        patients.label("patients"),
+        (listed_patients - blocked_patients).label("patients"),
         departments.label("departments"),
-        appointments_sq.c.today,
-        appointments_sq.c.upcoming,
-        appointments_sq.c.month,
+        _count(live, Appointment.date == today).label("today"),
+        # date >= today bounds the index range; upcoming_condition() then keeps the booked ones not yet ended.
+        _count(Appointment.date >= today, rules.upcoming_condition()).label("upcoming"),
+        _count(live, Appointment.date >= month_start, Appointment.date < _next_month(today)).label("month"),
     )
 
 
@@ -158,11 +164,16 @@ def _new_patients_per_week(today: date) -> list[dict[str, Any]]:
     this_monday = today - timedelta(days=today.weekday())
     mondays = [this_monday - timedelta(weeks=NEW_PATIENT_WEEKS - 1 - index) for index in range(NEW_PATIENT_WEEKS)]
     bounds = [_local_midnight_utc(monday) for monday in [*mondays, this_monday + timedelta(weeks=1)]]
+    # One count per week, each a range of ix_patients_created_at (index-only), rather than twelve CASEs per patient.
     columns = [
-        _count_if(and_(Patient.created_at >= bounds[index], Patient.created_at < bounds[index + 1])).label(f"w{index}")
+        select(func.count())
+        .select_from(Patient)
+        .where(Patient.created_at >= bounds[index], Patient.created_at < bounds[index + 1])
+        .scalar_subquery()
+        .label(f"w{index}")
         for index in range(NEW_PATIENT_WEEKS)
     ]
-    row = db.session.execute(select(*columns).where(Patient.created_at >= bounds[0])).one()
+    row = db.session.execute(select(*columns)).one()
     return [{"week_start": monday.isoformat(), "count": int(row[index] or 0)} for index, monday in enumerate(mondays)]
 
 

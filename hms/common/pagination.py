@@ -13,7 +13,7 @@ from sqlalchemy import inspect as sa_inspect
 from hms.common.fields import MAX_PER_PAGE, PageArgs
 from hms.extensions import db
 
-__all__ = ["MAX_PER_PAGE", "PageArgs", "page_of", "paginate"]
+__all__ = ["MAX_PER_PAGE", "PageArgs", "page_of", "paginate", "paginate_ranked"]
 
 
 @cache
@@ -85,6 +85,27 @@ def _total(statement: Select) -> int:
         keep=lambda total: total >= CACHED_TOTAL_MIN,
         timeout=CACHED_TOTAL_SECONDS,
     )
+
+
+def paginate_ranked(
+    statement: Select, ranked: Select, *, key: Any, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    """A page whose ids are picked by `ranked` and whose rows `statement` loads (it carries the list's order).
+
+    `ranked` selects one column (the ids) with the list's filters and order; the page of ids and the total come
+    from one statement (`count(*) OVER ()` beside the LIMIT), then `statement` loads only those ids. For a search
+    whose filter is a UNION of index scans (the patients' trigram search): counting it and then sorting the rows it
+    matches in a second statement ran the same trigram scans twice, and the planner, joining the union back to the
+    table, read every patient. A page past the end counts the ids alone, so the answer's total stays exact.
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    offset = (page - 1) * per_page
+    rows = db.session.execute(ranked.add_columns(func.count().over()).limit(per_page).offset(offset)).all()
+    if not rows:
+        total = 0 if offset == 0 else int(db.session.execute(count_statement(ranked)).scalar_one())
+        return {"items": [], "page": page, "per_page": per_page, "total": total}
+    items = list(db.session.execute(statement.where(key.in_([row[0] for row in rows]))).scalars())
+    return {"items": items, "page": page, "per_page": per_page, "total": int(rows[0][1])}
 
 
 def paginate(statement: Select, *, page: int = 1, per_page: int = 20, scalars: bool = True) -> dict[str, Any]:

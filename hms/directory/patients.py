@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, union
+from sqlalchemy import delete, select, true, union
 from sqlalchemy.orm import joinedload
 
 from hms.accounts import service as accounts
@@ -14,6 +14,7 @@ from hms.audit.service import record
 from hms.common import cache as hms_cache
 from hms.common import clock
 from hms.common.errors import NotFound
+from hms.common.pagination import paginate_ranked
 from hms.common.uow import unit_of_work
 from hms.directory.records import (
     PATIENT_PROFILE_FIELDS,
@@ -47,26 +48,28 @@ def _patient(patient_id: int) -> Patient:
 
 
 def admin_list_patients(*, page: int, per_page: int, q: str | None = None, include_archived: bool = False) -> dict:
-    """Patients for the admin portal, searched by name, email, phone or username."""
-    statement = (
-        select(Patient)
+    """Patients for the admin portal by name, searched by name, email, phone or username.
+
+    Every patient has a login (patients.user_id is a required foreign key), so the list needs no join to users
+    but the one that loads them: its count reads the patients alone.
+    """
+    listed = Patient.archived_at.is_(None) if not include_archived else true()
+    statement = select(Patient).options(joinedload(Patient.user)).order_by(Patient.full_name, Patient.id)
+    if not q:
+        return _page_of_dicts(statement.where(listed), page=page, per_page=per_page, to_dict=patient_dict)
+    # One OR per table, so that PostgreSQL can use each table's trigram indexes (migration 0021); an OR across the
+    # join would scan every patient. Each branch carries the name it is sorted by, so the page of ids and the
+    # total come from the union alone (paginate_ranked): joined back to the patients, the planner read all of them.
+    matching = union(
+        select(Patient.id, Patient.full_name).where(listed, _contains(Patient.full_name, Patient.phone, text=q)),
+        select(Patient.id, Patient.full_name)
         .join(User, Patient.user_id == User.id)
-        .options(joinedload(Patient.user))
-        .order_by(Patient.full_name, Patient.id)
-    )
-    if not include_archived:
-        statement = statement.where(Patient.archived_at.is_(None))
-    if q:
-        # One OR per table, so that PostgreSQL can use each table's trigram indexes (migration 0021); an OR
-        # across the join would scan every patient.
-        matching = union(
-            select(Patient.id).where(_contains(Patient.full_name, Patient.phone, text=q)),
-            select(Patient.id)
-            .join(User, Patient.user_id == User.id)
-            .where(_contains(User.email, User.username, text=q)),
-        )
-        statement = statement.where(Patient.id.in_(matching))
-    return _page_of_dicts(statement, page=page, per_page=per_page, to_dict=patient_dict)
+        .where(listed, _contains(User.email, User.username, text=q)),
+    ).subquery()
+    ranked = select(matching.c.id).order_by(matching.c.full_name, matching.c.id)
+    result = paginate_ranked(statement, ranked, key=Patient.id, page=page, per_page=per_page)
+    result["items"] = [patient_dict(row) for row in result["items"]]
+    return result
 
 
 def admin_get_patient(*, patient_id: int) -> dict[str, Any]:

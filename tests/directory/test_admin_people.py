@@ -263,6 +263,31 @@ def test_admin_creates_searches_and_edits_patients(client, admin_headers):
     assert {"patient_created", "patient_updated"} <= set(actions())
 
 
+def test_patient_search_matches_each_field_once_in_name_order_and_archived_on_request(client, admin_headers):
+    from datetime import datetime
+
+    PatientFactory(full_name="Meera Nair", user=UserFactory(username="zz-meera", email="meera@example.org"))
+    PatientFactory(full_name="Anil Nair", user=UserFactory(username="anil", email="a.n@example.org"))  # name
+    PatientFactory(full_name="Kiran Das", user=UserFactory(username="kiran", email="nair.family@example.org"))
+    PatientFactory(full_name="Bala Menon", user=UserFactory(username="nairb", email="bala@example.org"))
+    PatientFactory(full_name="Old Nair", archived_at=datetime(2026, 11, 1))
+    PatientFactory(full_name="Someone Else", phone="+919845012345")
+
+    def search(**params):
+        page = client.get("/api/admin/patients", headers=admin_headers, query_string=params).get_json()
+        return page["total"], [p["full_name"] for p in page["items"]]
+
+    # name, e-mail and username each match; "Meera Nair" matches by name and e-mail yet is listed once
+    assert search(q="NAIR") == (4, ["Anil Nair", "Bala Menon", "Kiran Das", "Meera Nair"])
+    assert search(q="nair", include_archived="true") == (
+        5,
+        ["Anil Nair", "Bala Menon", "Kiran Das", "Meera Nair", "Old Nair"],
+    )
+    assert search(q="nair", per_page=3, page=2) == (4, ["Meera Nair"])
+    assert search(q="45012") == (1, ["Someone Else"])  # phone
+    assert search(q="n_ir") == (0, [])  # LIKE wildcards are taken literally
+
+
 def test_patient_duplicates_are_409(client, admin_headers):
     existing = PatientFactory()
     response = client.post(
