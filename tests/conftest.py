@@ -79,6 +79,10 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
+        # No waiting behind the anti-enumeration floors either: only the tests about the floors set one
+        # (tests/accounts/test_password_reset.py, test_verification.py); production refuses less than the default.
+        "password_reset_floor_seconds": 0.0,
+        "register_floor_seconds": 0.0,
     }
     values.update(overrides)
     return Settings.from_env(**values)

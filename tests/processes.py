@@ -47,6 +47,9 @@ def server_env(app: Flask, instance: Path, port: int) -> dict[str, str]:
         "HMS_JWT_SECRET": app.config["JWT_SECRET_KEY"],
         "HMS_TIMEZONE": app.config["HMS"].timezone,
         "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # The test app's response floors (none), so a fuzzed registration does not wait 0.6 s for nothing.
+        "HMS_PASSWORD_RESET_FLOOR_SECONDS": str(app.config["HMS"].password_reset_floor_seconds),
+        "HMS_REGISTER_FLOOR_SECONDS": str(app.config["HMS"].register_floor_seconds),
     }
     env.pop("REDIS_URL", None)
     return env
