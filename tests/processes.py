@@ -27,6 +27,7 @@ from tests.conftest import make_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
+POLL = 0.02  # seconds between two looks at a starting process: start-up takes seconds, so this costs nothing
 
 
 def free_port() -> int:
@@ -80,10 +81,12 @@ def gunicorn_server(
             except requests.RequestException:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("the server did not start: " + log_path.read_text(errors="replace")[-2000:])
-                time.sleep(0.1)
+                time.sleep(POLL)
         yield base
     finally:
-        process.terminate()
+        # SIGINT is gunicorn's quick shutdown: SIGTERM's graceful one waits out the worker's 1 s poll for nothing,
+        # since a test's server has no request in flight when the test ends.
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:  # a loaded machine: do not leave the server behind
@@ -177,7 +180,7 @@ class Worker:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise AssertionError(f"the worker did not start:\n{self.log()[-4000:]}")
-            time.sleep(0.2)
+            time.sleep(POLL)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
