@@ -118,7 +118,8 @@ class Settings:
     invoice_tax_percent: Decimal = Decimal("0")
     financial_year_start_month: int = 4
     currency: str = "INR"
-    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it, to sign in quickly.
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it (HMS_ARGON2_* for the servers
+    # they start), to sign in quickly; production refuses less.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
@@ -175,6 +176,9 @@ class Settings:
             password_reset_per_hour=_env_int("HMS_PASSWORD_RESET_PER_HOUR", 3),
             password_reset_floor_seconds=_env_float("HMS_PASSWORD_RESET_FLOOR_SECONDS", PASSWORD_RESET_FLOOR_SECONDS),
             register_floor_seconds=_env_float("HMS_REGISTER_FLOOR_SECONDS", REGISTER_FLOOR_SECONDS),
+            argon2_time_cost=_env_int("HMS_ARGON2_TIME_COST", 3),
+            argon2_memory_kib=_env_int("HMS_ARGON2_MEMORY_KIB", 65536),
+            argon2_parallelism=_env_int("HMS_ARGON2_PARALLELISM", 4),
             max_active_bookings=_env_int("HMS_MAX_ACTIVE_BOOKINGS", 5),
             calendar_feed_details=_env_bool("HMS_CALENDAR_FEED_DETAILS", False),
             api_docs=_env_optional_bool("HMS_API_DOCS"),

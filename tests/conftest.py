@@ -295,8 +295,9 @@ def server(app: Flask, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-# The longest tests start first, so that under pytest-xdist (make test) one worker runs them while the others take
-# the many short ones, instead of a long test starting last and the run waiting for it alone.
+# The longest tests start first, so that under pytest-xdist (make test: --dist worksteal) they are under way at once
+# and the workers that finish their share take the waiting short tests of the busy ones, instead of a long test
+# starting last and the run waiting for it alone.
 _LONG_MARKERS = ("fuzz", "slow", "faults")
 
 

@@ -48,9 +48,13 @@ def server_env(app: Flask, instance: Path, port: int) -> dict[str, str]:
         "HMS_JWT_SECRET": app.config["JWT_SECRET_KEY"],
         "HMS_TIMEZONE": app.config["HMS"].timezone,
         "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        # The test app's response floors (none), so a fuzzed registration does not wait 0.6 s for nothing.
+        # The test app's response floors (none) and cheap argon2: a fuzzed registration or sign-in neither waits
+        # 0.6 s for nothing nor hashes with 64 MiB (production refuses both; the suite checks that in-process).
         "HMS_PASSWORD_RESET_FLOOR_SECONDS": str(app.config["HMS"].password_reset_floor_seconds),
         "HMS_REGISTER_FLOOR_SECONDS": str(app.config["HMS"].register_floor_seconds),
+        "HMS_ARGON2_TIME_COST": str(app.config["HMS"].argon2_time_cost),
+        "HMS_ARGON2_MEMORY_KIB": str(app.config["HMS"].argon2_memory_kib),
+        "HMS_ARGON2_PARALLELISM": str(app.config["HMS"].argon2_parallelism),
     }
     env.pop("REDIS_URL", None)
     return env

@@ -3,8 +3,8 @@ the address belongs to anyone.
 
 Why it is built this way:
 - No account enumeration: the request always gets the same status and body, and takes at least
-  HMS_PASSWORD_RESET_FLOOR_SECONDS (0.5 s; production refuses less), so neither the answer nor its timing says whether a mail went out. Throttled,
-  blocked and unknown addresses get that same answer too.
+  HMS_PASSWORD_RESET_FLOOR_SECONDS (0.5 s; production refuses less), so neither the answer nor its timing says
+  whether a mail went out. Throttled, blocked and unknown addresses get that same answer too.
 - Throttles: per client address (the rate limit on the view, HMS_RATE_LIMIT_PASSWORD_RESET) and per account
   (at most HMS_PASSWORD_RESET_PER_HOUR mails an hour, so nobody can flood a patient's inbox).
 - The link's token is never stored (see hms.accounts.tokens); it works once, for 30 minutes, and a newer
