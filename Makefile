@@ -95,15 +95,17 @@ run: db
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python scripts/supervise.py Procfile
 
-# TEST_WORKERS=auto (or a number) runs the suite on several cores with pytest-xdist, each worker on its own SQLite
-# file or PostgreSQL database; the browser tests always run after it in one process (one live server, one chromium).
-# One process by default: on this shared 2-core machine the parallel run was not faster (see docs/architecture.md).
-TEST_WORKERS ?= 0
+# The suite runs on every core with pytest-xdist (TEST_WORKERS=auto; a number, or 0 for one process), each worker on
+# its own SQLite file or PostgreSQL database; the browser tests always run after it in one process (one live server,
+# one chromium). worksteal: the long tests (fuzz, workers, faults) are collected first and an idle worker takes the
+# waiting tests of a busy one, so the run does not end with one worker alone on a long tail.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist worksteal)
 
 test: setup
 	@$(CHROMIUM_BANNER); $(PDF_BANNER)
 	@status=0; (cd frontend && npm test --silent) || status=$$?; \
-		$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser" || status=$$?; \
+		$(BIN)/python -m pytest -q $(XDIST) -m "not browser" || status=$$?; \
 		$(BIN)/python -m pytest -q -m browser || status=$$?; $(CHROMIUM_BANNER); $(PDF_BANNER); exit $$status
 
 # The SPA's shared composables and components (frontend/tests/unit); the pages are covered by tests/browser.
@@ -114,7 +116,7 @@ test-pg: venv
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', \
 		autocommit=True); c.execute('select 1 from pg_database where datname = %s', ('$(PG_TEST_DB)',)).fetchone() \
 		or c.execute('create database "$(PG_TEST_DB)"')"
-	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser"
+	HMS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q $(XDIST) -m "not browser"
 
 # The fuzz test also runs (smaller) in make test and make test-pg; this one digs deeper with another seed.
 fuzz: venv

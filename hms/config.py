@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+PASSWORD_RESET_FLOOR_SECONDS = 0.5  # an unknown address does less work than a known one
+REGISTER_FLOOR_SECONDS = 0.6  # a new and a taken address both hash the password
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -100,6 +102,10 @@ class Settings:
     rate_limit_exports: str = "30 per hour"
     rate_limit_password_reset: str = "10 per hour"
     password_reset_per_hour: int = 3
+    # Minimum time of the answers that must not tell whether an address has an account (password reset,
+    # registration). Production refuses anything shorter; only tests shorten them, to not wait for nothing.
+    password_reset_floor_seconds: float = PASSWORD_RESET_FLOOR_SECONDS
+    register_floor_seconds: float = REGISTER_FLOOR_SECONDS
     max_active_bookings: int = 5
     calendar_feed_details: bool = False
     api_docs: bool | None = None
@@ -112,7 +118,8 @@ class Settings:
     invoice_tax_percent: Decimal = Decimal("0")
     financial_year_start_month: int = 4
     currency: str = "INR"
-    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it, to sign in quickly.
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); only tests lower it (HMS_ARGON2_* for the servers
+    # they start), to sign in quickly; production refuses less.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
@@ -167,6 +174,11 @@ class Settings:
             rate_limit_exports=_env("HMS_RATE_LIMIT_EXPORTS", "30 per hour") or "",
             rate_limit_password_reset=_env("HMS_RATE_LIMIT_PASSWORD_RESET", "10 per hour") or "",
             password_reset_per_hour=_env_int("HMS_PASSWORD_RESET_PER_HOUR", 3),
+            password_reset_floor_seconds=_env_float("HMS_PASSWORD_RESET_FLOOR_SECONDS", PASSWORD_RESET_FLOOR_SECONDS),
+            register_floor_seconds=_env_float("HMS_REGISTER_FLOOR_SECONDS", REGISTER_FLOOR_SECONDS),
+            argon2_time_cost=_env_int("HMS_ARGON2_TIME_COST", 3),
+            argon2_memory_kib=_env_int("HMS_ARGON2_MEMORY_KIB", 65536),
+            argon2_parallelism=_env_int("HMS_ARGON2_PARALLELISM", 4),
             max_active_bookings=_env_int("HMS_MAX_ACTIVE_BOOKINGS", 5),
             calendar_feed_details=_env_bool("HMS_CALENDAR_FEED_DETAILS", False),
             api_docs=_env_optional_bool("HMS_API_DOCS"),
@@ -234,6 +246,10 @@ class Settings:
             problems.append(f"HMS_AUDIT_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if self.demo_data:
             problems.append("HMS_DEMO_DATA must be off")
+        if self.password_reset_floor_seconds < PASSWORD_RESET_FLOOR_SECONDS:
+            problems.append(f"HMS_PASSWORD_RESET_FLOOR_SECONDS must be at least {PASSWORD_RESET_FLOOR_SECONDS}")
+        if self.register_floor_seconds < REGISTER_FLOOR_SECONDS:
+            problems.append(f"HMS_REGISTER_FLOOR_SECONDS must be at least {REGISTER_FLOOR_SECONDS}")
         if self.smtp_host and not self.smtp_tls and not is_loopback(self.smtp_host) and not self.smtp_allow_plain:
             problems.append("plain SMTP to a remote host: set HMS_SMTP_TLS=1 (or HMS_SMTP_ALLOW_PLAIN=1)")
         if problems:

@@ -27,6 +27,7 @@ from tests.conftest import make_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
+POLL = 0.02  # seconds between two looks at a starting process: start-up takes seconds, so this costs nothing
 
 
 def free_port() -> int:
@@ -47,6 +48,13 @@ def server_env(app: Flask, instance: Path, port: int) -> dict[str, str]:
         "HMS_JWT_SECRET": app.config["JWT_SECRET_KEY"],
         "HMS_TIMEZONE": app.config["HMS"].timezone,
         "HMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # The test app's response floors (none) and cheap argon2: a fuzzed registration or sign-in neither waits
+        # 0.6 s for nothing nor hashes with 64 MiB (production refuses both; the suite checks that in-process).
+        "HMS_PASSWORD_RESET_FLOOR_SECONDS": str(app.config["HMS"].password_reset_floor_seconds),
+        "HMS_REGISTER_FLOOR_SECONDS": str(app.config["HMS"].register_floor_seconds),
+        "HMS_ARGON2_TIME_COST": str(app.config["HMS"].argon2_time_cost),
+        "HMS_ARGON2_MEMORY_KIB": str(app.config["HMS"].argon2_memory_kib),
+        "HMS_ARGON2_PARALLELISM": str(app.config["HMS"].argon2_parallelism),
     }
     env.pop("REDIS_URL", None)
     return env
@@ -77,10 +85,12 @@ def gunicorn_server(
             except requests.RequestException:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("the server did not start: " + log_path.read_text(errors="replace")[-2000:])
-                time.sleep(0.1)
+                time.sleep(POLL)
         yield base
     finally:
-        process.terminate()
+        # SIGINT is gunicorn's quick shutdown: SIGTERM's graceful one waits out the worker's 1 s poll for nothing,
+        # since a test's server has no request in flight when the test ends.
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:  # a loaded machine: do not leave the server behind
@@ -174,7 +184,7 @@ class Worker:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise AssertionError(f"the worker did not start:\n{self.log()[-4000:]}")
-            time.sleep(0.2)
+            time.sleep(POLL)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -44,7 +44,7 @@ def wait_for(predicate, *, timeout: float, what: str, log_path: Path):
             value = predicate(session)
         if value:
             return value
-        time.sleep(0.25)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-4000:]}")
 
 

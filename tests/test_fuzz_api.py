@@ -96,9 +96,13 @@ def test_schemathesis_finds_nothing_as_admin_doctor_or_patient(demo_server, tmp_
         not_here = SESSION_ENDING if EVERY_ROLE else f"{SESSION_ENDING}|{others}"
         for selection in (("--exclude-path-regex", not_here), ("--include-path-regex", SESSION_ENDING)):
             result = _schemathesis(base, tokens[role], tmp_path, *selection)
-            if result.returncode != 0 and CPYTHON_AST_RACE in result.stdout and not FAILED_CASES.search(result.stdout):
+            for _again in range(2):
+                crashed = CPYTHON_AST_RACE in result.stdout and not FAILED_CASES.search(result.stdout)
+                if result.returncode == 0 or not crashed:
+                    break
                 # Schemathesis' two worker threads can race inside CPython 3.11's ast module (hypothesis describes
-                # its strategies with ast.parse). That is the tool crashing, not the API answering badly: run again.
+                # its strategies with ast.parse). That is the tool crashing, not the API answering badly: run again
+                # (twice at most; on a loaded machine it crashed twice in a row).
                 result = _schemathesis(base, tokens[role], tmp_path, *selection)
             if result.returncode != 0:
                 findings.append(f"---- as {role} ({' '.join(selection)}):\n{result.stdout[-6000:]}{result.stderr}")

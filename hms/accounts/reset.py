@@ -3,8 +3,8 @@ the address belongs to anyone.
 
 Why it is built this way:
 - No account enumeration: the request always gets the same status and body, and takes at least
-  RESPONSE_FLOOR seconds, so neither the answer nor its timing says whether a mail went out. Throttled,
-  blocked and unknown addresses get that same answer too.
+  HMS_PASSWORD_RESET_FLOOR_SECONDS (0.5 s; production refuses less), so neither the answer nor its timing says
+  whether a mail went out. Throttled, blocked and unknown addresses get that same answer too.
 - Throttles: per client address (the rate limit on the view, HMS_RATE_LIMIT_PASSWORD_RESET) and per account
   (at most HMS_PASSWORD_RESET_PER_HOUR mails an hour, so nobody can flood a patient's inbox).
 - The link's token is never stored (see hms.accounts.tokens); it works once, for 30 minutes, and a newer
@@ -33,7 +33,6 @@ from hms.models import Channel, User
 from hms.notifications.service import queue
 
 TTL = timedelta(minutes=30)
-RESPONSE_FLOOR = 0.5  # seconds: both answers take at least this long (an unknown address does less work)
 REQUESTED = (
     "If an account uses this e-mail address, we have sent it a link to choose a new password. "
     "The link works once, for 30 minutes."
@@ -51,11 +50,12 @@ def request_reset(*, email: str, ip: str | None) -> dict[str, Any]:
 
     The answer is the same in every case, after the same minimum time.
     """
+    floor = current_app.config["HMS"].password_reset_floor_seconds
     started = time.monotonic()
     try:
         _request(email=email, ip=ip)
     finally:
-        remaining = RESPONSE_FLOOR - (time.monotonic() - started)
+        remaining = floor - (time.monotonic() - started)
         if remaining > 0:
             time.sleep(remaining)
     return {"message": REQUESTED}

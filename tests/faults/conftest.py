@@ -123,6 +123,6 @@ def wait_for(predicate, *, timeout: float, what: str, log: str | Path | None = N
         value = predicate()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(0.05)
     text = Path(log).read_text(errors="replace")[-4000:] if log else ""
     raise AssertionError(f"timed out waiting for {what}\n{text}")

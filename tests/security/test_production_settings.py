@@ -18,12 +18,14 @@ from tests.factories import UserFactory
 STRONG = "s" * 48
 # Production refuses the cheap argon2 of the test settings.
 PRODUCTION_ARGON2 = {"argon2_time_cost": 3, "argon2_memory_kib": 65536, "argon2_parallelism": 4}
+# And the test settings' zero response floors (tests/conftest.py).
+PRODUCTION_FLOORS = {"password_reset_floor_seconds": 0.5, "register_floor_seconds": 0.6}
 
 
 def production_app_settings(app, tmp_path, **overrides) -> Settings:
     """Settings of a production app on the test database."""
     values = {"database_url": app.config["HMS"].database_url, "env": "production", "jwt_secret": STRONG}
-    values.update(PRODUCTION_ARGON2, **overrides)
+    values.update(PRODUCTION_ARGON2, **PRODUCTION_FLOORS, **overrides)
     return make_settings(tmp_path, **values)
 
 
