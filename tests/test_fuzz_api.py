@@ -27,7 +27,10 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 MAX_EXAMPLES = int(os.environ.get("HMS_FUZZ_MAX_EXAMPLES", "8"))
 SEED = int(os.environ.get("HMS_FUZZ_SEED", "20261201"))
 # These end the session they are called with, so they run last, after everything else had a valid token.
-SESSION_ENDING = "^/api/auth/(logout|change-password)$"
+# Revoking a session is among them: the stateful phase follows GET /sessions to DELETE /sessions/{id} with the
+# caller's own session, and every later request of that role then answered 401 (26 doctor operations fuzzed
+# nothing but the sign-in check).
+SESSION_ENDING = r"^/api/auth/(logout|change-password|sessions/\{session_id\})$"
 # Each role fuzzes its own area and the shared ones (public, /api/auth); make fuzz (HMS_FUZZ_EVERY_ROLE=1) also
 # sends every role at every other role's operations, which only answer 403 (proved cheaply elsewhere).
 EVERY_ROLE = os.environ.get("HMS_FUZZ_EVERY_ROLE") == "1"
