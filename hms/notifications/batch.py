@@ -1,10 +1,11 @@
-"""Delivering a batch of outbox rows: one write to lease them all and one to record every outcome.
+"""Delivering a batch of outbox rows: one write to lease them all and one for every ten outcomes.
 
-The embedded broker hands the worker batches (the web process's publisher coalesces the ids committed within
-a few tens of milliseconds, see hms.celery_app). On SQLite every write transaction waits its turn behind the
-bookings, so a row delivered on its own costs three turns (claim, lease renewal, outcome); a batch costs two in
-all. Each row is still claimed only if it is pending and due, sent once, and its outcome is the same as
-`service.deliver` would record (`service.outcome_of`); a row due for a retry is left to the outbox sweep.
+The web process's publisher coalesces the ids committed within a few tens of milliseconds into one message (see
+hms.celery_app). On SQLite every write transaction waits its turn behind the bookings, so a row delivered on its
+own costs three turns (claim, lease renewal, outcome); a batch of ten costs two in all. Outcomes are written every
+ten rows, so a worker killed mid-batch sends at most ten messages again once their lease has run out. Each row
+is still claimed only if it is pending and due, and its outcome is the one `service.deliver` would record
+(`service.outcome_of`); a row due for a retry is left to the outbox sweep.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from hms.extensions import db
 from hms.models import Appointment, Doctor, Notification, NotificationStatus, User
 from hms.notifications import service
 
-# A batch longer than this is split by the publisher; the lease is renewed when half of it has passed.
+# The publisher sends at most this many ids in one message (hms.celery_app.PUBLISH_BATCH_LIMIT).
 BATCH_LIMIT = 100
+# Outcomes are written this often, so a worker killed mid-batch sends at most this many again after the lease.
+RECORD_EVERY = 10
+# Sending stops after this long (slow or unreachable servers, 20 s timeouts each), well inside the task's soft time
+# limit and the lease; the rows not tried are handed back to the outbox sweep at once.
+SEND_BUDGET_SECONDS = 120.0
 
 
 def _claim_all(notification_ids: list[int]) -> list[int]:
@@ -43,12 +49,13 @@ def _claim_all(notification_ids: list[int]) -> list[int]:
     return sorted(service.in_write_transaction(lambda: list(db.session.execute(statement).scalars())))
 
 
-def _renew_lease(notification_ids: list[int]) -> None:
+def _hand_back(notification_ids: list[int]) -> None:
+    """Rows this worker claimed but did not try: due now, so the sweep sends them again (attempts unchanged)."""
     service.in_write_transaction(
         lambda: db.session.execute(
             update(Notification)
             .where(Notification.id.in_(notification_ids), Notification.status == NotificationStatus.PENDING.value)
-            .values(next_attempt_at=utcnow_naive() + service.LEASE)
+            .values(next_attempt_at=utcnow_naive())
         )
     )
 
@@ -81,34 +88,59 @@ def _load_what_messages_name(rows: list[Notification]) -> list[object]:
     return loaded
 
 
+def _rendered(rows: list[Notification]) -> list[tuple[Notification, Any, str | None, bool]]:
+    """Each row with its message, or the error that rendering it raised (and whether retrying can help)."""
+    from hms.notifications import senders
+
+    prepared: list[tuple[Notification, Any, str | None, bool]] = []
+    for row in rows:
+        try:
+            prepared.append((row, senders.render(row), None, False))
+        except senders.PermanentDeliveryError as exc:
+            prepared.append((row, None, str(exc), True))
+        except Exception as exc:
+            prepared.append((row, None, f"{type(exc).__name__}: {exc}"[:2000], False))
+    return prepared
+
+
 def deliver_many(notification_ids: list[int]) -> dict[str, int]:
-    """Send every pending, due row of the batch and record the outcomes; counts by outcome (skipped: not ours)."""
+    """Send every pending, due row of the batch and record the outcomes; counts by outcome (skipped: not ours,
+    handed_back: claimed but not tried within the time budget)."""
     from hms.notifications import senders
 
     wanted = sorted(set(notification_ids))[:BATCH_LIMIT]
     claimed = _claim_all(wanted) if wanted else []
-    counts = {"sent": 0, "failed": 0, "pending": 0, "skipped": len(wanted) - len(claimed)}
+    counts = {"sent": 0, "failed": 0, "pending": 0, "skipped": len(wanted) - len(claimed), "handed_back": 0}
     if not claimed:
         return counts
     rows = list(db.session.execute(select(Notification).where(Notification.id.in_(claimed))).scalars())
     loaded = _load_what_messages_name(rows)  # noqa: F841  (held: the identity map keeps only weak references)
-    renew_after = time.monotonic() + service.LEASE.total_seconds() / 2
+    prepared = _rendered(rows)
+    # The rows keep their loaded columns once detached: writing outcomes (which ends this read) does not expire
+    # them, so sending needs no statement per row.
+    db.session.expunge_all()
+    db.session.rollback()
+    started = time.monotonic()
     outcomes: list[tuple[int, dict[str, Any]]] = []
-    for index, row in enumerate(rows):
-        if time.monotonic() > renew_after:  # slow servers: keep the rest of the batch ours
-            _renew_lease([other.id for other in rows[index:]])
-            renew_after = time.monotonic() + service.LEASE.total_seconds() / 2
-        error: str | None = None
-        permanent = False
-        try:
-            senders.send(row, senders.render(row))
-        except senders.PermanentDeliveryError as exc:
-            error, permanent = str(exc), True
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+    for index, (row, message, error, permanent) in enumerate(prepared):
+        if time.monotonic() - started > SEND_BUDGET_SECONDS:
+            untried = [other.id for other, *_rest in prepared[index:]]
+            _hand_back(untried)
+            counts["handed_back"] = len(untried)
+            break
+        if message is not None:
+            try:
+                senders.send(row, message)
+            except senders.PermanentDeliveryError as exc:
+                error, permanent = str(exc), True
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
         outcome, values = service.outcome_of(row.id, attempts=(row.attempts or 0) + 1, error=error, permanent=permanent)
         counts[outcome.status] += 1
         outcomes.append((row.id, values))
-    db.session.rollback()  # end the read snapshot; the outcomes are written in a fresh write transaction
-    _record_all(outcomes)
+        if len(outcomes) >= RECORD_EVERY:
+            _record_all(outcomes)
+            outcomes = []
+    if outcomes:
+        _record_all(outcomes)
     return counts
