@@ -124,20 +124,6 @@ def _check_booking_cap(patient_id: int) -> None:
 
 
 @cache
-def _booking_parties() -> tuple[Select, Select]:
-    """The patient (with their account) and the doctor (with account and department) a booking reads inside its
-    transaction. Built once and run with parameters: this is the hottest write path, and building the statements
-    and their cache keys per booking cost more CPU than the database spends on them."""
-    patient = select(Patient).options(joinedload(Patient.user)).where(Patient.id == bindparam("id"))
-    doctor = (
-        select(Doctor)
-        .options(joinedload(Doctor.user), joinedload(Doctor.department))
-        .where(Doctor.id == bindparam("id"))
-    )
-    return patient, doctor
-
-
-@cache
 def _patients_day_statement() -> Select:
     """The patient's active appointments of a day (the one-a-doctor-a-day and overlap rules), built once."""
     return select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
@@ -156,11 +142,12 @@ def book(
     """
 
     def run() -> dict[str, Any]:
-        patient_query, doctor_query = _booking_parties()
-        patient = db.session.execute(patient_query, {"id": patient_id}).scalar_one_or_none()
+        # session.get, not a statement built once: on PostgreSQL the patient is still in the session from the
+        # token check (no statement at all), on SQLite the write transaction's start expired it.
+        patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        doctor = db.session.execute(doctor_query, {"id": doctor_id}).scalar_one_or_none()
+        doctor = db.session.get(Doctor, doctor_id, options=[joinedload(Doctor.user), joinedload(Doctor.department)])
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
         if not by_admin:
