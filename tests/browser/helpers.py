@@ -138,9 +138,11 @@ def nav(page: Page, testid: str) -> None:
     link.click()
 
 
-def new_doctor(base_url: str, prefix: str, full_name: str) -> tuple[int, str, str]:
-    """A doctor the admin has just added, past the forced change of the temporary password: (id, username,
-    password)."""
+TEMPORARY_PASSWORD = "Temp-pass-123"
+
+
+def add_doctor(base_url: str, prefix: str, full_name: str) -> tuple[int, str]:
+    """A doctor the admin has just added, who still has to change the temporary password: (id, username)."""
     admin = api(base_url, api_token(base_url, "admin", "admin123"))
     department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
     username = unique(prefix)
@@ -149,15 +151,22 @@ def new_doctor(base_url: str, prefix: str, full_name: str) -> tuple[int, str, st
         json={
             "username": username,
             "email": f"{username}@hospital.local",
-            "password": "Temp-pass-123",
+            "password": TEMPORARY_PASSWORD,
             "full_name": full_name,
             "department_id": department_id,
             "specialization": "General Physician",
         },
     )
     assert created.status_code == 201, created.text
-    changed = api(base_url, api_token(base_url, username, "Temp-pass-123")).post(
-        "/auth/change-password", json={"current_password": "Temp-pass-123", "new_password": "Own-pass-456"}
+    return created.json()["id"], username
+
+
+def new_doctor(base_url: str, prefix: str, full_name: str) -> tuple[int, str, str]:
+    """A doctor the admin has just added, past the forced change of the temporary password: (id, username,
+    password)."""
+    doctor_id, username = add_doctor(base_url, prefix, full_name)
+    changed = api(base_url, api_token(base_url, username, TEMPORARY_PASSWORD)).post(
+        "/auth/change-password", json={"current_password": TEMPORARY_PASSWORD, "new_password": "Own-pass-456"}
     )
     assert changed.status_code == 200, changed.text
-    return created.json()["id"], username, "Own-pass-456"
+    return doctor_id, username, "Own-pass-456"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from .helpers import api, api_token, confirm_address, hospital_today, items, login, nav, new_doctor, unique
+from .helpers import add_doctor, api, api_token, confirm_address, hospital_today, items, login, nav, new_doctor, unique
 
 
 def success_toast(page, text: str):
@@ -15,21 +15,7 @@ def success_toast(page, text: str):
 
 
 def test_new_doctor_changes_temporary_password_and_edits_availability(page, live_server):
-    admin = api(live_server, api_token(live_server, "admin", "admin123"))
-    department_id = items(admin.get("/departments", params={"per_page": 100}).json())[0]["id"]
-    username = unique("dr.new")
-    created = admin.post(
-        "/admin/doctors",
-        json={
-            "username": username,
-            "email": f"{username}@hospital.local",
-            "password": "Temp-pass-123",
-            "full_name": "Dr. Browser Test",
-            "department_id": department_id,
-            "specialization": "General Physician",
-        },
-    )
-    assert created.status_code == 201, created.text
+    doctor_id, username = add_doctor(live_server, "dr.new", "Dr. Browser Test")
 
     # first sign-in: forced to the password page, nowhere else
     login(page, username, "Temp-pass-123", lands_on="/doctor/password")
@@ -69,7 +55,7 @@ def test_new_doctor_changes_temporary_password_and_edits_availability(page, live
     cell.click()
     expect(cell).to_have_attribute("data-state", "blocked")
     expect(success_toast(page, "09:30 blocked")).to_be_visible()
-    slots = api(live_server).get(f"/doctors/{created.json()['id']}/slots", params={"date": day}).json()["slots"]
+    slots = api(live_server).get(f"/doctors/{doctor_id}/slots", params={"date": day}).json()["slots"]
     assert {s["start"]: s["available"] for s in slots} == {"09:00": True, "09:30": False, "10:00": True}
     cell.click()
     expect(cell).to_have_attribute("data-state", "free")
