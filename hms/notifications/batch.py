@@ -11,18 +11,18 @@ is still claimed only if it is pending and due, and its outcome is the one `serv
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
+from hms.celery_app import PUBLISH_BATCH_LIMIT
 from hms.common.clock import utcnow_naive
 from hms.extensions import db
 from hms.models import Appointment, Doctor, Notification, NotificationStatus, User
 from hms.notifications import service
 
-# The publisher sends at most this many ids in one message (hms.celery_app.PUBLISH_BATCH_LIMIT).
-BATCH_LIMIT = 100
 # Outcomes are written this often, so a worker killed mid-batch sends at most this many again after the lease.
 RECORD_EVERY = 10
 # Sending stops after this long (slow or unreachable servers, 20 s timeouts each), well inside the task's soft time
@@ -89,18 +89,10 @@ def _load_what_messages_name(rows: list[Notification]) -> list[object]:
 
 
 def _rendered(rows: list[Notification]) -> list[tuple[Notification, Any, str | None, bool]]:
-    """Each row with its message, or the error that rendering it raised (and whether retrying can help)."""
+    """Each row with its message, or the error that rendering it raised (and whether retrying cannot help)."""
     from hms.notifications import senders
 
-    prepared: list[tuple[Notification, Any, str | None, bool]] = []
-    for row in rows:
-        try:
-            prepared.append((row, senders.render(row), None, False))
-        except senders.PermanentDeliveryError as exc:
-            prepared.append((row, None, str(exc), True))
-        except Exception as exc:
-            prepared.append((row, None, f"{type(exc).__name__}: {exc}"[:2000], False))
-    return prepared
+    return [(row, *service.attempted(partial(senders.render, row))) for row in rows]
 
 
 def deliver_many(notification_ids: list[int]) -> dict[str, int]:
@@ -108,7 +100,7 @@ def deliver_many(notification_ids: list[int]) -> dict[str, int]:
     handed_back: claimed but not tried within the time budget)."""
     from hms.notifications import senders
 
-    wanted = sorted(set(notification_ids))[:BATCH_LIMIT]
+    wanted = sorted(set(notification_ids))[:PUBLISH_BATCH_LIMIT]  # what the publisher sends at most
     claimed = _claim_all(wanted) if wanted else []
     counts = {"sent": 0, "failed": 0, "pending": 0, "skipped": len(wanted) - len(claimed), "handed_back": 0}
     if not claimed:
@@ -129,12 +121,7 @@ def deliver_many(notification_ids: list[int]) -> dict[str, int]:
             counts["handed_back"] = len(untried)
             break
         if message is not None:
-            try:
-                senders.send(row, message)
-            except senders.PermanentDeliveryError as exc:
-                error, permanent = str(exc), True
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+            _sent, error, permanent = service.attempted(partial(senders.send, row, message))
         outcome, values = service.outcome_of(row.id, attempts=(row.attempts or 0) + 1, error=error, permanent=permanent)
         counts[outcome.status] += 1
         outcomes.append((row.id, values))

@@ -216,21 +216,31 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
         return DeliveryOutcome("skipped")
     row = db.session.get(Notification, notification_id)
     assert row is not None
-    error: str | None = None
-    permanent = False
-    try:
+
+    def render_and_send() -> None:
         message = senders.render(row)
         _extend_lease(notification_id)  # commits: the row's attributes are read again, as they are now
         senders.send(row, message)
-    except senders.PermanentDeliveryError as exc:
-        error, permanent = str(exc), True
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+
+    _done, error, permanent = attempted(render_and_send)
     attempts = (row.attempts or 0) + 1
     db.session.rollback()  # end the read snapshot; the outcome is written in a fresh write transaction
     outcome, values = outcome_of(notification_id, attempts=attempts, error=error, permanent=permanent)
     _record_outcome(notification_id, **values)
     return outcome
+
+
+def attempted(action: Callable[[], T]) -> tuple[T | None, str | None, bool]:
+    """Run a render or a send: what it returned, or the error it raised as text and whether retrying cannot help
+    (a PermanentDeliveryError: no address, channel switched off)."""
+    from hms.notifications import senders
+
+    try:
+        return action(), None, False
+    except senders.PermanentDeliveryError as exc:
+        return None, str(exc), True
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:2000], False
 
 
 def outcome_of(
