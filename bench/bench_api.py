@@ -26,10 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask
-from flask_jwt_extended import create_access_token
 from sqlalchemy import select
 
-from bench.generate import bench_app
+from bench.generate import bench_app, sign_in
 from hms.common.clock import today_local
 from hms.extensions import cache, db
 from hms.models import Doctor, Patient, User
@@ -61,11 +60,13 @@ class Bench:
         self.app, self.repeats, self.rng = app, repeats, random.Random(seed)
         self.client = app.test_client()
         with app.app_context():
-            admin = db.session.execute(select(User).where(User.role == "admin").limit(1)).scalar_one()
-            self.admin = {"Authorization": f"Bearer {create_access_token(identity=admin.id)}"}
+            admin_id = db.session.execute(select(User.id).where(User.role == "admin").limit(1)).scalar_one()
             self.doctor_ids = list(db.session.execute(select(Doctor.id)).scalars())
-            self.patients = list(db.session.execute(select(Patient.id, Patient.user_id)).all())
+            self.patients = list(db.session.execute(select(Patient.id, Patient.user_id).limit(2000)).all())
             self.today = today_local()
+        # Tokens must name a live sign-in session (common.auth refuses others): one each, before any timing.
+        self.tokens = sign_in(app, [admin_id, *(user_id for _patient, user_id in self.patients)], agent="bench_api")
+        self.admin = {"Authorization": f"Bearer {self.tokens[admin_id]}"}
 
     def clear_cache(self) -> None:
         with self.app.app_context():
@@ -106,8 +107,7 @@ class Bench:
             if not free:
                 continue
             _patient_id, user_id = self.rng.choice(self.patients)
-            with self.app.app_context():
-                headers = {"Authorization": f"Bearer {create_access_token(identity=user_id)}"}
+            headers = {"Authorization": f"Bearer {self.tokens[user_id]}"}
             body = {"doctor_id": doctor, "date": day.isoformat(), "start_time": free[0]["start"], "reason": "bench"}
             elapsed, response = timed(
                 lambda body=body, headers=headers: self.client.post(

@@ -50,6 +50,42 @@ def bench_app(database_url: str, redis_url: str | None = None) -> Flask:
     return create_app(settings)
 
 
+def sign_in(app: Flask, user_ids: list[int], *, agent: str) -> dict[int, str]:
+    """An access token for each user, each naming a sign-in session of its own (claim `sid`), as the login route
+    issues them: the server refuses a token whose session does not exist. Sessions are inserted in bulk rather
+    than through the login route, which would spend minutes on password hashes."""
+    from flask_jwt_extended import create_access_token
+
+    from hms.common.session_rules import real_now
+    from hms.models import AuthSession
+
+    now = real_now()
+    rows = [
+        {
+            "user_id": user_id,
+            "refresh_hash": f"bench-{user_id}",
+            "generation": 0,
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + timedelta(hours=8),
+            "user_agent": agent,
+        }
+        for user_id in user_ids
+    ]
+    with app.app_context():
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(AuthSession), rows[start : start + 5000])
+        db.session.commit()
+        sessions = db.session.execute(
+            select(AuthSession.user_id, AuthSession.id).where(AuthSession.user_agent == agent)
+        ).all()
+        newest = dict(sorted(sessions, key=lambda row: row[1]))  # the newest session of each user
+        return {
+            user_id: create_access_token(identity=user_id, additional_claims={"sid": newest[user_id]})
+            for user_id in user_ids
+        }
+
+
 def _slots() -> list[time]:
     result = []
     for start, end in WINDOWS:

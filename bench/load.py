@@ -288,47 +288,12 @@ class Hospital:
             self.first_new_appointment = (db.session.execute(select(func.max(Appointment.id))).scalar() or 0) + 1
         # Every token is issued before the clock starts: signing in is not what a scenario measures, and a
         # session written by this process during a scenario would queue behind the server's writers.
+        from bench.generate import sign_in
+
         users = [admin_id, *(row.user_id for row in doctors[:50]), *(user_id for _patient, user_id in self.patients)]
-        self.tokens: dict[int, str] = self._sign_in(users)
+        self.tokens: dict[int, str] = sign_in(app, users, agent="bench/load.py")
         self.admin = self.tokens[admin_id]
         self.doctor_tokens = [self.tokens[row.user_id] for row in doctors[:50]]
-
-    def _sign_in(self, user_ids: list[int]) -> dict[int, str]:
-        """An access token for each user, each naming a sign-in session of its own (claim `sid`), as the login
-        route issues them: the server refuses a token whose session does not exist. Sessions are inserted in
-        bulk rather than through the login route, which would spend minutes on password hashes."""
-        from flask_jwt_extended import create_access_token
-        from sqlalchemy import insert, select
-
-        from hms.common.session_rules import real_now
-        from hms.extensions import db
-        from hms.models import AuthSession
-
-        now = real_now()
-        rows = [
-            {
-                "user_id": user_id,
-                "refresh_hash": f"bench-{user_id}",
-                "generation": 0,
-                "created_at": now,
-                "last_used_at": now,
-                "expires_at": now + timedelta(hours=8),
-                "user_agent": "bench/load.py",
-            }
-            for user_id in user_ids
-        ]
-        with self.app.app_context():
-            for start in range(0, len(rows), 5000):
-                db.session.execute(insert(AuthSession), rows[start : start + 5000])
-            db.session.commit()
-            sessions = db.session.execute(
-                select(AuthSession.user_id, AuthSession.id).where(AuthSession.user_agent == "bench/load.py")
-            ).all()
-            newest = dict(sorted(sessions, key=lambda row: row[1]))  # the newest session of each user
-            return {
-                user_id: create_access_token(identity=user_id, additional_claims={"sid": newest[user_id]})
-                for user_id in user_ids
-            }
 
     def patient_token(self, user_id: int) -> str:
         return self.tokens[user_id]
