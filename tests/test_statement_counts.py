@@ -174,6 +174,28 @@ def test_large_totals_are_remembered_briefly_and_small_ones_are_exact(client, au
     assert _counts(statements) == [] and body["total"] == 31
 
 
+def test_remembered_totals_are_named_by_the_filters_values_not_only_their_shape(client, auth, hospital, monkeypatch):
+    """Two lists of the same shape (a status filter) with different values each keep their own total."""
+    cancelled = [
+        AppointmentFactory(
+            doctor=hospital["doctor"],
+            patient=PatientFactory(),
+            date=date(2026, 12, 1),
+            status="cancelled",
+            start_time=time(9 + n, 0),
+            end_time=time(9 + n, 30),
+        )
+        for n in range(3)
+    ]
+    monkeypatch.setattr(pagination, "CACHED_TOTAL_MIN", 1)
+    headers = auth(hospital["admin"])
+    assert _get(client, "/api/admin/appointments?status=booked&per_page=10", headers)["total"] == 31
+    assert _get(client, "/api/admin/appointments?status=cancelled&per_page=10", headers)["total"] == len(cancelled)
+    with counted() as statements:
+        again = _get(client, "/api/admin/appointments?status=booked&per_page=10", headers)
+    assert _counts(statements) == [] and again["total"] == 31
+
+
 # ---- booking, cancel and the slot read -------------------------------------------------------------------------
 
 

@@ -72,12 +72,35 @@ def count_statement(statement: Select) -> Select:
     return select(func.count()).select_from(statement.order_by(None).subquery())
 
 
+# The SQL text of each count statement's shape, per process. Naming a cached total by compiling its count on every
+# request cost ~0.4 ms of a 7 ms list page; SQLAlchemy's cache key (the statement's structure) now finds the text,
+# and the key's bound values, in their fixed order, complete the name, so every process names the same filters alike.
+_COUNT_SQL: dict[tuple[str, Any], str] = {}
+_COUNT_SQL_LIMIT = 512
+
+
+def _total_key(counting: Select) -> str:
+    cache_key = counting._generate_cache_key()
+    values: list[Any]
+    if cache_key is None:  # a statement SQLAlchemy cannot cache: compile it each time
+        compiled = counting.compile(db.engine)
+        text, values = str(compiled), sorted(compiled.params.items())
+    else:
+        shape = (db.engine.dialect.name, cache_key.key)
+        known = _COUNT_SQL.get(shape)
+        if known is None:
+            if len(_COUNT_SQL) >= _COUNT_SQL_LIMIT:
+                _COUNT_SQL.clear()
+            known = _COUNT_SQL[shape] = str(counting.compile(db.engine))
+        text, values = known, [bind.effective_value for bind in cache_key.bindparams]
+    return hashlib.sha256(f"{text}|{values!r}".encode()).hexdigest()[:32]
+
+
 def _total(statement: Select) -> int:
     from hms.common.cache import get_or_set_if
 
     counting = count_statement(statement)
-    compiled = counting.compile(db.engine)
-    key = hashlib.sha256(f"{compiled}|{sorted(compiled.params.items())!r}".encode()).hexdigest()[:32]
+    key = _total_key(counting)
     return get_or_set_if(
         "totals",
         key,
