@@ -272,7 +272,7 @@ class Hospital:
 
         from hms.common.clock import today_local
         from hms.extensions import db
-        from hms.models import Appointment, Doctor, Patient, User
+        from hms.models import ACTIVE_STATUSES, Appointment, Doctor, Patient, User
 
         self.app = app
         with app.app_context():
@@ -286,6 +286,13 @@ class Hospital:
                 db.session.execute(select(Patient.full_name).order_by(Patient.id).limit(2000)).scalars()
             )
             self.first_new_appointment = (db.session.execute(select(func.max(Appointment.id))).scalar() or 0) + 1
+            # The generated hospital already books most patients once in the coming days: a booking scenario skips
+            # a patient on a day they already have a visit, or the rules (one visit a doctor a day, no overlap)
+            # would rightly refuse it with a 409 that the run counts as unexpected.
+            upcoming = select(Appointment.patient_id, Appointment.date).where(
+                Appointment.date >= self.today, Appointment.status.in_(ACTIVE_STATUSES)
+            )
+            self.busy_days = {(row.patient_id, row.date.isoformat()) for row in db.session.execute(upcoming)}
         # Every token is issued before the clock starts: signing in is not what a scenario measures, and a
         # session written by this process during a scenario would queue behind the server's writers.
         from bench.generate import sign_in
@@ -392,7 +399,16 @@ def scenarios(hospital: Hospital, slots: list[tuple[int, str, str]], rng: random
         if not pool or not people:
             return 0, None, None
         doctor_id, day, start = pool.pop()
-        _patient_id, user_id = people.pop()
+        # The last of the next 50 who has no visit that day (or the last one, if every one of them has).
+        free = next(
+            (
+                i
+                for i in range(len(people) - 1, max(-1, len(people) - 51), -1)
+                if (people[i][0], day) not in hospital.busy_days
+            ),
+            len(people) - 1,
+        )
+        _patient_id, user_id = people.pop(free)
         token = hospital.patient_token(user_id)
         body = {"doctor_id": doctor_id, "date": day, "start_time": start, "reason": "bench"}
         status, _, content = await c.request("POST", "/api/patient/appointments", token=token, body=body)
