@@ -15,6 +15,7 @@ from hms.extensions import db
 from hms.models import (
     Appointment,
     Doctor,
+    Patient,
     Treatment,
     User,
 )
@@ -72,12 +73,21 @@ def _list(statement: Select) -> list[dict[str, Any]]:
     return [appointment_dict(row[0], has_treatment=bool(row[1])) for row in db.session.execute(statement)]
 
 
-def _load(appointment_id: int, *conditions: Any) -> Appointment:
-    """One appointment (with people) matching conditions, else 404: another user's appointment is not revealed."""
+def _load(appointment_id: int, *conditions: Any, for_notices: bool = False) -> Appointment:
+    """One appointment (with people) matching conditions, else 404: another user's appointment is not revealed.
+
+    for_notices: also the patient's and the doctor's logins and the treatment, in the same statement, for a write
+    that tells both people and answers with the appointment (a cancel): three lazy loads fewer.
+    """
+    options = [joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department)]
+    if for_notices:
+        options += [
+            joinedload(Appointment.patient).joinedload(Patient.user),
+            joinedload(Appointment.doctor).joinedload(Doctor.user),
+            joinedload(Appointment.treatment),
+        ]
     appointment = db.session.execute(
-        select(Appointment)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department))
-        .where(Appointment.id == appointment_id, *conditions)
+        select(Appointment).options(*options).where(Appointment.id == appointment_id, *conditions)
     ).scalar_one_or_none()
     if appointment is None:
         raise NotFound(f"Appointment {appointment_id} was not found.")

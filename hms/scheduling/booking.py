@@ -268,9 +268,12 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
     """Cancel a booked appointment (patient: own, before it starts; doctor: own; admin: any) and free its slot."""
     role = actor.role
     freed: dict[str, Any] = {}
+    # Before the write transaction: on SQLite its start expires what the session holds, and reading the actor's
+    # profile inside it cost a reload of the login; the appointment's load below brings both people's logins.
+    owner = _owner_condition(role, actor)
 
     def run() -> dict[str, Any]:
-        appointment = _load(appointment_id, *_owner_condition(role, actor))
+        appointment = _load(appointment_id, *owner, for_notices=True)
         if appointment.status != BOOKED:
             raise Conflict(
                 f"A {appointment.status.replace('_', ' ')} appointment cannot be cancelled.", code="invalid_transition"
