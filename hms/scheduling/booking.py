@@ -111,16 +111,31 @@ def _check_booking_cap(patient_id: int) -> None:
     """A patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings, so no one account hoards a doctor's day."""
     cap = int(current_app.config["HMS"].max_active_bookings)
     held = db.session.execute(
-        select(func.count(Appointment.id)).where(
-            Appointment.patient_id == patient_id,
-            rules.upcoming_condition(),
-        )
+        _booking_cap_statement(), {"patient_id": patient_id, **rules.moment_parameters()}
     ).scalar_one()
     if held >= cap:
         raise TooManyBookings(
             f"You already have {held} upcoming appointments, the most one patient may hold. "
             "Cancel one or wait until after a visit to book another."
         )
+
+
+@cache
+def _booking_cap_statement() -> Select:
+    """How many upcoming appointments a patient holds, built once (the moment is a parameter)."""
+    return select(func.count(Appointment.id)).where(
+        Appointment.patient_id == bindparam("patient_id"), rules.upcoming_condition_at_bound_moment()
+    )
+
+
+@cache
+def _doctor_statement() -> Select:
+    """The doctor to book, with the login (is the doctor active?) and the department (the answer names it)."""
+    return (
+        select(Doctor)
+        .options(joinedload(Doctor.user), joinedload(Doctor.department))
+        .where(Doctor.id == bindparam("doctor_id"))
+    )
 
 
 @cache
@@ -147,7 +162,9 @@ def book(
         patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        doctor = db.session.get(Doctor, doctor_id, options=[joinedload(Doctor.user), joinedload(Doctor.department)])
+        # The doctor is never in the session yet (the signed-in user is the patient or an admin): a statement built
+        # once, run with the id, skips what session.get pays on every call to build its query from the options.
+        doctor = db.session.execute(_doctor_statement(), {"doctor_id": doctor_id}).scalar_one_or_none()
         if doctor is None or doctor.archived_at is not None:
             raise NotFound(f"Doctor {doctor_id} was not found.")
         if not by_admin:

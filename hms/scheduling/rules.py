@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.common.clock import now_local
@@ -93,8 +93,8 @@ def time_fields(appointment: Appointment, *, now: datetime | None = None) -> dic
 # ---- the same rules as SQL conditions ----------------------------------------------------------------------------
 
 
-def _not_ended(now: datetime) -> ColumnElement[bool]:
-    return or_(Appointment.date > now.date(), and_(Appointment.date == now.date(), Appointment.end_time > now.time()))
+def _not_ended(day: Any, clock: Any) -> ColumnElement[bool]:
+    return or_(Appointment.date > day, and_(Appointment.date == day, Appointment.end_time > clock))
 
 
 def has_started_condition(now: datetime | None = None) -> ColumnElement[bool]:
@@ -107,7 +107,19 @@ def has_started_condition(now: datetime | None = None) -> ColumnElement[bool]:
 
 def upcoming_condition(now: datetime | None = None) -> ColumnElement[bool]:
     """Booked and not yet ended (in progress included)."""
-    return and_(Appointment.status == BOOKED, _not_ended(now or local_now()))
+    now = now or local_now()
+    return and_(Appointment.status == BOOKED, _not_ended(now.date(), now.time()))
+
+
+def upcoming_condition_at_bound_moment() -> ColumnElement[bool]:
+    """upcoming_condition with the moment left as parameters (`moment_parameters()` gives them), for a statement
+    built once and run with the time of each request."""
+    return and_(Appointment.status == BOOKED, _not_ended(bindparam("now_date"), bindparam("now_time")))
+
+
+def moment_parameters(now: datetime | None = None) -> dict[str, Any]:
+    now = now or local_now()
+    return {"now_date": now.date(), "now_time": now.time()}
 
 
 def past_condition(now: datetime | None = None) -> ColumnElement[bool]:
@@ -115,7 +127,7 @@ def past_condition(now: datetime | None = None) -> ColumnElement[bool]:
     now = now or local_now()
     return or_(
         Appointment.status.in_((COMPLETED, NO_SHOW)),
-        and_(Appointment.status == BOOKED, ~_not_ended(now)),
+        and_(Appointment.status == BOOKED, ~_not_ended(now.date(), now.time())),
     )
 
 

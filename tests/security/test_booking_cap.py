@@ -61,3 +61,19 @@ def test_an_admin_booking_for_a_patient_may_exceed_the_cap(client, frozen_clock)
     mine = client.get("/api/patient/appointments?per_page=100", headers=bearer(patient.user)).get_json()
     assert mine["total"] == 6
     assert client.post("/api/admin/appointments", json=body, headers=bearer(patient.user)).status_code == 403
+
+
+def test_todays_visit_counts_towards_the_cap_until_it_ends(client, frozen_clock):
+    """Four upcoming visits tomorrow and one today 07:30-08:00: at 07:59 it still runs (the cap is full), at 08:00
+    it has ended and the patient may book a fifth."""
+    from datetime import date
+
+    patient = PatientFactory()
+    for n in range(4):
+        AppointmentFactory(patient=patient, date=DAY, start_time=time(8, n * 10), end_time=time(8, n * 10 + 5))
+    AppointmentFactory(patient=patient, date=date(2026, 11, 24), start_time=time(7, 30), end_time=time(8))
+    doctor = doctor_with_day()
+    frozen_clock("2026-11-24 07:59")
+    assert error_code(book(client, bearer(patient.user), doctor.id)) == "too_many_bookings"
+    frozen_clock("2026-11-24 08:00")
+    assert book(client, bearer(patient.user), doctor.id).status_code == 201
