@@ -68,6 +68,7 @@ RULE_FUNCTIONS: dict[str, set[str] | None] = {
         "_check_time",
         "_place",
         "_patient_conflicts",
+        "_patient_conflict",
         "book",
         "_notify_waitlist",
         "reschedule",

@@ -18,7 +18,6 @@ from hms.common.errors import Conflict, Forbidden, NotFound, PatientBusy, SlotTa
 from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import (
-    ACTIVE_STATUSES,
     Appointment,
     Doctor,
     Patient,
@@ -36,6 +35,8 @@ from hms.scheduling.slots import (
     _invalidate_days,
     _lock_doctors,
     _minutes,
+    _patient_conflict,
+    _patients_day,
     _time,
     cut_slots,
 )
@@ -85,12 +86,12 @@ def _place(
     if any(a_start < slot[1] and a_end > slot[0] for a_start, a_end, _id in state["taken"]):
         raise SlotTaken()
     end = _time(slot[1])
-    mine = db.session.execute(_patients_day_statement(), {"patient_id": patient.id, "day": day}).all()
-    if any(row.doctor_id == doctor.id for row in mine):
+    conflict = _patient_conflict(_patients_day(patient.id, day), doctor_id=doctor.id, start=start, end=end)
+    if conflict == "already_booked_with_doctor":
         raise Conflict(
             "You already have an appointment with this doctor on that day.", code="already_booked_with_doctor"
         )
-    if any(row.start_time < end and row.end_time > start for row in mine):
+    if conflict == "patient_busy":
         raise PatientBusy("You already have another appointment at this time.")
     appointment = Appointment(
         patient_id=patient.id,
@@ -135,16 +136,6 @@ def _doctor_statement() -> Select:
         select(Doctor)
         .options(joinedload(Doctor.user), joinedload(Doctor.department))
         .where(Doctor.id == bindparam("doctor_id"))
-    )
-
-
-@cache
-def _patients_day_statement() -> Select:
-    """The patient's active appointments of a day (the one-a-doctor-a-day and overlap rules), built once."""
-    return select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
-        Appointment.patient_id == bindparam("patient_id"),
-        Appointment.date == bindparam("day"),
-        Appointment.status.in_(ACTIVE_STATUSES),
     )
 
 

@@ -211,6 +211,32 @@ def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool 
     return slots
 
 
+@cache
+def _patients_day_statement() -> Select:
+    """A patient's active appointments of a day (one visit a doctor a day, no overlap), built once."""
+    return select(Appointment.id, Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
+        Appointment.patient_id == bindparam("patient_id"),
+        Appointment.date == bindparam("day"),
+        Appointment.status.in_(ACTIVE_STATUSES),
+    )
+
+
+def _patients_day(patient_id: int, day: date, *, moving: int | None = None) -> list[Any]:
+    """The patient's active appointments that day, but the one being moved (it gives its slot up)."""
+    rows = db.session.execute(_patients_day_statement(), {"patient_id": patient_id, "day": day}).all()
+    return [row for row in rows if row.id != moving]
+
+
+def _patient_conflict(mine: list[Any], *, doctor_id: int, start: time, end: time) -> str | None:
+    """Why a patient with these appointments that day cannot take [start, end) with this doctor, if they cannot:
+    already_booked_with_doctor (one visit a doctor a day) or patient_busy (an overlap with another visit)."""
+    if any(row.doctor_id == doctor_id for row in mine):
+        return "already_booked_with_doctor"
+    if any(row.start_time < end and row.end_time > start for row in mine):
+        return "patient_busy"
+    return None
+
+
 def _patient_conflicts(
     slots: list[dict[str, Any]], *, patient_id: int, doctor_id: int, day: date, moving: int | None = None
 ) -> None:
@@ -218,22 +244,9 @@ def _patient_conflicts(
 
     The visit being moved (`moving`) is left out, as reschedule() leaves it out: it gives its slot up.
     """
-    query = select(Appointment.doctor_id, Appointment.start_time, Appointment.end_time).where(
-        Appointment.patient_id == patient_id,
-        Appointment.date == day,
-        Appointment.status.in_(ACTIVE_STATUSES),
-    )
-    if moving is not None:
-        query = query.where(Appointment.id != moving)
-    mine = db.session.execute(query).all()
-    same_doctor = any(row.doctor_id == doctor_id for row in mine)
+    mine = _patients_day(patient_id, day, moving=moving)
     for slot in slots:
-        conflict = None
-        if same_doctor:
-            conflict = "already_booked_with_doctor"
-        elif any(row.start_time < slot["end"] and row.end_time > slot["start"] for row in mine):
-            conflict = "patient_busy"
-        slot["conflict"] = conflict
+        slot["conflict"] = _patient_conflict(mine, doctor_id=doctor_id, start=slot["start"], end=slot["end"])
 
 
 def _known_day_state(doctor_id: int, day: date) -> dict[str, Any]:
