@@ -14,7 +14,7 @@ import time
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from hms.celery_app import PUBLISH_BATCH_LIMIT
@@ -32,20 +32,7 @@ SEND_BUDGET_SECONDS = 120.0
 
 def _claim_all(notification_ids: list[int]) -> list[int]:
     """Lease the pending, due rows among these ids to this worker; the ids it now holds."""
-    now = utcnow_naive()
-    statement = (
-        update(Notification)
-        .where(
-            Notification.id.in_(notification_ids),
-            Notification.status == NotificationStatus.PENDING.value,
-            or_(
-                Notification.next_attempt_at.is_(None),
-                Notification.next_attempt_at <= now + service.EARLY_TOLERANCE,
-            ),
-        )
-        .values(next_attempt_at=now + service.LEASE)
-        .returning(Notification.id)
-    )
+    statement = service.lease_statement(Notification.id.in_(notification_ids)).returning(Notification.id)
     return sorted(service.in_write_transaction(lambda: list(db.session.execute(statement).scalars())))
 
 

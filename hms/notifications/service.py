@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import ColumnElement, Update, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
@@ -178,21 +178,24 @@ def in_write_transaction(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _claim(notification_id: int) -> bool:
-    """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
+def lease_statement(which: ColumnElement[bool]) -> Update:
+    """The UPDATE that leases to this worker the rows matching `which` that are pending and due (not sent, not
+    failed, not held by another worker's lease): a single delivery and a batch claim rows alike."""
     now = utcnow_naive()
     return (
-        _write(
-            update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.status == NotificationStatus.PENDING.value,
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
-            )
-            .values(next_attempt_at=now + LEASE)
+        update(Notification)
+        .where(
+            which,
+            Notification.status == NotificationStatus.PENDING.value,
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now + EARLY_TOLERANCE),
         )
-        == 1
+        .values(next_attempt_at=now + LEASE)
     )
+
+
+def _claim(notification_id: int) -> bool:
+    """Lease a pending, due row to this worker; False when it is sent, failed, not due or held by another."""
+    return _write(lease_statement(Notification.id == notification_id)) == 1
 
 
 def _extend_lease(notification_id: int) -> None:

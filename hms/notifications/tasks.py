@@ -38,8 +38,8 @@ def deliver_notification(self, notification_id: int) -> str:
     reject_on_worker_lost=True,
 )
 def deliver_notifications(self, notification_ids: list[int]) -> dict[str, int]:
-    """Send a batch of outbox rows (the embedded broker's publisher coalesces them); a row that must be retried
-    keeps its backoff in the row, and the outbox sweep sends it again when it is due."""
+    """Send a batch of outbox rows (the web process's publisher coalesces them, on every broker but memory://); a
+    row that must be retried keeps its backoff in the row, and the outbox sweep sends it again when it is due."""
     return batch.deliver_many([int(notification_id) for notification_id in notification_ids])
 
 
