@@ -47,8 +47,9 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=hospital_tz()).astimezone(UTC).replace(tzinfo=None)
 
 
-def _count(*conditions: Any) -> Any:
-    return select(func.count()).select_from(Appointment).where(*conditions).scalar_subquery()
+def _count(table: Any, *conditions: Any) -> Any:
+    """A scalar count of the table's rows that match: each one a range of an index when its conditions allow."""
+    return select(func.count()).select_from(table).where(*conditions).scalar_subquery()
 
 
 def _stats_statement(today: date) -> Select:
@@ -79,10 +80,12 @@ def _stats_statement(today: date) -> Select:
         doctors.label("doctors"),
         (listed_patients - blocked_patients).label("patients"),
         departments.label("departments"),
-        _count(live, Appointment.date == today).label("today"),
+        _count(Appointment, live, Appointment.date == today).label("today"),
         # date >= today bounds the index range; upcoming_condition() then keeps the booked ones not yet ended.
-        _count(Appointment.date >= today, rules.upcoming_condition()).label("upcoming"),
-        _count(live, Appointment.date >= month_start, Appointment.date < _next_month(today)).label("month"),
+        _count(Appointment, Appointment.date >= today, rules.upcoming_condition()).label("upcoming"),
+        _count(Appointment, live, Appointment.date >= month_start, Appointment.date < _next_month(today)).label(
+            "month"
+        ),
     )
 
 
@@ -166,11 +169,7 @@ def _new_patients_per_week(today: date) -> list[dict[str, Any]]:
     bounds = [_local_midnight_utc(monday) for monday in [*mondays, this_monday + timedelta(weeks=1)]]
     # One count per week, each a range of ix_patients_created_at (index-only), rather than twelve CASEs per patient.
     columns = [
-        select(func.count())
-        .select_from(Patient)
-        .where(Patient.created_at >= bounds[index], Patient.created_at < bounds[index + 1])
-        .scalar_subquery()
-        .label(f"w{index}")
+        _count(Patient, Patient.created_at >= bounds[index], Patient.created_at < bounds[index + 1]).label(f"w{index}")
         for index in range(NEW_PATIENT_WEEKS)
     ]
     row = db.session.execute(select(*columns)).one()
