@@ -73,6 +73,8 @@ RULE_FUNCTIONS: dict[str, set[str] | None] = {
         "_notify_waitlist",
         "reschedule",
         "cancel",
+        "_cancel",
+        "_one_day_state",
         "set_status",
         "_replace_windows",
         "_future_only",

@@ -34,7 +34,8 @@ from hms.models import (
     User,
 )
 from hms.scheduling import booking, rules
-from hms.scheduling.slots import _day_state, _hhmm, _horizon, _invalidate_days, _lock_doctors, _slots
+from hms.scheduling.day_state import _day_state
+from hms.scheduling.slots import _hhmm, _horizon, _invalidate_days, _lock_doctors, _slots
 
 NEXT_STATE = {
     QueueState.CHECKED_IN.value: QueueState.WITH_DOCTOR.value,

@@ -262,7 +262,7 @@ def email_monthly_report(*, doctor_id: int, month: str | None = None) -> int | N
     user_id = doctor.user_id
     try:
         with unit_of_work():
-            rows = queue(
+            notification_ids = queue(
                 user=get_or_404(User, user_id),
                 kind="monthly_report",
                 subject=subject,
@@ -276,7 +276,7 @@ def email_monthly_report(*, doctor_id: int, month: str | None = None) -> int | N
                     ],
                 },
             )
-            notification_id = rows[0].id
+            notification_id = notification_ids[0]
     except BaseException:
         html_path.unlink(missing_ok=True)  # the files exist only for a report whose e-mail was queued
         pdf_path.unlink(missing_ok=True)

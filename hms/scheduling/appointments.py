@@ -4,12 +4,15 @@ The layer every other scheduling module builds on after slots.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, Update, bindparam, exists, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from hms.common.errors import NotFound
+from hms.common.clock import utcnow_naive
+from hms.common.errors import Conflict, NotFound
 from hms.common.pagination import paginate
 from hms.extensions import db
 from hms.models import (
@@ -21,6 +24,7 @@ from hms.models import (
 )
 from hms.notifications import service as notifications
 from hms.scheduling import rules
+from hms.scheduling.slots import BOOKED, CANCELLED
 
 # ---- serialising appointments --------------------------------------------------------------------------------
 
@@ -73,12 +77,28 @@ def _list(statement: Select) -> list[dict[str, Any]]:
     return [appointment_dict(row[0], has_treatment=bool(row[1])) for row in db.session.execute(statement)]
 
 
-def _load(appointment_id: int, *conditions: Any, for_notices: bool = False) -> Appointment:
-    """One appointment (with people) matching conditions, else 404: another user's appointment is not revealed.
+def _load(
+    appointment_id: int, *, patient_id: int | None = None, doctor_id: int | None = None, for_notices: bool = False
+) -> Appointment:
+    """One appointment (with people), of this patient or doctor when given, else 404: another user's appointment is
+    not revealed.
 
     for_notices: also the patient's and the doctor's logins and the treatment, in the same statement, for a write
     that tells both people and answers with the appointment (a cancel): three lazy loads fewer.
     """
+    statement = _load_statement(patient_id is not None, doctor_id is not None, for_notices)
+    appointment = db.session.execute(
+        statement, {"appointment_id": appointment_id, "patient_id": patient_id, "doctor_id": doctor_id}
+    ).scalar_one_or_none()
+    if appointment is None:
+        raise NotFound(f"Appointment {appointment_id} was not found.")
+    return appointment
+
+
+@cache
+def _load_statement(of_patient: bool, of_doctor: bool, for_notices: bool) -> Select:
+    """The statement `_load` runs, built once per shape: building it with its loader options and computing its
+    cache key on every cancel cost more CPU than SQLite spends running it."""
     options = [joinedload(Appointment.patient), joinedload(Appointment.doctor).joinedload(Doctor.department)]
     if for_notices:
         options += [
@@ -86,12 +106,51 @@ def _load(appointment_id: int, *conditions: Any, for_notices: bool = False) -> A
             joinedload(Appointment.doctor).joinedload(Doctor.user),
             joinedload(Appointment.treatment),
         ]
-    appointment = db.session.execute(
-        select(Appointment).options(*options).where(Appointment.id == appointment_id, *conditions)
-    ).scalar_one_or_none()
-    if appointment is None:
-        raise NotFound(f"Appointment {appointment_id} was not found.")
-    return appointment
+    statement = select(Appointment).options(*options).where(Appointment.id == bindparam("appointment_id"))
+    if of_patient:
+        statement = statement.where(Appointment.patient_id == bindparam("patient_id"))
+    if of_doctor:
+        statement = statement.where(Appointment.doctor_id == bindparam("doctor_id"))
+    return statement
+
+
+def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: str | None) -> None:
+    """Cancel a booked appointment in one UPDATE that only a still-booked row passes, and mirror it on the object.
+
+    A Core statement rather than changing the object and flushing: the flush walked everything the session held
+    (the cancel loads both people, their logins and the department) to write five columns. The status condition
+    makes a second cancel or a complete that raced this one a 409 instead of a silent overwrite (PostgreSQL
+    writers of different people do not share a lock). The loaded object gets the same values as committed ones,
+    so the answer and the messages read them without a reload.
+    """
+    now = utcnow_naive()
+    values = {
+        "status": CANCELLED,
+        "cancelled_by": role,
+        "cancelled_by_user_id": user.id if user else None,
+        "cancelled_at": now,
+        "cancel_reason": reason,
+        "updated_at": now,
+    }
+    result = db.session.execute(
+        _cancel_statement(), {"appointment_id": appointment.id, **{f"new_{key}": v for key, v in values.items()}}
+    )
+    if result.rowcount != 1:
+        raise Conflict("This appointment was changed by someone else just now; reload it.", code="invalid_transition")
+    for key, value in values.items():
+        set_committed_value(appointment, key, value)
+
+
+@cache
+def _cancel_statement() -> Update:
+    """The cancel's UPDATE, built once (the values are parameters)."""
+    table = Appointment.__table__
+    columns = ("status", "cancelled_by", "cancelled_by_user_id", "cancelled_at", "cancel_reason", "updated_at")
+    return (
+        update(table)
+        .where(table.c.id == bindparam("appointment_id"), table.c.status == BOOKED)
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 def _when(appointment: Appointment) -> str:

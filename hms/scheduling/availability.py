@@ -26,22 +26,9 @@ from hms.models import (
     User,
 )
 from hms.scheduling import rules
-from hms.scheduling.appointments import _notify, _when
-from hms.scheduling.booking import _cancel
-from hms.scheduling.slots import (
-    BOOKED,
-    _day_state,
-    _empty_state,
-    _hhmm,
-    _horizon,
-    _invalidate_days,
-    _load_states,
-    _lock_doctors,
-    _minutes,
-    _slots,
-    _time,
-    cut_slots,
-)
+from hms.scheduling.appointments import _cancel, _notify, _when
+from hms.scheduling.day_state import _day_state, _empty_state, _load_states, _minutes
+from hms.scheduling.slots import BOOKED, _hhmm, _horizon, _invalidate_days, _lock_doctors, _slots, _time, cut_slots
 from hms.scheduling.waitlist import _notify_waitlist
 
 AVAILABILITY_CHANGED = "Doctor's availability changed"

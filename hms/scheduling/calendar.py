@@ -57,7 +57,7 @@ def _calendar(events: Iterable[tuple[Appointment, str, str]]) -> bytes:
 
 def appointment_ics(*, patient_id: int, appointment_id: int) -> bytes:
     """An .ics file of one of the patient's own appointments (times in UTC, so every calendar places it right)."""
-    appointment = _load(appointment_id, Appointment.patient_id == patient_id)
+    appointment = _load(appointment_id, patient_id=patient_id)
     doctor = appointment.doctor
     summary = f"Appointment with {doctor.display_name}"
     description = f"Reason: {appointment.reason or '-'}"

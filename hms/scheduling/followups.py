@@ -23,7 +23,8 @@ from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Doctor, Patient, Treatment, User, VisitType
 from hms.scheduling import booking
 from hms.scheduling.appointments import _load, _notify, appointment_dict
-from hms.scheduling.slots import _horizon, _invalidate_days, _load_states, _slots
+from hms.scheduling.day_state import _load_states
+from hms.scheduling.slots import _horizon, _invalidate_days, _slots
 
 MAX_OCCURRENCES = 12
 SEARCH_DAYS = 14

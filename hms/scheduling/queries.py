@@ -56,7 +56,7 @@ def list_patient_appointments(
 
 def get_patient_appointment(*, patient_id: int, appointment_id: int) -> dict[str, Any]:
     """One of the patient's own appointments."""
-    return appointment_dict(_load(appointment_id, Appointment.patient_id == patient_id))
+    return appointment_dict(_load(appointment_id, patient_id=patient_id))
 
 
 def _date_filters(

@@ -9,7 +9,11 @@ from datetime import date, time, timedelta
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import (
+    Select,
+    bindparam,
+    select,
+)
 
 from hms.common.cache import get_or_set, get_or_set_if, invalidate, slots_namespace
 from hms.common.clock import today_local
@@ -20,14 +24,11 @@ from hms.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
-    AvailabilityWindow,
-    BlockedSlot,
     Doctor,
-    DoctorLeave,
     Role,
-    User,
 )
 from hms.scheduling import rules
+from hms.scheduling.day_state import _empty_state, _load_states, _one_day_state
 
 BOOKED = AppointmentStatus.BOOKED.value
 COMPLETED = AppointmentStatus.COMPLETED.value
@@ -36,10 +37,6 @@ NO_SHOW = AppointmentStatus.NO_SHOW.value
 
 
 # ---- small helpers -------------------------------------------------------------------------------------------
-
-
-def _minutes(at: time) -> int:
-    return at.hour * 60 + at.minute
 
 
 def _time(minutes: int) -> time:
@@ -75,113 +72,6 @@ def cut_slots(windows: Iterable[tuple[int, int]], slot_minutes: int) -> list[tup
             slots.append((moment, moment + slot_minutes))
             moment += slot_minutes
     return slots
-
-
-def _empty_state(doctor: Doctor | None = None, *, active: bool = False, slot_minutes: int = 30) -> dict[str, Any]:
-    return {
-        "active": active,
-        "slot_minutes": slot_minutes,
-        "windows": [],
-        "taken": [],
-        "blocked": [],
-        "on_leave": False,
-    }
-
-
-@cache
-def _state_statements(every_doctor: bool) -> tuple[Select, Select, Select, Select]:
-    """The four statements of `_load_states`, built once and run with parameters (`ids` expands to the doctors'
-    ids): a booking reads its doctor's day, and building these per call cost more CPU than running them."""
-    date_from: BindParameter[Any] = bindparam("date_from")
-    date_to: BindParameter[Any] = bindparam("date_to")
-    ids: BindParameter[Any] = bindparam("ids", expanding=True)
-    windows = select(
-        AvailabilityWindow.doctor_id,
-        AvailabilityWindow.date,
-        AvailabilityWindow.start_time,
-        AvailabilityWindow.end_time,
-    ).where(AvailabilityWindow.date.between(date_from, date_to))
-    if not every_doctor:
-        windows = windows.where(AvailabilityWindow.doctor_id.in_(ids))
-    # Each doctor with the leave that overlaps the range (usually none), in the same statement.
-    doctors = (
-        select(
-            Doctor.id,
-            Doctor.slot_minutes,
-            rules.active_doctor_condition().label("active"),
-            DoctorLeave.start_date.label("leave_from"),
-            DoctorLeave.end_date.label("leave_to"),
-        )
-        .join(User, User.id == Doctor.user_id)
-        .outerjoin(
-            DoctorLeave,
-            (DoctorLeave.doctor_id == Doctor.id)
-            & (DoctorLeave.start_date <= date_to)
-            & (DoctorLeave.end_date >= date_from),
-        )
-        .where(Doctor.id.in_(ids))
-    )
-    appointments = select(
-        Appointment.id, Appointment.doctor_id, Appointment.date, Appointment.start_time, Appointment.end_time
-    ).where(
-        Appointment.doctor_id.in_(ids),
-        Appointment.date.between(date_from, date_to),
-        Appointment.status.in_(ACTIVE_STATUSES),
-    )
-    blocked = select(BlockedSlot.doctor_id, BlockedSlot.date, BlockedSlot.start_time).where(
-        BlockedSlot.doctor_id.in_(ids), BlockedSlot.date.between(date_from, date_to)
-    )
-    return windows, doctors, appointments, blocked
-
-
-def _load_states(*, doctor_ids: list[int] | None, date_from: date, date_to: date) -> dict[tuple[int, date], dict]:
-    """The raw (time-independent) state of doctors' days in four queries: doctors (with their leave), windows,
-    appointments, blocks.
-
-    With doctor_ids None, every active doctor with a window in the range is loaded.
-    """
-    window_query, doctor_query, appointment_query, blocked_query = _state_statements(doctor_ids is None)
-    params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
-    if doctor_ids is not None:
-        params["ids"] = list(doctor_ids)
-    windows = db.session.execute(window_query, params).all()
-    ids = sorted(set(doctor_ids if doctor_ids is not None else [row.doctor_id for row in windows]))
-    if not ids:
-        return {}
-    params["ids"] = ids
-    doctors = db.session.execute(doctor_query, params).all()
-    states: dict[tuple[int, date], dict] = {}
-    info = {row.id: (bool(row.active), row.slot_minutes) for row in doctors}
-    day = date_from
-    while day <= date_to:
-        for doctor_id, (active, slot_minutes) in info.items():
-            states[(doctor_id, day)] = _empty_state(active=active, slot_minutes=slot_minutes)
-        day += timedelta(days=1)
-    for row in windows:
-        if (row.doctor_id, row.date) in states:
-            states[(row.doctor_id, row.date)]["windows"].append([_minutes(row.start_time), _minutes(row.end_time)])
-    appointments = db.session.execute(appointment_query, params).all()
-    for taken in appointments:
-        states[(taken.doctor_id, taken.date)]["taken"].append(
-            [_minutes(taken.start_time), _minutes(taken.end_time), taken.id]
-        )
-    blocked = db.session.execute(blocked_query, params).all()
-    for block in blocked:
-        states[(block.doctor_id, block.date)]["blocked"].append(_minutes(block.start_time))
-    for leave in doctors:
-        if leave.leave_from is None:
-            continue
-        day = max(leave.leave_from, date_from)
-        while day <= min(leave.leave_to, date_to):
-            states[(leave.id, day)]["on_leave"] = True
-            day += timedelta(days=1)
-    for state in states.values():
-        state["windows"].sort()
-    return states
-
-
-def _day_state(doctor_id: int, day: date) -> dict[str, Any]:
-    return _load_states(doctor_ids=[doctor_id], date_from=day, date_to=day).get((doctor_id, day)) or _empty_state()
 
 
 def _slots(state: dict[str, Any], *, day: date, horizon_days: int, detail: bool = False) -> list[dict[str, Any]]:
@@ -257,7 +147,7 @@ def _known_day_state(doctor_id: int, day: date) -> dict[str, Any]:
     """
 
     def load() -> dict[str, Any]:
-        state = _load_states(doctor_ids=[doctor_id], date_from=day, date_to=day).get((doctor_id, day))
+        state = _one_day_state(doctor_id, day)
         return state if state is not None else {"missing": True}
 
     state = get_or_set_if(slots_namespace(doctor_id, day), "state", load, keep=lambda state: not state.get("missing"))

@@ -24,7 +24,8 @@ from hms.models import (
 )
 from hms.notifications import service as notifications
 from hms.scheduling import rules
-from hms.scheduling.slots import _day_state, _horizon, _slots, cut_slots
+from hms.scheduling.day_state import _day_state
+from hms.scheduling.slots import _horizon, _slots, cut_slots
 
 WAITLIST_NOTIFY_COUNT = 3
 

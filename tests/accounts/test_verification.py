@@ -132,7 +132,7 @@ def booking_mail(patient: Patient) -> Notification:
         from hms.common.uow import unit_of_work
 
         with unit_of_work():
-            (row,) = queue(
+            (row_id,) = queue(
                 user=session.get(User, patient.user_id),
                 kind="booking_confirmed",
                 subject="Appointment confirmed with Dr. Kavya Iyer",
@@ -140,7 +140,6 @@ def booking_mail(patient: Patient) -> Notification:
                 appointment_id=appointment.id,
                 channels=["email"],
             )
-            row_id = row.id
     return fetch(Notification, row_id)
 
 

@@ -23,7 +23,7 @@ def deliver(app, notification_id: int) -> str:
 def queued(**fields) -> list[Notification]:
     """Queue and commit outbox rows as a request would; returns them as committed (detached snapshots)."""
     with fresh() as session:
-        ids = [row.id for row in queue(**fields)]
+        ids = queue(**fields)
         session.commit()
         return [session.get(Notification, row_id) for row_id in ids]
 

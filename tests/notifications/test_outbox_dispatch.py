@@ -36,7 +36,7 @@ def test_notifications_are_published_only_after_the_transaction_commits(publishe
     user = PatientFactory().user
     with fresh() as session:
         rows = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
-        row_id = rows[0].id
+        row_id = rows[0]
         assert published == []
         session.commit()
     assert published == [(row_id,)]
@@ -61,8 +61,7 @@ def test_a_broker_failure_is_logged_and_the_commit_still_succeeds(app, monkeypat
     monkeypatch.setattr(logging.getLogger("hms.celery_app"), "disabled", False)
     user = UserFactory()
     with fresh() as session:
-        [row] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
-        row_id = row.id
+        [row_id] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.")
         session.commit()
 
     assert fetch(Notification, row_id).status == "pending"
@@ -78,10 +77,9 @@ def test_the_sweep_resends_messages_that_never_reached_a_worker_and_retries_that
     frozen_clock("2026-11-24 10:00")
     user = UserFactory()
     with fresh() as session:
-        [new] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
-        [retry] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
-        retry.next_attempt_at = clock.utcnow_naive() + timedelta(minutes=4)
-        new_id, retry_id = new.id, retry.id
+        [new_id] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
+        [retry_id] = queue(user=user, kind="booking_confirmed", subject="Booked", body="Booked.", channels=["email"])
+        session.get(Notification, retry_id).next_attempt_at = clock.utcnow_naive() + timedelta(minutes=4)
         session.commit()
     assert _due() == []  # just created / not yet due
 
@@ -97,8 +95,7 @@ def test_sweep_task_publishes_what_is_due(app, frozen_clock, published):
     frozen_clock("2026-11-24 10:00")
     user = UserFactory()
     with fresh() as session:
-        [row] = queue(user=user, kind="booking_confirmed", subject="Booked", body="x", channels=["email"])
-        row_id = row.id
+        [row_id] = queue(user=user, kind="booking_confirmed", subject="Booked", body="x", channels=["email"])
         session.commit()
     published.clear()
     frozen_clock("2026-11-24 10:02")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
+from hms.common.errors import Conflict
+from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, BlockedSlot
-from tests.conftest import bearer, fetch, fetch_all
-from tests.factories import PatientFactory
+from hms.scheduling import appointments
+from tests.conftest import bearer, fetch, fetch_all, fresh
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.races import at_once
 from tests.scheduling.helpers import DAY, DAY_S, NOW, doctor_with_day
 
@@ -108,3 +113,20 @@ def test_a_doctor_blocking_a_slot_while_a_patient_books_it_never_leaves_both(app
         )
         blocked = fetch_all(db.select(BlockedSlot).filter_by(doctor_id=doctor.id, date=DAY))
         assert not (blocked and _active_at(doctor.id, "09:30")), "a blocked slot holds a booked visit"
+
+
+def test_a_cancel_that_read_the_visit_before_a_concurrent_change_gets_409_and_changes_nothing(app):
+    """The cancel's UPDATE only passes a row that is still booked: a doctor who completed the visit (or another
+    cancel) between this request's read and its write wins, and this request answers 409 instead of overwriting."""
+    appointment_id = AppointmentFactory().id
+    with fresh() as session:  # this request reads the visit while it is still booked...
+        seen = session.get(Appointment, appointment_id)
+        assert seen.status == "booked"
+        session.expunge(seen)
+        with fresh() as other:  # ...another request completes it and commits first
+            other.get(Appointment, appointment_id).status = "completed"
+            other.commit()
+        with pytest.raises(Conflict), unit_of_work():
+            appointments._cancel(seen, role="patient", user=None, reason="Feeling better")
+    row = fetch(Appointment, appointment_id)
+    assert (row.status, row.cancelled_at, row.cancel_reason) == ("completed", None, None)

@@ -68,9 +68,8 @@ def test_a_permanent_smtp_error_fails_the_message_at_once_and_the_admin_sees_it(
 
         appointment = AppointmentFactory()
         with fresh() as session:
-            [row] = queue(user=appointment.patient.user, kind="x", subject="Hello", body="Hi", channels=["email"])
+            [row_id] = queue(user=appointment.patient.user, kind="x", subject="Hello", body="Hi", channels=["email"])
             session.commit()
-            row_id = row.id
         assert deliver(app, row_id) == "failed"
     finally:
         controller.stop()
