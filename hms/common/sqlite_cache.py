@@ -25,6 +25,8 @@ from typing import Any
 
 from flask_caching.backends.base import BaseCache
 
+from hms.common.db import checkpointers
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"
 )
@@ -77,6 +79,9 @@ class SQLiteCache(BaseCache):
             connection = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            # Every booking writes here (slot generations): no commit pays for the checkpoint (hms.common.db).
+            checkpointers.ensure(os.path.abspath(self.path))
+            connection.execute("PRAGMA wal_autocheckpoint=0")
             local.connection, local.pid = connection, os.getpid()
         return connection
 
