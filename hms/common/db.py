@@ -32,7 +32,7 @@ def configure_sqlite_engine(engine: Engine, *, busy_seconds: float = 30) -> None
     service can open a write transaction that serialises with other writers from its first statement.
     """
 
-    path = engine.url.database
+    path = engine.url.database or ""
     on_disk = bool(path) and path != ":memory:" and not path.startswith("file:")
 
     @event.listens_for(engine, "connect")

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Update, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Insert, Table, Update, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
@@ -97,7 +97,7 @@ def queue(
 @cache
 def _queue_statement() -> Insert:
     """The outbox insert, built once; pending with no attempts and created now come from the columns' defaults."""
-    table = Notification.__table__
+    table = cast(Table, Notification.__table__)
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, Update, bindparam, exists, select, update
+from sqlalchemy import Select, Table, Update, bindparam, exists, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -140,7 +141,7 @@ def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: s
         "cancel_reason": reason,
         "updated_at": now,
     }
-    result = db.session.execute(
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]  # an UPDATE's result has a rowcount
         _cancel_statement(), {"appointment_id": appointment.id, **{f"new_{key}": v for key, v in values.items()}}
     )
     if result.rowcount != 1:
@@ -152,7 +153,7 @@ def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: s
 @cache
 def _cancel_statement() -> Update:
     """The cancel's UPDATE, built once (the values are parameters)."""
-    table = Appointment.__table__
+    table = cast(Table, Appointment.__table__)
     columns = ("status", "cancelled_by", "cancelled_by_user_id", "cancelled_at", "cancel_reason", "updated_at")
     return (
         update(table)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Insert, Select, bindparam, func, insert, select
+from sqlalchemy import Insert, Select, Table, bindparam, func, insert, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -115,7 +115,7 @@ def _place(
 
 @cache
 def _insert_statement() -> Insert:
-    table = Appointment.__table__
+    table = cast(Table, Appointment.__table__)
     return insert(table).returning(table.c.id)
 
 
@@ -205,15 +205,16 @@ def _own_patient_id(actor: User) -> int:
     return actor.patient.id
 
 
-def _owner(role: str, actor: User) -> dict[str, int]:
-    """Whose appointments this actor may touch, as `_load`'s keywords: a patient their own, a doctor theirs."""
+def _owner(role: str, actor: User) -> tuple[int | None, int | None]:
+    """Whose appointments this actor may touch, as `_load`'s (patient_id, doctor_id): a patient their own, a doctor
+    theirs, an admin any."""
     if role == "patient":
-        return {"patient_id": _own_patient_id(actor)}
+        return _own_patient_id(actor), None
     if role == "doctor":
         if actor.doctor is None:
             raise Forbidden("Only doctors may do this.")
-        return {"doctor_id": actor.doctor.id}
-    return {}
+        return None, actor.doctor.id
+    return None, None
 
 
 def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> dict[str, Any]:
@@ -229,7 +230,8 @@ def reschedule(*, actor: User, appointment_id: int, day: date, start: time) -> d
     moved: dict[str, Any] = {}
 
     def run() -> Appointment:
-        old = _load(appointment_id, **_owner(role, actor))
+        owner_patient_id, owner_doctor_id = _owner(role, actor)
+        old = _load(appointment_id, patient_id=owner_patient_id, doctor_id=owner_doctor_id)
         if old.status != BOOKED:
             raise Conflict(
                 f"A {old.status.replace('_', ' ')} appointment cannot be rescheduled.", code="invalid_transition"
@@ -282,10 +284,10 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
     freed: dict[str, Any] = {}
     # Before the write transaction: on SQLite its start expires what the session holds, and reading the actor's
     # profile inside it cost a reload of the login; the appointment's load below brings both people's logins.
-    owner = _owner(role, actor)
+    owner_patient_id, owner_doctor_id = _owner(role, actor)
 
     def run() -> dict[str, Any]:
-        appointment = _load(appointment_id, **owner, for_notices=True)
+        appointment = _load(appointment_id, patient_id=owner_patient_id, doctor_id=owner_doctor_id, for_notices=True)
         if appointment.status != BOOKED:
             raise Conflict(
                 f"A {appointment.status.replace('_', ' ')} appointment cannot be cancelled.", code="invalid_transition"
