@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_jwt_extended import current_user, get_jwt
-from flask_smorest import Blueprint
 
 from hms.accounts import reset, service, sessions, totp, verification
 from hms.accounts.schemas import (
@@ -26,7 +25,7 @@ from hms.accounts.schemas import (
     TotpStatusRead,
     VerifyEmailArgs,
 )
-from hms.common.api import documents_errors
+from hms.common.api import Blueprint, documents_errors
 from hms.common.auth import client_ip, login_required, roles_required
 from hms.common.security import setting_limit
 from hms.extensions import limiter

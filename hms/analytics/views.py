@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from hms.analytics import service
 from hms.analytics.schemas import AnalyticsRead, StatsRead
+from hms.common.api import Blueprint
 from hms.common.auth import roles_required
 
 blp = Blueprint("analytics", __name__, url_prefix="/api/admin", description="Admin dashboard figures")

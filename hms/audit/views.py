@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from hms.audit import service
 from hms.audit.schemas import AuditArgs, AuditRead
+from hms.common.api import Blueprint
 from hms.common.auth import roles_required
 from hms.common.pagination import page_of
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from hms.billing import invoices, payments, revenue
 from hms.billing.schemas import (
@@ -18,7 +17,7 @@ from hms.billing.schemas import (
     SummaryArgs,
     VoidCreate,
 )
-from hms.common.api import documents_errors
+from hms.common.api import Blueprint, documents_errors
 from hms.common.auth import current_patient, roles_required
 from hms.common.downloads import file_response
 from hms.common.fields import PageArgs

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from hms.clinical import service
 from hms.clinical.schemas import (
     DoctorPatientArgs,
@@ -13,6 +11,7 @@ from hms.clinical.schemas import (
     TreatmentUpdate,
     TreatmentWithAppointment,
 )
+from hms.common.api import Blueprint
 from hms.common.auth import current_doctor, current_patient, roles_required
 from hms.common.pagination import page_of
 

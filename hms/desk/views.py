@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
+from hms.common.api import Blueprint
 from hms.common.auth import current_doctor, roles_required
 from hms.desk import service
 from hms.desk.schemas import CheckInCreate, QueueArgs, QueueTokenRead, WalkInCreate

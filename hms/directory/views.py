@@ -4,10 +4,9 @@ person's own record: sign-up, /api/auth/me, /api/doctor/profile and /api/patient
 from __future__ import annotations
 
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from hms.accounts.schemas import MessageRead
-from hms.common.api import documents_errors
+from hms.common.api import Blueprint, documents_errors
 from hms.common.auth import login_required, roles_required
 from hms.common.pagination import page_of
 from hms.common.security import setting_limit

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Response, send_file, stream_with_context
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
-from hms.common.api import documents_errors
+from hms.common.api import Blueprint, documents_errors
 from hms.common.auth import roles_required
 from hms.common.downloads import file_response
 from hms.common.pagination import PageArgs, page_of

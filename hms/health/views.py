@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from hms.common.api import Blueprint
 from hms.common.fields import Timestamp
 from hms.health import service
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from hms.common.api import Blueprint
 from hms.common.auth import roles_required
 from hms.common.pagination import page_of
 from hms.notifications import service

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
-from hms.common.api import documents_errors
+from hms.common.api import Blueprint, documents_errors
 from hms.common.auth import current_doctor, roles_required
 from hms.common.downloads import file_response
 from hms.reports import service

@@ -3,8 +3,7 @@ blueprint `scheduling` (views/blueprint.py), so endpoint names and URLs are thos
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from hms.common.api import Blueprint
 from hms.scheduling.views import appointments, availability, calendar, followups, leave, waitlist  # noqa: F401
 from hms.scheduling.views.blueprint import blp
 

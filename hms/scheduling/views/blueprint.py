@@ -4,8 +4,8 @@ the role names they require, and the .ics download response they share."""
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
+from hms.common.api import Blueprint
 from hms.common.downloads import file_response
 
 blp = Blueprint("scheduling", __name__, url_prefix="/api", description="Availability, slots and appointments")
