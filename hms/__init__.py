@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import logging
@@ -54,7 +55,23 @@ def create_app(settings: Settings | None = None) -> Flask:
         with app.app_context():
             refuse_demo_passwords()
     logging.basicConfig(level=logging.INFO)
+    _freeze_what_startup_made(settings)
     return app
+
+
+def _freeze_what_startup_made(settings: Settings) -> None:
+    """Move every object alive after start-up (modules, mappers, compiled statements, the app) out of the garbage
+    collector's reach, as the Python docs advise for long-lived servers (gc.freeze).
+
+    A full collection otherwise walks all of them again, and a list request that builds a few thousand ORM objects
+    triggered one every few requests, stopping every thread of the process meanwhile. With `make bench` (SQLite,
+    16 clients, alternated four times) the lists' p99 fell from 133-273 ms to 105-183 ms. Garbage made before is
+    collected first. Tests build hundreds of apps in one process and keep none of them: theirs stay collectable.
+    """
+    if settings.testing:
+        return
+    gc.collect()
+    gc.freeze()
 
 
 def _configure(app: Flask, settings: Settings) -> None:

@@ -222,3 +222,18 @@ def test_sqlite_commits_leave_the_checkpoint_to_a_background_thread(tmp_path, mo
     assert rows_in_the_file_alone() == 50
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_serving_app_freezes_what_start_up_made_and_a_test_app_does_not(tmp_path):
+    """Long-lived processes (gunicorn workers, Celery) keep start-up's objects out of every later full collection;
+    test apps, built by the hundred in one process, stay collectable."""
+    import gc
+
+    gc.unfreeze()
+    create_app(make_settings(tmp_path / "test-app"))
+    assert gc.get_freeze_count() == 0
+    try:
+        create_app(make_settings(tmp_path / "served", testing=False, jwt_secret="served-secret-" + "y" * 40))
+        assert gc.get_freeze_count() > 10_000  # the modules, mappers and app of a whole process
+    finally:
+        gc.unfreeze()
