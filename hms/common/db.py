@@ -21,7 +21,7 @@ from hms.extensions import db
 
 logger = logging.getLogger(__name__)
 
-# How often each process copies the write-ahead log back into the database file (see _Checkpointer).
+# How often each process copies the write-ahead log back into the database file (see _Checkpointers).
 CHECKPOINT_INTERVAL_SECONDS = 1.0
 
 
@@ -63,7 +63,7 @@ class _Checkpointers:
     clients), moving it off the commits took bookings from 117-129/s to 144-178/s and a booking's web CPU from about
     11 ms to 8-10 ms. The checkpoint here is PASSIVE: it copies what no reader still needs, never waits for a reader
     or a writer, and so never blocks a request; what it could not copy is copied on the next round. The thread ends
-    when its database file is gone (tests delete theirs).
+    when its database file is gone.
     """
 
     def __init__(self) -> None:
