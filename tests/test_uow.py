@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from hms.common.errors import Duplicate, SlotTaken
-from hms.common.uow import UncommittedCallerWork, unit_of_work
+from hms.common.uow import UncommittedCallerWork, remember_principal, unit_of_work
+from hms.extensions import db
 from hms.models import Appointment, Department
 from tests.conftest import fetch, fetch_all, fresh
 from tests.factories import AppointmentFactory, DepartmentFactory, PatientFactory
@@ -71,3 +72,29 @@ def test_a_unique_index_won_by_someone_else_becomes_the_domain_error():
         )
     assert fetch(Appointment, taken.id).status == "booked"
     assert len(fetch_all(select(Appointment))) == 1
+
+
+def fresh_dialect() -> str:
+    with fresh():
+        return db.engine.dialect.name
+
+
+def test_a_write_reads_what_others_committed_since_its_caller_read_and_keeps_only_the_callers_own_rows():
+    if fresh_dialect() != "sqlite":
+        pytest.skip("PostgreSQL's write transaction never ends the request's reads: nothing is expired there")
+    ward = DepartmentFactory(name="Cardiology")
+    other = DepartmentFactory(name="Neurology")
+    with fresh() as session:
+        callers_own = session.get(Department, ward.id)  # stands for the signed-in user's rows from the token check
+        read_earlier = session.get(Department, other.id)
+        remember_principal(session, callers_own)
+        with fresh() as elsewhere, unit_of_work():  # another request commits after this one read
+            elsewhere.get(Department, other.id).name = "Neurology and Stroke"
+        with unit_of_work():
+            latest = session.execute(select(Department.name).where(Department.id == other.id)).scalar_one()
+            assert latest == "Neurology and Stroke"  # the write transaction began after that commit
+            assert "name" not in read_earlier.__dict__  # what the caller read before is expired: read again
+            assert read_earlier.name == "Neurology and Stroke"
+            assert callers_own.__dict__["name"] == "Cardiology"  # the caller's own rows are kept as read
+            session.add(Department(name="Oncology"))
+    assert _names() == ["Cardiology", "Neurology and Stroke", "Oncology"]

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, 
 from sqlalchemy.orm import joinedload
 
 from hms.common.errors import Forbidden, NotFound, error_response
+from hms.common.uow import remember_principal
 from hms.extensions import db, jwt
 from hms.models import Appointment, AppointmentStatus, AuthSession, Doctor, Patient, RevokedToken, User
 
@@ -253,6 +254,9 @@ def init_jwt(app: Flask) -> None:
                 return None
         if not _session_alive(user, payload, stashed):
             return None
+        if stashed:
+            profile = user.__dict__.get("patient") or user.__dict__.get("doctor")  # loaded with the user, if any
+            remember_principal(db.session(), *(row for row in (user, profile, stashed[3]) if row is not None))
         return user
 
     @jwt.token_in_blocklist_loader

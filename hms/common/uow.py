@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +32,7 @@ from hms.extensions import db
 
 _ACTIVE = "hms_unit_of_work"
 _WROTE = "hms_wrote"
+_PRINCIPAL = "hms_principal"
 _READ_ONLY_VERBS = {"SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW"}
 
 
@@ -68,14 +70,51 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+def remember_principal(session: Session, *objects: Any) -> None:
+    """The signed-in user's rows (login, profile, sign-in session) as the token check loaded them for this request.
+
+    On SQLite a write transaction starts by ending the request's read transaction, which used to expire everything
+    the session held, so the first thing every write did was load its own caller again. These rows are kept as
+    read; PostgreSQL has always used them that way (its write transaction does not expire anything), and a
+    change to them between the token check and the write is what a request a moment earlier would also have seen.
+    """
+    session.info[_PRINCIPAL] = objects
+
+
+def _restart_as_writer(session: Session) -> bool:
+    """End a read-only SQLite transaction and begin a write transaction on the same connection, expiring what was
+    read except the caller's own rows (`remember_principal`). False if SQLite refused: the caller falls back.
+
+    A deferred transaction that read cannot safely become a writer once another writer committed, so it ends
+    and BEGIN IMMEDIATE starts afresh (every later read sees the newest commits). The statements go to the driver
+    directly: the session's transaction stays open around them, and its COMMIT or ROLLBACK ends the new one.
+    """
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    if driver is None:
+        return False
+    try:
+        driver.execute("ROLLBACK")
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        return False
+    connection.execution_options(sqlite_begin="IMMEDIATE")
+    kept = session.info.get(_PRINCIPAL, ())
+    for instance in list(session.identity_map.values()):
+        if not any(instance is own for own in kept):
+            session.expire(instance)
+    return True
+
+
 def _begin(session: Session, *, lock_patient_id: int | None) -> None:
     """Open the write transaction: BEGIN IMMEDIATE on SQLite, the patient's row lock on PostgreSQL."""
     if _is_sqlite(session):
         if session.in_transaction():
             if session.connection().get_execution_options().get("sqlite_begin") == "IMMEDIATE":
                 return
-            # Only read so far (checked by the caller): a deferred transaction that read cannot safely
-            # become a writer once another writer committed, so it ends and the write transaction starts.
+            # Only read so far (checked by the caller).
+            if _restart_as_writer(session):
+                return
             session.rollback()
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         return

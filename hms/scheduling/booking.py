@@ -159,8 +159,8 @@ def book(
     """
 
     def run() -> dict[str, Any]:
-        # session.get, not a statement built once: on PostgreSQL the patient is still in the session from the
-        # token check (no statement at all), on SQLite the write transaction's start expired it.
+        # session.get, not a statement built once: when the patient books for themself, their profile is still in
+        # the session from the token check (hms.common.uow.remember_principal) and no statement runs at all.
         patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
@@ -282,8 +282,8 @@ def cancel(*, actor: User, appointment_id: int, reason: str | None) -> dict[str,
     """Cancel a booked appointment (patient: own, before it starts; doctor: own; admin: any) and free its slot."""
     role = actor.role
     freed: dict[str, Any] = {}
-    # Before the write transaction: on SQLite its start expires what the session holds, and reading the actor's
-    # profile inside it cost a reload of the login; the appointment's load below brings both people's logins.
+    # Before the write transaction, from the rows the token check loaded; the appointment's load below brings both
+    # people's logins.
     owner_patient_id, owner_doctor_id = _owner(role, actor)
 
     def run() -> dict[str, Any]:
