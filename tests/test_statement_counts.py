@@ -231,11 +231,12 @@ def test_a_booking_costs_seven_statements_and_answers_without_reloading(client, 
     with counted() as statements:
         response = _book(client, auth, bookable, headers=headers)
     assert response.status_code == 201, response.get_json()
-    # the user with their profile and the token check; in the write transaction (PostgreSQL first locks the
-    # patient's row and the doctor's): the doctor with user and department, the booking cap, the doctor's day in
-    # one statement (windows, bookings, blocks, leave and the doctor's row), the patient's own bookings that day,
-    # the appointment and its outbox message. The patient comes from the token check, not a reload (SQLite's
-    # write transaction keeps the caller's rows: hms.common.uow.remember_principal). Nothing after the commit.
+    # the user with their profile and the token check; the doctor with user and department (names for the answer,
+    # before the write lock); in the write transaction (PostgreSQL first locks the patient's row and the doctor's):
+    # the booking cap, the doctor's day in one statement (windows, bookings, blocks, leave and whether the doctor
+    # takes appointments), the patient's own bookings that day, the appointment and its outbox message. The
+    # patient and the doctor are not read again (SQLite's write transaction keeps them: hms.common.uow's
+    # remember_principal and keep). Nothing after the commit.
     assert len(statements) == (7 if is_sqlite_test() else 9), statements
     assert _writes(statements) == ["INSERT appointments", "INSERT notifications"]
     assert not any("treatments" in s for s in statements)

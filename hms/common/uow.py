@@ -81,9 +81,10 @@ def remember_principal(session: Session, *objects: Any) -> None:
     session.info[_PRINCIPAL] = objects
 
 
-def _restart_as_writer(session: Session) -> bool:
+def _restart_as_writer(session: Session, keep: tuple[Any, ...]) -> bool:
     """End a read-only SQLite transaction and begin a write transaction on the same connection, expiring what was
-    read except the caller's own rows (`remember_principal`). False if SQLite refused: the caller falls back.
+    read except the caller's own rows (`remember_principal`) and `keep`. False if SQLite refused: the caller falls
+    back.
 
     A deferred transaction that read cannot safely become a writer once another writer committed, so it ends
     and BEGIN IMMEDIATE starts afresh (every later read sees the newest commits). The statements go to the driver
@@ -99,21 +100,21 @@ def _restart_as_writer(session: Session) -> bool:
     except sqlite3.Error:
         return False
     connection.execution_options(sqlite_begin="IMMEDIATE")
-    kept = session.info.get(_PRINCIPAL, ())
+    kept = (*session.info.get(_PRINCIPAL, ()), *keep)
     for instance in list(session.identity_map.values()):
         if not any(instance is own for own in kept):
             session.expire(instance)
     return True
 
 
-def _begin(session: Session, *, lock_patient_id: int | None) -> None:
+def _begin(session: Session, *, lock_patient_id: int | None, keep: tuple[Any, ...] = ()) -> None:
     """Open the write transaction: BEGIN IMMEDIATE on SQLite, the patient's row lock on PostgreSQL."""
     if _is_sqlite(session):
         if session.in_transaction():
             if session.connection().get_execution_options().get("sqlite_begin") == "IMMEDIATE":
                 return
             # Only read so far (checked by the caller).
-            if _restart_as_writer(session):
+            if _restart_as_writer(session, keep):
                 return
             session.rollback()
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -208,8 +209,12 @@ def _writer_queue(session: Session) -> Any:
 
 
 @contextmanager
-def unit_of_work(*, lock_patient_id: int | None = None) -> Iterator[Session]:
-    """Run the block as one transaction: commit once if it succeeds, roll everything back if anything fails."""
+def unit_of_work(*, lock_patient_id: int | None = None, keep: tuple[Any, ...] = ()) -> Iterator[Session]:
+    """Run the block as one transaction: commit once if it succeeds, roll everything back if anything fails.
+
+    `keep`: rows the caller read before it and uses as read (names for an answer, never a rule's input): SQLite's
+    write transaction does not expire them (see `_restart_as_writer`).
+    """
     session = db.session()
     if session.info.get(_ACTIVE):
         lock_patient(session, lock_patient_id)
@@ -218,13 +223,13 @@ def unit_of_work(*, lock_patient_id: int | None = None) -> Iterator[Session]:
     if session.new or session.dirty or session.deleted or _has_written(session):
         raise UncommittedCallerWork("unit_of_work() entered with the caller's uncommitted changes pending")
     with _writer_queue(session):
-        yield from _run(session, lock_patient_id=lock_patient_id)
+        yield from _run(session, lock_patient_id=lock_patient_id, keep=keep)
 
 
-def _run(session: Session, *, lock_patient_id: int | None) -> Iterator[Session]:
+def _run(session: Session, *, lock_patient_id: int | None, keep: tuple[Any, ...]) -> Iterator[Session]:
     session.info[_ACTIVE] = True
     try:
-        _begin(session, lock_patient_id=lock_patient_id)
+        _begin(session, lock_patient_id=lock_patient_id, keep=keep)
         yield session
         session.flush()
         session.commit()

@@ -71,15 +71,19 @@ def _place(
     horizon_days: int,
     rescheduled_from: int | None = None,
 ) -> Appointment:
-    """Check every booking rule inside the caller's write transaction and insert the appointment."""
-    if not rules.doctor_is_active(doctor):
+    """Check every booking rule inside the caller's write transaction and insert the appointment.
+
+    Whether the doctor takes appointments and how long their slots are come from the day's state, read here
+    under the write lock: `doctor` may have been loaded before it, and only names the people in the answer.
+    """
+    state = _day_state(doctor.id, day)
+    if not state["active"]:
         raise Conflict("This doctor is not taking appointments.", code="doctor_unavailable")
     _check_time(day, start, horizon_days)
-    state = _day_state(doctor.id, day)
     if state.get("on_leave"):
         raise Conflict(f"{doctor.display_name} is on leave that day.", code="doctor_on_leave")
     begin = _minutes(start)
-    slot = next((s for s in cut_slots(state["windows"], doctor.slot_minutes) if s[0] == begin), None)
+    slot = next((s for s in cut_slots(state["windows"], state["slot_minutes"]) if s[0] == begin), None)
     if slot is None or begin in state["blocked"]:
         raise Conflict("The doctor does not offer this slot.", code="slot_unavailable")
     if any(a_start < slot[1] and a_end > slot[0] for a_start, a_end, _id in state["taken"]):
@@ -158,17 +162,19 @@ def book(
     A patient's own booking obeys the booking cap and horizon; an admin booking for a patient may exceed the cap.
     """
 
+    # The doctor's names, read before the write lock (it never waits for them): whether they take appointments
+    # is decided under the lock by `_place`, from the day's state. A statement built once, run with the id, skips
+    # what session.get pays on every call to build its query from the options.
+    doctor = db.session.execute(_doctor_statement(), {"doctor_id": doctor_id}).scalar_one_or_none()
+    if doctor is None or doctor.archived_at is not None:
+        raise NotFound(f"Doctor {doctor_id} was not found.")
+
     def run() -> dict[str, Any]:
         # session.get, not a statement built once: when the patient books for themself, their profile is still in
         # the session from the token check (hms.common.uow.remember_principal) and no statement runs at all.
         patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        # The doctor is never in the session yet (the signed-in user is the patient or an admin): a statement built
-        # once, run with the id, skips what session.get pays on every call to build its query from the options.
-        doctor = db.session.execute(_doctor_statement(), {"doctor_id": doctor_id}).scalar_one_or_none()
-        if doctor is None or doctor.archived_at is not None:
-            raise NotFound(f"Doctor {doctor_id} was not found.")
         if not by_admin:
             _check_booking_cap(patient_id)
         _lock_doctors(doctor.id)
@@ -190,7 +196,7 @@ def book(
         # The answer comes from the rows at hand (no reload after the commit): a new booking has no treatment.
         return appointment_dict(appointment, has_treatment=False)
 
-    with unit_of_work(lock_patient_id=patient_id):
+    with unit_of_work(lock_patient_id=patient_id, keep=(doctor, doctor.user, doctor.department)):
         result = run()
     _invalidate_days([(doctor_id, day)])
     return result

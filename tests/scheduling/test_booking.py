@@ -80,6 +80,16 @@ def test_a_patient_cannot_book_the_same_doctor_twice_on_one_day(client, frozen_c
     assert (response.status_code, error_code(response)) == (409, "already_booked_with_doctor")
 
 
+def test_a_booking_follows_the_doctors_own_slot_length(client, frozen_clock):
+    frozen_clock(NOW)
+    doctor = doctor_with_day(slot_minutes=20)
+    response = book(client, bearer(PatientFactory().user), doctor.id, start="09:20")
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["start_time"], response.get_json()["end_time"]) == ("09:20", "09:40")
+    off_grid = book(client, bearer(PatientFactory().user), doctor.id, start="09:30")
+    assert (off_grid.status_code, error_code(off_grid)) == (409, "slot_unavailable")
+
+
 def test_a_blocked_doctor_cannot_be_booked_and_an_unknown_one_is_404(client, frozen_clock):
     frozen_clock(NOW)
     doctor = doctor_with_day()
