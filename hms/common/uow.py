@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from hms.common.errors import Conflict, Duplicate, SlotTaken
@@ -83,8 +83,8 @@ def remember_principal(session: Session, *objects: Any) -> None:
 
 def _restart_as_writer(session: Session, keep: tuple[Any, ...]) -> bool:
     """End a read-only SQLite transaction and begin a write transaction on the same connection, expiring what was
-    read except the caller's own rows (`remember_principal`) and `keep`. False if SQLite refused: the caller falls
-    back.
+    read except the caller's own rows (`remember_principal`) and `keep`. False if the read transaction could not
+    be ended here: the caller falls back to the session's rollback.
 
     A deferred transaction that read cannot safely become a writer once another writer committed, so it ends
     and BEGIN IMMEDIATE starts afresh (every later read sees the newest commits). The statements go to the driver
@@ -96,9 +96,12 @@ def _restart_as_writer(session: Session, keep: tuple[Any, ...]) -> bool:
         return False
     try:
         driver.execute("ROLLBACK")
-        driver.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
         return False
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:  # locked past busy_timeout: the same error a plain BEGIN IMMEDIATE raises (503)
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
     connection.execution_options(sqlite_begin="IMMEDIATE")
     kept = (*session.info.get(_PRINCIPAL, ()), *keep)
     for instance in list(session.identity_map.values()):

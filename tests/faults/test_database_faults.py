@@ -13,10 +13,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from hms.common.clock import today_local
+from hms.common.uow import unit_of_work
 from hms.extensions import db
-from hms.models import Appointment
+from hms.models import Appointment, Department
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.faults.conftest import fault_app
@@ -73,6 +75,27 @@ def test_a_write_that_waits_past_sqlites_busy_timeout_gets_503_and_changes_nothi
         again = client.post("/api/patient/appointments", json=_booking(doctor_id), headers=headers)
         assert again.status_code == 201, again.get_json()
         assert _appointments(application) == ["booked"]
+
+
+@on_sqlite
+def test_a_write_transaction_begun_first_thing_while_sqlite_is_locked_raises_sqlalchemys_error(app, tmp_path: Path):
+    """The BEGIN goes straight to the driver (hms.common.db); its failure must still be SQLAlchemy's
+    OperationalError, the one the error handler turns into 503 and the job retries expect."""
+    extra = {"celery_queue": "unused", "sqlite_busy_seconds": 0.2}
+    with fault_app(app, tmp_path, redis_url=None, testing=True, extra=extra) as application:
+        database = make_url(application.config["HMS"].database_url).database
+        locker = sqlite3.connect(database, isolation_level=None)
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            with application.app_context(), pytest.raises(OperationalError), unit_of_work():
+                pass
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        with application.app_context(), unit_of_work() as session:
+            session.add(Department(name="Cardiology"))
+        with application.app_context():
+            assert list(db.session.execute(db.select(Department.name)).scalars()) == ["Cardiology"]
 
 
 def _backends_waiting_on_a_lock(conninfo: str) -> int:
