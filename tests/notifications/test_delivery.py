@@ -129,6 +129,30 @@ def test_sms_is_posted_to_the_gateway_only_when_enabled(app, http_sink, monkeypa
     assert http_sink.requests == [("/sms", {"to": appointment.patient.phone, "message": "Reminder: See you."})]
 
 
+def test_names_outside_ascii_arrive_intact_and_a_line_break_cannot_add_a_header(
+    app, smtp_server, smtp_settings, monkeypatch
+):
+    smtp_server.start()
+    monkeypatch.setattr(app.config["HMS"], "mail_from", "Hôpital Saint-Jean <noreply@hospital.test>")
+    appointment = AppointmentFactory(doctor__full_name="Kavya Ménon")
+    [row] = queued(
+        user=appointment.patient.user,
+        kind="booking_confirmed",
+        subject="Rendez-vous confirmé\r\nBcc: someone@elsewhere.test",
+        body="Votre rendez-vous avec Dr Kavya Ménon est confirmé.",
+        appointment_id=appointment.id,
+        channels=["email"],
+    )
+    assert deliver(app, row.id) == "sent"
+    [(recipients, message)] = smtp_server.inbox.messages
+    assert recipients == [appointment.patient.user.email]
+    assert message["Subject"] == "Rendez-vous confirmé Bcc: someone@elsewhere.test"
+    assert message["Bcc"] is None
+    assert message["From"] == "Hôpital Saint-Jean <noreply@hospital.test>"
+    assert "Votre rendez-vous avec Dr Kavya Ménon est confirmé." in message.get_body(("plain",)).get_content()
+    assert "Kavya Ménon" in message.get_body(("html",)).get_content()
+
+
 def test_without_smtp_host_the_message_is_written_to_the_mailbox_folder(app):
     appointment = AppointmentFactory()
     row = booking_confirmation(appointment, channels=["email"])
