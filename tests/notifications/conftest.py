@@ -25,6 +25,13 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refused: dict[str, int] = {}  # address -> the SMTP code its RCPT TO is answered with
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return f"{self.refused[address]} Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -43,6 +50,10 @@ class SmtpServer:
     def start(self) -> None:
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self._controller.start()
+
+    def refuse(self, address: str, *, code: int) -> None:
+        """Answer RCPT TO for this address with `code` (4xx: try later; 5xx: never)."""
+        self.inbox.refused[address] = code
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -89,6 +89,25 @@ def test_a_row_without_an_address_fails_for_good_in_a_batch(app, smtp_server, sm
     assert smtp_server.inbox.messages == []
 
 
+def test_one_batch_records_a_sent_a_failed_and_a_retried_row_each_as_it_went(app, smtp_server, smtp_settings):
+    smtp_server.start()
+    sent, no_address, refused = (booking_confirmation(AppointmentFactory()) for _ in range(3))
+    with fresh() as session:
+        session.get(Notification, no_address.id).recipient = None
+        session.get(Notification, refused.id).recipient = "nobody@refused.test"
+        session.commit()
+    smtp_server.refuse("nobody@refused.test", code=450)  # "mailbox busy": worth a retry
+
+    assert deliver_batch(app, [sent.id, no_address.id, refused.id]) == counts(sent=1, failed=1, pending=1)
+    stored = {row.id: fetch(Notification, row.id) for row in (sent, no_address, refused)}
+    assert (stored[sent.id].status, stored[sent.id].attempts, stored[sent.id].error) == ("sent", 1, None)
+    assert stored[sent.id].sent_at is not None
+    assert (stored[no_address.id].status, stored[no_address.id].attempts) == ("failed", 1)
+    assert stored[no_address.id].next_attempt_at is None and "no email address" in stored[no_address.id].error
+    assert (stored[refused.id].status, stored[refused.id].attempts) == ("pending", 1)
+    assert "450" in stored[refused.id].error and stored[refused.id].next_attempt_at > clock.utcnow_naive()
+
+
 def test_outcomes_are_written_every_ten_rows_so_a_worker_killed_mid_batch_sends_few_again(app, monkeypatch):
     rows = [booking_confirmation(AppointmentFactory()) for _ in range(batch.RECORD_EVERY + 3)]
     from hms.notifications import senders
