@@ -565,7 +565,8 @@ def report(run: dict[str, Any]) -> str:
     for name, figures in run["scenarios"].items():
         cpu = figures.get("server_cpu_ms", {})
         parts = "  ".join(f"{kind} {value:6.2f}" for kind, value in cpu.items())
-        lines.append(f"  {name:<20}{sum(cpu.values()):7.2f}   {parts}")
+        split = "/".join(str(n) for n in figures.get("connections_per_web_worker") or []) or "?"
+        lines.append(f"  {name:<20}{sum(cpu.values()):7.2f}   {parts}   connections per web worker {split}")
     lines += ["", "ratios:"] + [f"  {name:<28}{value:8.3f}" for name, value in run["ratios"].items()]
     lines += ["", "targets of issue 21 (book+cancel: the p50 of the serial pair):"]
     for name, metric, sense, bound in TARGETS:
@@ -631,6 +632,26 @@ def server_cpu(server: subprocess.Popen) -> dict[str, float]:
     return totals
 
 
+def connection_split(port: int) -> list[int] | None:
+    """How the clients' keep-alive connections are spread over the web workers now, largest first (`ss`).
+
+    Each connection stays with the worker that accepted it, and the workers accept in a race: a run whose 16
+    connections land 12 / 4 leaves one process's GIL saturated while the other idles. This is the figure that
+    explains a run's CPU-bound scenarios (health, slots) coming out at half the rate of another's.
+    """
+    try:
+        listing = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    per_process: dict[str, int] = {}
+    for line in listing.splitlines():
+        for pid in {part.split(",")[0] for part in line.split("pid=")[1:]}:
+            per_process[pid] = per_process.get(pid, 0) + 1
+    return sorted(per_process.values(), reverse=True) or None
+
+
 def start_profile(server: subprocess.Popen, seconds: float, output: Path) -> subprocess.Popen | None:
     """py-spy over gunicorn and its workers for the scenario's duration (needs ptrace; says so if refused)."""
     master = gunicorn_master(server)
@@ -687,6 +708,11 @@ def profile_summary(collapsed: Path, top: int = 15) -> list[str]:
     return lines
 
 
+async def _split_midway(port: int, seconds: float) -> list[int] | None:
+    await asyncio.sleep(seconds / 2)
+    return await asyncio.to_thread(connection_split, port)
+
+
 async def bench(
     args: argparse.Namespace, hospital: Hospital, port: int, server: subprocess.Popen
 ) -> dict[str, dict[str, Any]]:
@@ -702,9 +728,11 @@ async def bench(
             profile_path = args.instance / f"profile-{scenario.name.replace(' ', '_')}.txt"
             profiler = start_profile(server, args.seconds, profile_path)
         cpu_before = server_cpu(server)
+        split = asyncio.create_task(_split_midway(port, args.seconds))
         result = await run_scenario(port, scenario, clients=args.clients, seconds=args.seconds)
         cpu_after = server_cpu(server)
         summary[scenario.name] = result.summary() | {"description": scenario.description}
+        summary[scenario.name]["connections_per_web_worker"] = await split
         done = max(1, len(result.latencies))
         summary[scenario.name]["server_cpu_ms"] = {
             kind: round(1000 * (cpu_after.get(kind, 0.0) - cpu_before.get(kind, 0.0)) / done, 2)
