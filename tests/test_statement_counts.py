@@ -226,18 +226,18 @@ def is_sqlite_test() -> bool:
         return db.engine.dialect.name == "sqlite"
 
 
-def test_a_booking_costs_seven_statements_and_answers_without_reloading(client, auth, bookable):
+def test_a_booking_costs_six_statements_and_answers_without_reloading(client, auth, bookable):
     headers = auth(bookable["patient"].user)  # signed in beforehand: a session of its own (issue 14)
     with counted() as statements:
         response = _book(client, auth, bookable, headers=headers)
     assert response.status_code == 201, response.get_json()
     # the user with their profile and the token check; the doctor with user and department (names for the answer,
     # before the write lock); in the write transaction (PostgreSQL first locks the patient's row and the doctor's):
-    # the booking cap, the doctor's day in one statement (windows, bookings, blocks, leave and whether the doctor
-    # takes appointments), the patient's own bookings that day, the appointment and its outbox message. The
-    # patient and the doctor are not read again (SQLite's write transaction keeps them: hms.common.uow's
-    # remember_principal and keep). Nothing after the commit.
-    assert len(statements) == (7 if is_sqlite_test() else 9), statements
+    # the patient's bookings that day with the count of their upcoming ones (the cap) in one statement, the
+    # doctor's day in one statement (windows, bookings, blocks, leave and whether the doctor takes appointments),
+    # the appointment and its outbox message. The patient and the doctor are not read again (SQLite's write
+    # transaction keeps them: hms.common.uow's remember_principal and keep). Nothing after the commit.
+    assert len(statements) == (6 if is_sqlite_test() else 8), statements
     assert _writes(statements) == ["INSERT appointments", "INSERT notifications"]
     assert not any("treatments" in s for s in statements)
     again = client.get(

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Insert, Select, Table, bindparam, func, insert, select
+from sqlalchemy import CompoundSelect, Insert, Select, Table, bindparam, func, insert, literal, null, select, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,7 +35,7 @@ from hms.scheduling.slots import (
     _invalidate_days,
     _lock_doctors,
     _patient_conflict,
-    _patients_day,
+    _patients_day_statement,
     _time,
     cut_slots,
 )
@@ -70,12 +70,20 @@ def _place(
     reason: str | None,
     horizon_days: int,
     rescheduled_from: int | None = None,
+    cap: int | None = None,
 ) -> Appointment:
     """Check every booking rule inside the caller's write transaction and insert the appointment.
 
     Whether the doctor takes appointments and how long their slots are come from the day's state, read here
     under the write lock: `doctor` may have been loaded before it, and only names the people in the answer.
+    `cap`: the most upcoming bookings the patient may hold (a patient's own booking; None: no cap).
     """
+    mine, held = _patients_day_and_holdings(patient.id, day)
+    if cap is not None and held >= cap:
+        raise TooManyBookings(
+            f"You already have {held} upcoming appointments, the most one patient may hold. "
+            "Cancel one or wait until after a visit to book another."
+        )
     state = _day_state(doctor.id, day)
     if not state["active"]:
         raise Conflict("This doctor is not taking appointments.", code="doctor_unavailable")
@@ -89,7 +97,7 @@ def _place(
     if any(a_start < slot[1] and a_end > slot[0] for a_start, a_end, _id in state["taken"]):
         raise SlotTaken()
     end = _time(slot[1])
-    conflict = _patient_conflict(_patients_day(patient.id, day), doctor_id=doctor.id, start=start, end=end)
+    conflict = _patient_conflict(mine, doctor_id=doctor.id, start=start, end=end)
     if conflict == "already_booked_with_doctor":
         raise Conflict(
             "You already have an appointment with this doctor on that day.", code="already_booked_with_doctor"
@@ -123,25 +131,24 @@ def _insert_statement() -> Insert:
     return insert(table).returning(table.c.id)
 
 
-def _check_booking_cap(patient_id: int) -> None:
-    """A patient holds at most HMS_MAX_ACTIVE_BOOKINGS upcoming bookings, so no one account hoards a doctor's day."""
-    cap = int(current_app.config["HMS"].max_active_bookings)
-    held = db.session.execute(
-        _booking_cap_statement(), {"patient_id": patient_id, **rules.moment_parameters()}
-    ).scalar_one()
-    if held >= cap:
-        raise TooManyBookings(
-            f"You already have {held} upcoming appointments, the most one patient may hold. "
-            "Cancel one or wait until after a visit to book another."
-        )
+def _patients_day_and_holdings(patient_id: int, day: date) -> tuple[list[Any], int]:
+    """The patient's active appointments that day (one visit a doctor a day, no overlap) and how many upcoming
+    bookings they hold (the cap), in one statement inside the write transaction: the booking's checks read the
+    patient once."""
+    rows = db.session.execute(
+        _patients_day_and_holdings_statement(), {"patient_id": patient_id, "day": day, **rules.moment_parameters()}
+    ).all()
+    return [row for row in rows if row.kind == "day"], next(row.id for row in rows if row.kind == "held")
 
 
 @cache
-def _booking_cap_statement() -> Select:
-    """How many upcoming appointments a patient holds, built once (the moment is a parameter)."""
-    return select(func.count(Appointment.id)).where(
+def _patients_day_and_holdings_statement() -> CompoundSelect:
+    """`_patients_day_statement` with one more row: the count of upcoming bookings, in the id column. Built once
+    (the patient, day and moment are parameters); the day's rows come first, so the times read back typed."""
+    held = select(func.count(Appointment.id), null(), null(), null(), literal("held").label("kind")).where(
         Appointment.patient_id == bindparam("patient_id"), rules.upcoming_condition_at_bound_moment()
     )
+    return union_all(_patients_day_statement().add_columns(literal("day").label("kind")), held)
 
 
 @cache
@@ -175,8 +182,6 @@ def book(
         patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
         if patient is None or patient.archived_at is not None:
             raise NotFound(f"Patient {patient_id} was not found.")
-        if not by_admin:
-            _check_booking_cap(patient_id)
         _lock_doctors(doctor.id)
         appointment = _place(
             patient=patient,
@@ -185,6 +190,7 @@ def book(
             start=start,
             reason=reason,
             horizon_days=rules.booking_horizon_days(Role.ADMIN.value if by_admin else Role.PATIENT.value),
+            cap=None if by_admin else int(current_app.config["HMS"].max_active_bookings),
         )
         _notify(
             patient.user,
