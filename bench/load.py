@@ -173,6 +173,7 @@ async def run_scenario(port: int, scenario: Scenario, *, clients: int, seconds: 
 
     async def client(index: int) -> None:
         connection = Connection(port)
+        await asyncio.sleep(index * CONNECT_SPACING_SECONDS)
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
@@ -365,6 +366,9 @@ async def free_slots(port: int, hospital: Hospital, days: range) -> list[tuple[i
 
 
 SERIAL_SLOTS = 200
+# The clients connect this far apart: opened all at once, the connections often all went to the first web worker
+# to wake (16 / 0), and each stays with the worker that accepted it; spaced, each is a fresh race.
+CONNECT_SPACING_SECONDS = 0.003
 
 # Reads that run twice: with --clients, and again with one client ("<name> 1c").
 ONE_CLIENT_READS = (
