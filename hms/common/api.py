@@ -14,6 +14,8 @@ from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from hms.common.dumping import fast_dump
+
 # Error responses by status, as registered (lazily) by flask-smorest under their HTTPStatus names.
 ERROR_RESPONSES = {
     400: "BAD_REQUEST",
@@ -48,9 +50,18 @@ class _SchemaReusingParser(FlaskParser):
 
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest's Blueprint whose arguments are parsed with one schema instance per class."""
+    """flask-smorest's Blueprint whose arguments are parsed with one schema instance per class, and whose answers
+    are dumped by `hms.common.dumping.fast_dump` wherever it gives marshmallow's output."""
 
     ARGUMENTS_PARSER = _SchemaReusingParser()
+
+    def response(self, status_code: int | str, schema: Any = None, **kwargs: Any) -> Any:
+        if schema is not None:
+            schema = resolve_schema_instance(schema)
+            dump = fast_dump(schema)
+            if dump is not None:
+                schema.dump = dump  # this instance only: flask-smorest calls schema.dump(result)
+        return super().response(status_code, schema, **kwargs)
 
 
 class ErrorDetail(Schema):
