@@ -67,6 +67,7 @@ RULE_FUNCTIONS: dict[str, set[str] | None] = {
         "doctor_ids_available_on",
         "_check_time",
         "_place",
+        "_patients_day_and_holdings",
         "_patient_conflicts",
         "_patient_conflict",
         "book",
