@@ -156,4 +156,6 @@ def test_nested_many_and_plain_lists_come_out_as_marshmallow_writes_them():
     filled = {"people": [{"id": 1}, {"id": 2, "name": "Asha"}], "tags": ["a", 3], "when": date(2026, 12, 1)}
     for obj in (filled, dict.fromkeys(filled), {}):
         assert dump(obj) == Schema.dump(schema, obj)
+    for obj in ([filled, {}], [], None):  # many=True, None included: marshmallow writes one empty object for None
+        assert dump(obj, many=True) == Schema.dump(schema, obj, many=True)
     assert dump(filled)["people"] == [{"identifier": 1, "name": "anonymous"}, {"identifier": 2, "name": "Asha"}]

@@ -32,8 +32,8 @@ def fast_dump(schema: Schema) -> Callable[..., Any] | None:
     default_many = bool(schema.many)
 
     def dump(obj: Any, *, many: bool | None = None) -> Any:
-        if default_many if many is None else many:
-            return None if obj is None else [dump_one(item) for item in obj]
+        if (default_many if many is None else many) and obj is not None:  # many=True with None: one empty object
+            return [dump_one(item) for item in obj]
         return dump_one(obj)
 
     return dump
