@@ -159,3 +159,12 @@ def test_nested_many_and_plain_lists_come_out_as_marshmallow_writes_them():
     for obj in ([filled, {}], [], None):  # many=True, None included: marshmallow writes one empty object for None
         assert dump(obj, many=True) == Schema.dump(schema, obj, many=True)
     assert dump(filled)["people"] == [{"identifier": 1, "name": "anonymous"}, {"identifier": 2, "name": "Asha"}]
+
+
+class _Person(Schema):
+    name = fields.String()
+    manager = fields.Nested("self", allow_none=True)
+
+
+def test_a_schema_nested_in_itself_keeps_marshmallows_dump():
+    assert fast_dump(_Person()) is None

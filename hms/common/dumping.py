@@ -21,6 +21,8 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import _get_value_for_key, missing
 
 Formatter = Callable[[Any, str, Any], Any]
+# Deeper than any answer of the API nests; a schema nested in itself would otherwise be planned for ever.
+MAX_NESTING = 8
 Dumper = Callable[[Any], Any]
 
 
@@ -39,7 +41,9 @@ def fast_dump(schema: Schema) -> Callable[..., Any] | None:
     return dump
 
 
-def _plan(schema: Schema) -> Dumper | None:
+def _plan(schema: Schema, depth: int = 0) -> Dumper | None:
+    if depth > MAX_NESTING:  # a schema that nests itself ("self"): marshmallow's dump resolves it lazily
+        return None
     if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
         return None
     if type(schema).get_attribute is not Schema.get_attribute or schema.dict_class is not dict:
@@ -47,7 +51,7 @@ def _plan(schema: Schema) -> Dumper | None:
     steps: list[tuple[str, str, Formatter, Any]] = []
     for name, field in schema.dump_fields.items():
         attribute = field.attribute if field.attribute is not None else name
-        formatter = _formatter(field)
+        formatter = _formatter(field, depth)
         if formatter is None or "." in attribute:
             return None
         steps.append((field.data_key if field.data_key is not None else name, attribute, formatter, field.dump_default))
@@ -66,7 +70,7 @@ def _plan(schema: Schema) -> Dumper | None:
     return dump_one
 
 
-def _formatter(field: fields.Field) -> Formatter | None:
+def _formatter(field: fields.Field, depth: int) -> Formatter | None:
     """How one field turns its value into the answer's, as `field.serialize` would after reading it."""
     kind = type(field)
     if kind.serialize is not fields.Field.serialize or kind.get_value is not fields.Field.get_value:
@@ -74,9 +78,9 @@ def _formatter(field: fields.Field) -> Formatter | None:
     if not field._CHECK_ATTRIBUTE:  # Method, Function, Constant: not read from the object
         return None
     if isinstance(field, fields.Nested) and kind is fields.Nested:
-        return _nested(field)
+        return _nested(field, depth)
     if isinstance(field, fields.List) and kind is fields.List:
-        inner = _formatter(field.inner) if type(field.inner) is fields.Nested else field.inner._serialize
+        inner = _formatter(field.inner, depth) if type(field.inner) is fields.Nested else field.inner._serialize
         if inner is None:
             return None
         return lambda value, attr, obj: None if value is None else [inner(each, attr, obj) for each in value]
@@ -99,9 +103,9 @@ def _passes_unchanged(field: fields.Field) -> type | None:
     return None
 
 
-def _nested(field: fields.Nested) -> Formatter | None:
+def _nested(field: fields.Nested, depth: int) -> Formatter | None:
     schema = field.schema
-    dump_one = _plan(schema)
+    dump_one = _plan(schema, depth + 1)
     if dump_one is None:
         return None
     many = bool(schema.many or field.many)
