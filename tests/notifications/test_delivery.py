@@ -161,6 +161,7 @@ def test_without_smtp_host_the_message_is_written_to_the_mailbox_folder(app):
     content = eml.read_text()
     assert "Subject: Appointment confirmed" in content
     assert f"To: {appointment.patient.user.email}" in content
+    assert f"Hello {appointment.patient.full_name}," in content  # the body is readable text, not base64
     eml.unlink()
 
 
