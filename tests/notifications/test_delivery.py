@@ -186,3 +186,25 @@ def test_a_finished_message_is_never_sent_again(app, smtp_server, smtp_settings,
         session.commit()
     assert deliver(app, row.id) == "skipped"
     assert smtp_server.inbox.messages == []
+
+
+def test_an_email_body_is_readable_text_and_a_line_too_long_for_smtp_is_quoted(app):
+    from email import message_from_bytes, policy
+    from types import SimpleNamespace
+
+    from hms.notifications.messages import RenderedMessage
+    from hms.notifications.senders import build_email
+
+    long_line = "<td>" + "x" * 1500 + "</td>"
+    message = RenderedMessage(
+        subject="Rendez-vous", text="Bonjour Kavya Ménon,\nà bientôt.", html=f"<p>{long_line}</p>", chat="", sms=""
+    )
+    row = SimpleNamespace(id=7, recipient="kavya@example.test", payload={})
+    with app.app_context():
+        raw = bytes(build_email(row, message))
+    assert "Bonjour Kavya Ménon,\nà bientôt.".encode() in raw  # as it is (8bit), readable in the mailbox folder
+    assert max(len(line) for line in raw.splitlines()) <= 998  # the long HTML line is quoted-printable, not sent bare
+    assert b"base64" not in raw
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_body(("plain",)).get_content() == "Bonjour Kavya Ménon,\nà bientôt."
+    assert long_line in parsed.get_body(("html",)).get_content()
