@@ -11,10 +11,10 @@ is still claimed only if it is pending and due, and its outcome is the one `serv
 from __future__ import annotations
 
 import time
-from functools import cache, partial
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from hms.celery_app import PUBLISH_BATCH_LIMIT
@@ -44,33 +44,6 @@ def _hand_back(notification_ids: list[int]) -> None:
             .where(Notification.id.in_(notification_ids), Notification.status == NotificationStatus.PENDING.value)
             .values(next_attempt_at=utcnow_naive())
         )
-    )
-
-
-def _record_all(outcomes: list[tuple[int, dict[str, Any]]]) -> None:
-    """Write the outcomes in one transaction: one UPDATE statement per kind of outcome (every "sent" row sets the
-    same columns), run for all its rows at once. Building and compiling an UPDATE per row was a quarter of the
-    worker's CPU per message."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for notification_id, values in outcomes:
-        parameters = {"notification_id": notification_id, **{f"new_{name}": v for name, v in values.items()}}
-        by_columns.setdefault(tuple(sorted(values)), []).append(parameters)
-
-    def write() -> None:
-        for columns, rows in by_columns.items():
-            db.session.execute(_record_statement(columns), rows)
-
-    service.in_write_transaction(write)
-
-
-@cache
-def _record_statement(columns: tuple[str, ...]) -> Update:
-    """The UPDATE that records one kind of outcome, built once per set of columns (the values are parameters)."""
-    table = cast(Table, Notification.__table__)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("notification_id"))
-        .values({name: bindparam(f"new_{name}") for name in columns})
     )
 
 
@@ -132,8 +105,8 @@ def deliver_many(notification_ids: list[int]) -> dict[str, int]:
         counts[outcome.status] += 1
         outcomes.append((row.id, values))
         if len(outcomes) >= RECORD_EVERY:
-            _record_all(outcomes)
+            service.record_outcomes(outcomes)
             outcomes = []
     if outcomes:
-        _record_all(outcomes)
+        service.record_outcomes(outcomes)
     return counts

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Table, Update, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Insert, Table, Update, bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
@@ -219,8 +219,31 @@ def _extend_lease(notification_id: int) -> None:
     )
 
 
-def _record_outcome(notification_id: int, **values: Any) -> None:
-    _write(update(Notification).where(Notification.id == notification_id).values(**values))
+def record_outcomes(outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write outcomes (notification id, column values from `outcome_of`) in one write transaction: one UPDATE
+    statement per kind of outcome (every "sent" row sets the same columns), run for all its rows at once. Building
+    and compiling an UPDATE per row was a quarter of the worker's CPU per message."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for notification_id, values in outcomes:
+        parameters = {"notification_id": notification_id, **{f"new_{name}": v for name, v in values.items()}}
+        by_columns.setdefault(tuple(sorted(values)), []).append(parameters)
+
+    def write() -> None:
+        for columns, rows in by_columns.items():
+            db.session.execute(_outcome_statement(columns), rows)
+
+    in_write_transaction(write)
+
+
+@cache
+def _outcome_statement(columns: tuple[str, ...]) -> Update:
+    """The UPDATE that records one kind of outcome, built once per set of columns (the values are parameters)."""
+    table = cast(Table, Notification.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("notification_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 def deliver(*, notification_id: int) -> DeliveryOutcome:
@@ -241,7 +264,7 @@ def deliver(*, notification_id: int) -> DeliveryOutcome:
     attempts = (row.attempts or 0) + 1
     db.session.rollback()  # end the read snapshot; the outcome is written in a fresh write transaction
     outcome, values = outcome_of(notification_id, attempts=attempts, error=error, permanent=permanent)
-    _record_outcome(notification_id, **values)
+    record_outcomes([(notification_id, values)])
     return outcome
 
 
