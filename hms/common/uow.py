@@ -24,9 +24,10 @@ from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hms.common.db import begin_on_driver
 from hms.common.errors import Conflict, Duplicate, SlotTaken
 from hms.extensions import db
 
@@ -98,10 +99,7 @@ def _restart_as_writer(session: Session, keep: tuple[Any, ...]) -> bool:
         driver.execute("ROLLBACK")
     except sqlite3.Error:
         return False
-    try:
-        driver.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as error:  # locked past busy_timeout: the same error a plain BEGIN IMMEDIATE raises (503)
-        raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
+    begin_on_driver(driver, "IMMEDIATE")  # locked past busy_timeout: the same error as any BEGIN (503)
     connection.execution_options(sqlite_begin="IMMEDIATE")
     kept = (*session.info.get(_PRINCIPAL, ()), *keep)
     for instance in list(session.identity_map.values()):
