@@ -409,6 +409,10 @@ def scenarios(hospital: Hospital, slots: list[tuple[int, str, str]], rng: random
     async def health(c: Connection, _i: int) -> list[int]:
         return await get(c, "/api/health")
 
+    async def profile(c: Connection, _i: int) -> list[int]:
+        _patient_id, user_id = rng.choice(history_patients)
+        return await get(c, "/api/patient/profile", hospital.patient_token(user_id))
+
     async def slots_read(c: Connection, _i: int) -> list[int]:
         day = today + timedelta(days=rng.randrange(1, 7))
         return await get(c, f"/api/doctors/{rng.choice(doctors)}/slots?date={day.isoformat()}")
@@ -493,6 +497,9 @@ def scenarios(hospital: Hospital, slots: list[tuple[int, str, str]], rng: random
     everything = [
         Scenario("live", live, description="GET /api/health/live (constant: the framework's ceiling)"),
         Scenario("health", health, description="GET /api/health (database, cache and broker checks)"),
+        # The cheapest signed-in request: the token check (one statement) and an answer from the rows it loaded.
+        # Every signed-in route pays at least this; `booking / profile` says what a booking adds to it.
+        Scenario("profile", profile, description="GET /api/patient/profile (the token check alone)"),
         Scenario("slots", slots_read, description="GET a doctor's slots on one of the next 6 days (cached)"),
         Scenario("directory", directory, description="GET /api/doctors page 1"),
         Scenario("booking", booking, expected=(201,), description="POST a booking of a distinct free slot"),
@@ -522,7 +529,15 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
         return float(summary.get(name, {}).get("per_second") or 0.0)
 
     out: dict[str, float] = {}
-    for top, bottom in (("health", "live"), ("slots", "live"), ("booking", "health"), ("booking", "live")):
+    pairs = (
+        ("health", "live"),
+        ("slots", "live"),
+        ("booking", "health"),
+        ("booking", "live"),
+        ("profile", "health"),
+        ("booking", "profile"),
+    )
+    for top, bottom in pairs:
         if rate(bottom):
             out[f"{top} / {bottom} req/s"] = rate(top) / rate(bottom)
     return out

@@ -261,6 +261,17 @@ def test_a_cancel_costs_six_statements_and_answers_what_a_read_gives(client, aut
     assert response.get_json() == again
 
 
+def test_the_own_profile_costs_the_token_check_alone(client, auth, hospital):
+    """The bench's `profile` scenario, the floor of every signed-in request: one statement."""
+    patient = hospital["patient"]
+    headers = auth(patient.user)
+    with counted() as statements:
+        profile = _get(client, "/api/patient/profile", headers)
+    assert len(statements) == 1, statements
+    assert "FROM users" in statements[0] and "revoked_tokens" in statements[0]
+    assert (profile["id"], profile["full_name"]) == (patient.id, patient.full_name)
+
+
 def test_a_cached_anonymous_slot_read_sends_no_statement(client, bookable):
     url = f"/api/doctors/{bookable['doctor'].id}/slots?date=2026-11-25"
     first = client.get(url)
