@@ -671,8 +671,13 @@ def connection_split(port: int) -> list[int] | None:
     return sorted(per_process.values(), reverse=True) or None
 
 
-def start_profile(server: subprocess.Popen, seconds: float, output: Path) -> subprocess.Popen | None:
-    """py-spy over gunicorn and its workers for the scenario's duration (needs ptrace; says so if refused)."""
+def start_profile(
+    server: subprocess.Popen, seconds: float, output: Path, *, gil_only: bool = False
+) -> subprocess.Popen | None:
+    """py-spy over gunicorn and its workers for the scenario's duration (needs ptrace; says so if refused).
+
+    gil_only: sample only threads that hold the GIL, i.e. Python's CPU; by default a thread waiting on the
+    database or a socket counts too, which shows where a request's time goes rather than its CPU."""
     master = gunicorn_master(server)
     spy = ROOT / ".venv" / "bin" / "py-spy"
     if master is None or not spy.exists():
@@ -683,6 +688,7 @@ def start_profile(server: subprocess.Popen, seconds: float, output: Path) -> sub
             str(spy),
             "record",
             "--subprocesses",
+            *(["--gil"] if gil_only else []),
             "--format",
             "raw",
             "--rate",
@@ -745,7 +751,7 @@ async def bench(
         profiler = None
         if args.profile == scenario.name:
             profile_path = args.instance / f"profile-{scenario.name.replace(' ', '_')}.txt"
-            profiler = start_profile(server, args.seconds, profile_path)
+            profiler = start_profile(server, args.seconds, profile_path, gil_only=args.profile_gil)
         cpu_before = server_cpu(server)
         split = asyncio.create_task(_split_midway(port, args.seconds))
         result = await run_scenario(port, scenario, clients=args.clients, seconds=args.seconds)
@@ -789,6 +795,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="WEB_THREADS, threads of each web worker (default 4)")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--profile-gil", action="store_true", help="profile only GIL-holding samples (CPU)")
     parser.add_argument("--profile", help="run py-spy over the server during this scenario (e.g. slots)")
     parser.add_argument(
         "--server-root",
