@@ -20,9 +20,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -125,10 +126,16 @@ def _begin(session: Session, *, lock_patient_id: int | None, keep: tuple[Any, ..
 
 def lock_patient(session: Session, patient_id: int | None) -> None:
     """PostgreSQL: serialise the writers of one patient on its row (SQLite's write transaction already does)."""
+    if patient_id is not None and not _is_sqlite(session):
+        session.execute(_lock_patient_statement(), {"patient_id": patient_id})
+
+
+@cache
+def _lock_patient_statement() -> Select:
+    """Built once (the id is a parameter): every PostgreSQL write of a patient runs it first."""
     from hms.models import Patient
 
-    if patient_id is not None and not _is_sqlite(session):
-        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+    return select(Patient.id).where(Patient.id == bindparam("patient_id")).with_for_update()
 
 
 def integrity_error(error: IntegrityError) -> Exception:
