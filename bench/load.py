@@ -312,6 +312,38 @@ class Hospital:
         with self.app.app_context():
             invalidate(namespace)
 
+    def wait_for_delivery(self, timeout: float = 60.0) -> dict[str, Any]:
+        """After the last scenario, while the server still runs: how many of the run's messages the worker has
+        not delivered yet, and how long it takes to deliver them. The publisher batches for a quarter of a second
+        and the worker runs beside the web processes, so under load it may trail; it must not fall behind for good.
+        """
+        from sqlalchemy import func, select
+
+        from hms.extensions import db
+        from hms.models import Notification
+
+        def pending() -> int:
+            with self.app.app_context():
+                return int(
+                    db.session.execute(
+                        select(func.count()).where(
+                            Notification.appointment_id >= self.first_new_appointment,
+                            Notification.status == "pending",
+                        )
+                    ).scalar_one()
+                )
+
+        started = time.perf_counter()
+        at_end = left = pending()
+        while left and time.perf_counter() - started < timeout:
+            time.sleep(0.5)
+            left = pending()
+        return {
+            "messages_pending_at_end": at_end,
+            "messages_delivered_within_s": None if left else round(time.perf_counter() - started, 1),
+            "messages_still_pending": left,
+        }
+
     def checks(self) -> dict[str, Any]:
         """After the run: nothing lost, nothing doubled, the audit chain intact."""
         from sqlalchemy import func, select
@@ -849,6 +881,7 @@ def main() -> None:
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         summary = asyncio.run(bench(args, hospital, port, server))
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        delivery = hospital.wait_for_delivery()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         if args.hold:
             print(f"server on port {port} (pid {server.pid}); Ctrl-C to stop", flush=True)
@@ -863,14 +896,19 @@ def main() -> None:
         "client_cpu_s": usage.ru_utime + usage.ru_stime,
         "scenarios": summary,
         "ratios": ratios(summary),
-        "checks": hospital.checks(),
+        "checks": {**hospital.checks(), **delivery},
     }
     print()
     print(report(run))
     if args.json:
         args.json.write_text(json.dumps(run, indent=2, default=str))
     problems = run["checks"]
-    if problems["doubled_slots"] or problems["appointments_without_outbox_message"] or not problems["audit_chain_ok"]:
+    if (
+        problems["doubled_slots"]
+        or problems["appointments_without_outbox_message"]
+        or problems["messages_still_pending"]
+        or not problems["audit_chain_ok"]
+    ):
         raise SystemExit("integrity check FAILED")
 
 
