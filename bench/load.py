@@ -881,14 +881,15 @@ def main() -> None:
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         summary = asyncio.run(bench(args, hospital, port, server))
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        delivery = hospital.wait_for_delivery()
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        delivery = hospital.wait_for_delivery()
         if args.hold:
             print(f"server on port {port} (pid {server.pid}); Ctrl-C to stop", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 server.wait()
     finally:
         stop_server(server)
+    problems: dict[str, Any] = {**hospital.checks(), **delivery}
     run = {
         "title": title,
         "load_before": load_before,
@@ -896,13 +897,12 @@ def main() -> None:
         "client_cpu_s": usage.ru_utime + usage.ru_stime,
         "scenarios": summary,
         "ratios": ratios(summary),
-        "checks": {**hospital.checks(), **delivery},
+        "checks": problems,
     }
     print()
     print(report(run))
     if args.json:
         args.json.write_text(json.dumps(run, indent=2, default=str))
-    problems = run["checks"]
     if (
         problems["doubled_slots"]
         or problems["appointments_without_outbox_message"]
