@@ -61,8 +61,8 @@ def _lock_doctors(*doctor_ids: int, exclusive: bool = False) -> None:
 
 @cache
 def _lock_doctors_statement(exclusive: bool) -> Select:
-    """Built once per lock mode (the ids are an expanding parameter): every booking runs it, and building it and its
-    cache key each time cost more of the booking's CPU than PostgreSQL spends taking the lock."""
+    """Built once per lock mode (the ids are an expanding parameter): every booking runs it. Built per call, with
+    the patient's lock (hms.common.uow), the pair cost 0.48 ms of CPU a booking; built once, 0.25 ms."""
     return (
         select(Doctor.id)
         .where(Doctor.id.in_(bindparam("doctor_ids", expanding=True)))

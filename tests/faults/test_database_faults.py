@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from datetime import time as clock_time
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +21,8 @@ from hms.models import Appointment, Department
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, AvailabilityFactory, DoctorFactory, PatientFactory
 from tests.faults.conftest import fault_app
+from tests.postgres import conninfo_of, on_postgresql, wait_until_a_backend_waits_on_a_lock
 
-on_postgresql = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"), reason="needs PostgreSQL")
 on_sqlite = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's lock")
 
 
@@ -98,24 +97,13 @@ def test_a_write_transaction_begun_first_thing_while_sqlite_is_locked_raises_sql
             assert list(db.session.execute(db.select(Department.name)).scalars()) == ["Cardiology"]
 
 
-def _backends_waiting_on_a_lock(conninfo: str) -> int:
-    with psycopg.connect(conninfo, autocommit=True) as watcher:
-        return watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone()[0]
-
-
 @on_postgresql
 def test_requests_in_flight_when_the_database_drops_connections_get_503_and_the_next_ones_succeed(app, tmp_path):
     with fault_app(app, tmp_path, redis_url=None, testing=True) as application:
         doctor_id, patient_id, username = _setup(application)
         client = application.test_client()
         headers = _login(client, username)
-        conninfo = (
-            make_url(application.config["HMS"].database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+        conninfo = conninfo_of(application)
         outcome: dict[str, object] = {}
 
         with psycopg.connect(conninfo) as locker:
@@ -127,10 +115,7 @@ def test_requests_in_flight_when_the_database_drops_connections_get_503_and_the_
                 )
             )
             thread.start()
-            deadline = time.monotonic() + 20
-            while _backends_waiting_on_a_lock(conninfo) == 0:
-                assert time.monotonic() < deadline, "the booking never reached the database"
-                time.sleep(0.05)
+            wait_until_a_backend_waits_on_a_lock(conninfo, "the booking")
             with psycopg.connect(conninfo, autocommit=True) as admin:
                 killed = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"

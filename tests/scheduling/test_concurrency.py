@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
+import psycopg
 import pytest
 
 from hms.common.errors import Conflict
@@ -13,6 +15,7 @@ from hms.models import Appointment, BlockedSlot
 from hms.scheduling import appointments
 from tests.conftest import bearer, fetch, fetch_all, fresh
 from tests.factories import AppointmentFactory, PatientFactory
+from tests.postgres import conninfo_of, on_postgresql, wait_until_a_backend_waits_on_a_lock
 from tests.races import at_once
 from tests.scheduling.helpers import DAY, DAY_S, NOW, doctor_with_day
 
@@ -130,3 +133,42 @@ def test_a_cancel_that_read_the_visit_before_a_concurrent_change_gets_409_and_ch
             appointments._cancel(seen, role="patient", user=None, reason="Feeling better")
     row = fetch(Appointment, appointment_id)
     assert (row.status, row.cancelled_at, row.cancel_reason) == ("completed", None, None)
+
+
+@on_postgresql
+def test_bookings_of_one_doctor_share_its_row_and_a_change_of_availability_waits_for_them(app, frozen_clock):
+    """PostgreSQL: a booking holds the doctor's row in share mode, so bookings of one doctor never wait for one
+    another, while a change of the doctor's slots (exclusive) waits until the bookings in flight have committed."""
+    frozen_clock(NOW)
+    doctor = doctor_with_day()
+    patient = PatientFactory()
+    answers: dict[str, object] = {}
+
+    def request(name: str, path: str, body: dict, headers: dict) -> threading.Thread:
+        thread = threading.Thread(
+            target=lambda: answers.update({name: app.test_client().post(path, json=body, headers=headers)})
+        )
+        thread.start()
+        return thread
+
+    conninfo = conninfo_of(app)
+    with psycopg.connect(conninfo) as booking_in_flight:
+        booking_in_flight.execute("SELECT id FROM doctors WHERE id = %s FOR SHARE", (doctor.id,))
+        booking = request("booking", "/api/patient/appointments", _booking(doctor.id, "09:00"), bearer(patient.user))
+        booking.join(timeout=15)
+        assert not booking.is_alive(), "a booking waited for another booking of the same doctor"
+        change = request(
+            "toggle", "/api/doctor/availability/toggle", {"date": DAY_S, "start": "10:00"}, bearer(doctor.user)
+        )
+        wait_until_a_backend_waits_on_a_lock(conninfo, "the change of availability")
+        assert change.is_alive()
+        booking_in_flight.rollback()
+    change.join(timeout=15)
+    assert answers["booking"].status_code == 201, answers["booking"].get_json()
+    assert answers["toggle"].status_code == 200, answers["toggle"].get_json()
+    blocked = fetch_all(db.select(BlockedSlot).filter_by(doctor_id=doctor.id))
+    assert [row.start_time.strftime("%H:%M") for row in blocked] == ["10:00"]
+
+
+def _booking(doctor_id: int, start: str) -> dict[str, str | int]:
+    return {"doctor_id": doctor_id, "date": DAY_S, "start_time": start, "reason": "shared lock"}
