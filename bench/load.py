@@ -60,6 +60,10 @@ class Connection:
     async def _open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
 
+    def _streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        assert self.reader is not None and self.writer is not None
+        return self.reader, self.writer
+
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
@@ -80,10 +84,10 @@ class Connection:
         for attempt in (1, 2):
             if self.writer is None:
                 await self._open()
-            assert self.reader is not None and self.writer is not None
+            reader, writer = self._streams()
             try:
-                self.writer.write(raw)
-                head = await self.reader.readuntil(b"\r\n\r\n")
+                writer.write(raw)
+                head = await reader.readuntil(b"\r\n\r\n")
                 break
             except (ConnectionError, asyncio.IncompleteReadError):
                 await self.close()
@@ -99,13 +103,13 @@ class Connection:
         if response_headers.get("transfer-encoding", "").lower() == "chunked":
             content = b""
             while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                chunk = await self.reader.readexactly(size + 2)
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await reader.readexactly(size + 2)
                 if size == 0:
                     break
                 content += chunk[:-2]
         else:
-            content = await self.reader.readexactly(int(response_headers.get("content-length", "0")))
+            content = await reader.readexactly(int(response_headers.get("content-length", "0")))
         if response_headers.get("connection", "").lower() == "close":
             await self.close()
         return status, response_headers, content
