@@ -12,9 +12,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, Update, bindparam, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -67,6 +68,21 @@ def begin_on_driver(driver: Any, mode: str) -> None:
         driver.execute(statement)
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
+
+
+def update_by_id_statement(table: Table, columns: Iterable[str]) -> Update:
+    """`UPDATE table SET column = :new_column, ... WHERE id = :row_id`, for a caller to build once and run with
+    `update_by_id_parameters`: building and compiling an UPDATE on every call cost more CPU than running it."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+
+
+def update_by_id_parameters(row_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of an `update_by_id_statement` for one row."""
+    return {"row_id": row_id, **{f"new_{name}": value for name, value in values.items()}}
 
 
 class _Checkpointers:

@@ -13,13 +13,14 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Table, Update, bindparam, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Insert, Table, Update, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from hms.common.clock import today_local, utcnow_naive
+from hms.common.db import update_by_id_parameters, update_by_id_statement
 from hms.common.uow import unit_of_work
 from hms.extensions import db
 from hms.models import Appointment, AppointmentStatus, Channel, Doctor, Notification, NotificationStatus, User
@@ -225,8 +226,7 @@ def record_outcomes(outcomes: list[tuple[int, dict[str, Any]]]) -> None:
     and compiling an UPDATE per row was a quarter of the worker's CPU per message."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for notification_id, values in outcomes:
-        parameters = {"notification_id": notification_id, **{f"new_{name}": v for name, v in values.items()}}
-        by_columns.setdefault(tuple(sorted(values)), []).append(parameters)
+        by_columns.setdefault(tuple(sorted(values)), []).append(update_by_id_parameters(notification_id, values))
 
     def write() -> None:
         for columns, rows in by_columns.items():
@@ -238,12 +238,7 @@ def record_outcomes(outcomes: list[tuple[int, dict[str, Any]]]) -> None:
 @cache
 def _outcome_statement(columns: tuple[str, ...]) -> Update:
     """The UPDATE that records one kind of outcome, built once per set of columns (the values are parameters)."""
-    table = cast(Table, Notification.__table__)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("notification_id"))
-        .values({name: bindparam(f"new_{name}") for name in columns})
-    )
+    return update_by_id_statement(cast(Table, Notification.__table__), columns)
 
 
 def deliver(*, notification_id: int) -> DeliveryOutcome:

@@ -8,12 +8,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, exists, select, update
+from sqlalchemy import Select, Table, Update, bindparam, exists, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hms.common.clock import utcnow_naive
+from hms.common.db import update_by_id_parameters, update_by_id_statement
 from hms.common.errors import Conflict, NotFound
 from hms.common.pagination import paginate
 from hms.extensions import db
@@ -142,7 +143,7 @@ def _cancel(appointment: Appointment, *, role: str, user: User | None, reason: s
         "updated_at": now,
     }
     result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]  # an UPDATE's result has a rowcount
-        _cancel_statement(), {"appointment_id": appointment.id, **{f"new_{key}": v for key, v in values.items()}}
+        _cancel_statement(), update_by_id_parameters(appointment.id, values)
     )
     if result.rowcount != 1:
         raise Conflict("This appointment was changed by someone else just now; reload it.", code="invalid_transition")
@@ -155,11 +156,7 @@ def _cancel_statement() -> Update:
     """The cancel's UPDATE, built once (the values are parameters)."""
     table = cast(Table, Appointment.__table__)
     columns = ("status", "cancelled_by", "cancelled_by_user_id", "cancelled_at", "cancel_reason", "updated_at")
-    return (
-        update(table)
-        .where(table.c.id == bindparam("appointment_id"), table.c.status == BOOKED)
-        .values({name: bindparam(f"new_{name}") for name in columns})
-    )
+    return update_by_id_statement(table, columns).where(table.c.status == BOOKED)
 
 
 def _when(appointment: Appointment) -> str:
